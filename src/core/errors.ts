@@ -1,0 +1,48 @@
+/** One problem with one field of an input, named by its path (`retry_countdown_config.kwargs.base`). */
+export interface FieldIssue {
+  path: string
+  message: string
+}
+
+/** Every domain error Whisperer raises, by its stable code. */
+export const errorCodes = {
+  validation_error: { status: 400, message: 'Invalid input' },
+  invalid_options: { status: 400, message: 'Invalid options' },
+  unknown_event_type: { status: 400, message: 'Unknown event type' },
+  event_type_already_registered: { status: 409, message: 'Event type already registered' },
+  countdown_already_registered: { status: 409, message: 'Countdown already registered' },
+  callback_already_registered: { status: 409, message: 'Callback already registered' },
+  webhook_not_found: { status: 404, message: 'Webhook does not exist' },
+  webhook_already_registered: { status: 409, message: 'Webhook already registered' },
+  delivery_not_found: { status: 404, message: 'Delivery does not exist' },
+  event_already_delivered: { status: 409, message: 'Event already delivered' },
+  event_still_in_progress: { status: 409, message: 'Event is still in retry process' },
+  delivery_in_flight: { status: 409, message: 'Delivery is being attempted right now' },
+  closed: { status: 503, message: 'Whisperer is closed' },
+} as const satisfies Record<string, { status: number; message: string }>
+
+export type ErrorCode = keyof typeof errorCodes
+
+/**
+ * A domain error: a stable `code`, a human message, the HTTP status it maps to and, for
+ * validation errors, the issue of each field.
+ */
+export class WhispererError extends Error {
+  readonly code: ErrorCode
+  readonly status: number
+  readonly issues: readonly FieldIssue[]
+
+  constructor(code: ErrorCode, message?: string, options: { issues?: FieldIssue[]; cause?: unknown } = {}) {
+    super(message ?? errorCodes[code].message, { cause: options.cause })
+    this.name = 'WhispererError'
+    this.code = code
+    this.status = errorCodes[code].status
+    this.issues = options.issues ?? []
+  }
+}
+
+/** A validation error whose message names every failing field. */
+export function validationError(issues: FieldIssue[]): WhispererError {
+  const summary = issues.map((issue) => `${issue.path || '(body)'}: ${issue.message}`).join('; ')
+  return new WhispererError('validation_error', `Invalid input: ${summary}`, { issues })
+}

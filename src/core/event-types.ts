@@ -1,0 +1,105 @@
+import type { z } from 'zod'
+import { WhispererError } from './errors.ts'
+import { type DeliveryBody, toJson } from './payload.ts'
+import { issuesFromZod } from './zod-issues.ts'
+
+/** What an event is about, recorded with it (dj-whisperer's content_type and object_id). */
+export interface Subject {
+  type: string
+  id: string
+}
+
+/** An event type the application declares. */
+export interface EventTypeDefinition<T = never> {
+  /** The key subscribers use, such as `package-created`. */
+  type: string
+  description?: string
+  /** Turns the instance passed to `deliverEvent` into the delivered data. @default the instance itself */
+  serialize?: (instance: T) => unknown
+  /** Validates (and may transform) the serialized data; a failure refuses the event. */
+  schema?: z.ZodType
+  /** Rewrites the whole body of each new delivery, as dj-whisperer's `customize_payload`. */
+  customizePayload?: (body: DeliveryBody) => DeliveryBody
+  /** The subject recorded with each event. */
+  subject?: (instance: T) => Subject | null | undefined
+  /** Loads the instance again by subject id, for callbacks of queued deliveries. */
+  load?: (subjectId: string) => unknown
+  /** The fields of the data that subscribers may see and filter on (durian's `provides_args`). */
+  fields?: readonly string[]
+}
+
+export interface SerializedEvent {
+  dataJson: string
+  subject: Subject | null
+}
+
+const typeName = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,123}$/
+
+/** The event types of one Whisperer, keyed by type. */
+export class EventTypeRegistry {
+  readonly #types = new Map<string, EventTypeDefinition<unknown>>()
+
+  register<T>(definition: EventTypeDefinition<T>): void {
+    if (typeof definition?.type !== 'string' || !typeName.test(definition.type)) {
+      throw new WhispererError(
+        'invalid_options',
+        `Event type "${String(definition?.type)}" must be 1 to 124 letters, digits or ._:/- and start with a letter or digit`,
+      )
+    }
+    if (this.#types.has(definition.type)) {
+      throw new WhispererError(
+        'event_type_already_registered',
+        `Event type "${definition.type}" is already registered`,
+      )
+    }
+    this.#types.set(definition.type, definition as EventTypeDefinition<unknown>)
+  }
+
+  has(type: string): boolean {
+    return this.#types.has(type)
+  }
+
+  /** The definition of a type; an unregistered type is an error that names it. */
+  get(type: string): EventTypeDefinition<unknown> {
+    const definition = this.#types.get(type)
+    if (!definition) throw new WhispererError('unknown_event_type', `Event type "${type}" is not registered`)
+    return definition
+  }
+
+  list(): EventTypeDefinition<unknown>[] {
+    return [...this.#types.values()]
+  }
+
+  /** Serializes an instance into the JSON text stored with its event. */
+  serialize(type: string, instance: unknown): SerializedEvent {
+    const definition = this.get(type)
+    let data = definition.serialize ? definition.serialize(instance) : instance
+    if (definition.schema) {
+      const parsed = definition.schema.safeParse(data)
+      if (!parsed.success) {
+        throw new WhispererError(
+          'validation_error',
+          `Data of event type "${type}" does not match its schema`,
+          {
+            issues: issuesFromZod(parsed.error, 'data'),
+          },
+        )
+      }
+      data = parsed.data
+    }
+    let dataJson: string
+    try {
+      dataJson = toJson(data)
+    } catch (error) {
+      throw new WhispererError(
+        'validation_error',
+        `Data of event type "${type}" ${(error as Error).message}`,
+        {
+          issues: [{ path: 'data', message: (error as Error).message }],
+        },
+      )
+    }
+    const subject = definition.subject?.(instance) ?? null
+    return { dataJson, subject: subject ? { type: subject.type, id: String(subject.id) } : null }
+  }
+}

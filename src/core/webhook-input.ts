@@ -1,0 +1,132 @@
+import { z } from 'zod'
+import type { CompiledAddressPolicy } from './address-policy.ts'
+import { type FieldIssue, validationError } from './errors.ts'
+import { reservedHeaders } from './request.ts'
+import { type CountdownConfig, type CountdownRegistry, defaultCountdownConfig } from './retry-countdown.ts'
+import { targetUrlProblem } from './target-url.ts'
+import type { WebhookInput } from './webhook.ts'
+import { issuesFromZod } from './zod-issues.ts'
+
+/** What webhook validation checks names against. */
+export interface WebhookValidationContext {
+  hasEventType: (type: string) => boolean
+  hasCallback: (name: string) => boolean
+  countdowns: CountdownRegistry
+  addressPolicy: CompiledAddressPolicy
+}
+
+const headerName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+const headerValue = /^[^\r\n\0]*$/
+
+const headersSchema = z
+  .record(
+    z.string().regex(headerName, "Header names may contain only letters, digits and !#$%&'*+.^_`|~-."),
+    z.string().max(4096).regex(headerValue, 'Header values must not contain line breaks.'),
+  )
+  .refine((headers) => Object.keys(headers).length <= 50, 'At most 50 headers are allowed.')
+
+const text = (max: number) => z.string().min(1, 'This field may not be blank.').max(max)
+
+const authSchema = z.discriminatedUnion('auth_type', [
+  z.object({ auth_type: z.literal('basic'), username: z.string().max(256), password: z.string().max(256) }),
+  z.object({ auth_type: z.literal('bearer'), token: text(4096) }),
+  z.object({
+    auth_type: z.literal('token'),
+    url: text(2048),
+    username: z.string().max(256),
+    password: z.string().max(256),
+    username_field: text(128).optional(),
+    password_field: text(128).optional(),
+    token_key: text(128).optional(),
+    header_format: text(256).includes('{}', { message: 'Must contain {} where the token goes.' }).optional(),
+  }),
+])
+
+const inputSchema = z.object({
+  eventType: text(124),
+  targetUrl: text(2048),
+  secretKey: z.string().max(256).nullish(),
+  isActive: z.boolean().optional(),
+  retryCountdownConfig: z
+    .object({ choice: text(64), kwargs: z.record(z.string(), z.unknown()).default({}) })
+    .optional(),
+  callback: z.string().max(64).nullish(),
+  additionalHeaders: headersSchema.optional(),
+  config: z.record(z.string(), z.unknown()).optional(),
+})
+
+/**
+ * Validates a webhook for create (`partial: false`) or update (`partial: true`) and returns it
+ * normalized; every failing field is reported at once, in one validation error.
+ */
+export function parseWebhookInput(
+  input: unknown,
+  context: WebhookValidationContext,
+  options: { partial: true },
+): Partial<WebhookInput>
+export function parseWebhookInput(
+  input: unknown,
+  context: WebhookValidationContext,
+  options?: { partial?: false },
+): Required<WebhookInput>
+export function parseWebhookInput(
+  input: unknown,
+  context: WebhookValidationContext,
+  options: { partial?: boolean } = {},
+): Partial<WebhookInput> {
+  const schema = options.partial ? inputSchema.partial() : inputSchema
+  const parsed = schema.safeParse(input)
+  if (!parsed.success) throw validationError(issuesFromZod(parsed.error))
+  const value = parsed.data as Partial<WebhookInput>
+  const issues: FieldIssue[] = []
+  const result: Partial<WebhookInput> = { ...value }
+
+  if (value.eventType !== undefined && !context.hasEventType(value.eventType)) {
+    issues.push({ path: 'eventType', message: `"${value.eventType}" is not a valid choice.` })
+  }
+  if (value.targetUrl !== undefined) {
+    const problem = targetUrlProblem(value.targetUrl, context.addressPolicy)
+    if (problem) issues.push({ path: 'targetUrl', message: problem })
+  }
+  if (value.secretKey !== undefined) result.secretKey = value.secretKey || null
+  if (value.callback !== undefined) {
+    result.callback = value.callback || null
+    if (result.callback && !context.hasCallback(result.callback)) {
+      issues.push({ path: 'callback', message: `"${result.callback}" is not a registered callback.` })
+    }
+  }
+  if (value.retryCountdownConfig !== undefined) {
+    const checked = context.countdowns.validate(value.retryCountdownConfig, 'retryCountdownConfig')
+    if ('issues' in checked) issues.push(...checked.issues)
+    else result.retryCountdownConfig = checked.config
+  }
+  for (const name of Object.keys(value.additionalHeaders ?? {})) {
+    if (reservedHeaders.has(name.toLowerCase())) {
+      issues.push({
+        path: `additionalHeaders.${name}`,
+        message: `"${name}" is set by Whisperer and cannot be overridden.`,
+      })
+    }
+  }
+  if (value.config?.auth !== undefined && value.config.auth !== null) {
+    const auth = authSchema.safeParse(value.config.auth)
+    if (!auth.success) issues.push(...issuesFromZod(auth.error, 'config.auth'))
+    else if (auth.data.auth_type === 'token') {
+      const problem = targetUrlProblem(auth.data.url, context.addressPolicy)
+      if (problem) issues.push({ path: 'config.auth.url', message: problem })
+    }
+  }
+  if (issues.length > 0) throw validationError(issues)
+
+  if (options.partial) return result
+  return {
+    eventType: result.eventType!,
+    targetUrl: result.targetUrl!,
+    secretKey: result.secretKey ?? null,
+    isActive: result.isActive ?? true,
+    retryCountdownConfig: result.retryCountdownConfig ?? (defaultCountdownConfig satisfies CountdownConfig),
+    callback: result.callback ?? null,
+    additionalHeaders: result.additionalHeaders ?? {},
+    config: result.config ?? {},
+  }
+}

@@ -1,0 +1,43 @@
+import type { CountdownConfig } from './retry-countdown.ts'
+
+/** A subscription: one owner's URL for one event type. */
+export interface Webhook {
+  id: number
+  owner: string
+  eventType: string
+  targetUrl: string
+  /** Signs every request when set. */
+  secretKey: string | null
+  /** Only active webhooks receive new events. */
+  isActive: boolean
+  retryCountdownConfig: CountdownConfig
+  /** The name of a registered callback, run after each attempt. */
+  callback: string | null
+  /** Sent with every request; never overrides the signature headers. */
+  additionalHeaders: Record<string, string>
+  /** `auth` drives authentication; other keys can be matched by `deliverEvent`'s `configFilter`. */
+  config: Record<string, unknown>
+  /** Why Whisperer disabled it, such as `gone` after a 410; null if it did not. */
+  disabledReason: string | null
+  createdAt: Date
+  updatedAt: Date
+}
+
+/** The fields a subscriber sets when creating or updating a webhook. */
+export interface WebhookInput {
+  eventType: string
+  targetUrl: string
+  secretKey?: string | null
+  isActive?: boolean
+  /** @default {"choice":"exponential","kwargs":{"base":2}} */
+  retryCountdownConfig?: CountdownConfig
+  callback?: string | null
+  additionalHeaders?: Record<string, string>
+  config?: Record<string, unknown>
+}
+
+/** Who is asking: every webhook and delivery belongs to an owner; an admin sees all owners. */
+export interface Actor {
+  owner: string
+  admin?: boolean
+}

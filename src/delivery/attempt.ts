@@ -1,0 +1,85 @@
+import { nextTransition, type RetryPolicy, type Transition } from '../core/delivery-state.ts'
+import { type AttemptResult, classifyAttempt } from '../core/outcome.ts'
+import { buildRequest, maskHeaders, staticAuthorization } from '../core/request.ts'
+import type { CountdownRegistry } from '../core/retry-countdown.ts'
+import type { ClaimedDelivery, Completion } from '../storage/store.ts'
+import type { Sender } from './sender.ts'
+import { TokenAuthenticator } from './token-auth.ts'
+
+/** What one attempt needs besides the delivery. */
+export interface AttemptContext {
+  sender: Sender
+  tokens: TokenAuthenticator
+  countdowns: CountdownRegistry
+  policy: RetryPolicy
+  userAgent: string
+  clock: () => Date
+  random: () => number
+}
+
+/** One attempt, made and judged, ready to be recorded. */
+export interface AttemptReport {
+  delivery: ClaimedDelivery
+  result: AttemptResult
+  transition: Transition
+  completion: Completion
+}
+
+/**
+ * Makes one attempt of a claimed delivery: builds and signs the request, sends it, and decides
+ * where the delivery goes next. It never throws for an HTTP failure; that is an outcome.
+ */
+export async function runAttempt(delivery: ClaimedDelivery, context: AttemptContext): Promise<AttemptReport> {
+  const { webhook } = delivery
+  const auth = webhook.config.auth
+  const authorization = TokenAuthenticator.applies(auth)
+    ? await context.tokens.authorization(webhook.id, auth, context.userAgent)
+    : staticAuthorization(auth)
+  const startedAt = context.clock()
+  const request = buildRequest({
+    targetUrl: webhook.targetUrl,
+    eventType: delivery.eventType,
+    deliveryUuid: delivery.uuid,
+    body: delivery.body,
+    secretKey: webhook.secretKey,
+    additionalHeaders: webhook.additionalHeaders,
+    authorization,
+    timestamp: Math.floor(startedAt.getTime() / 1000),
+    userAgent: context.userAgent,
+  })
+  const result = await context.sender.send(request)
+  if (result.kind === 'response' && (result.status === 401 || result.status === 403))
+    context.tokens.forget(webhook.id)
+  const finishedAt = context.clock()
+  const transition = nextTransition({
+    outcome: classifyAttempt(result, finishedAt),
+    retryCount: delivery.retryCount,
+    countdown: (retry) =>
+      context.countdowns.delaySeconds(webhook.retryCountdownConfig, retry, context.random),
+    policy: context.policy,
+    finishedAt,
+  })
+  const response = result.kind === 'response' ? result : null
+  return {
+    delivery,
+    result,
+    transition,
+    completion: {
+      id: delivery.id,
+      lease: delivery.lease,
+      attempt: {
+        number: delivery.retryCount + 1,
+        startedAt,
+        durationMs: result.durationMs,
+        status: response?.status ?? null,
+        errorKind: transition.status === 'delivered' ? null : result.kind === 'error' ? result.error : 'http',
+        error: result.kind === 'error' ? result.message : null,
+        requestHeaders: maskHeaders(request.headers),
+        responseHeaders: response?.headers ?? null,
+        responseBody: response?.body ?? null,
+        responseTruncated: response?.truncated ?? false,
+      },
+      next: transition,
+    },
+  }
+}

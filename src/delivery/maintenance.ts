@@ -1,0 +1,64 @@
+import type { Logger } from '../logger.ts'
+import type { Store } from '../storage/store.ts'
+
+export interface MaintenanceOptions {
+  store: Store
+  logger: Logger
+  clock: () => Date
+  /** Finished deliveries, their attempts and events are kept this long (ms). */
+  retentionMs: number
+  /** Rows deleted per statement. */
+  batchSize: number
+  /** Time between runs (ms). */
+  intervalMs: number
+  /** Vacuum the queue table each run: PGlite has no autovacuum. */
+  vacuum: boolean
+}
+
+/**
+ * Retention cleanup (dj-whisperer's `delete_outdated_webhook_events`) in small batches, so it
+ * never holds long locks, and vacuuming where the database does not do it by itself.
+ */
+export class Maintenance {
+  readonly #o: MaintenanceOptions
+  #timer: NodeJS.Timeout | null = null
+  #running: Promise<void> | null = null
+
+  constructor(options: MaintenanceOptions) {
+    this.#o = options
+  }
+
+  start(): void {
+    if (this.#timer) return
+    this.#timer = setInterval(() => {
+      this.#running ??= this.run()
+        .then(() => {})
+        .catch((error) => this.#o.logger.error({ err: error }, 'maintenance failed'))
+        .finally(() => {
+          this.#running = null
+        })
+    }, this.#o.intervalMs)
+    this.#timer.unref()
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer)
+    this.#timer = null
+    await this.#running
+  }
+
+  /** One pass: deletes expired history batch by batch; returns the deliveries deleted. */
+  async run(): Promise<number> {
+    const before = new Date(this.#o.clock().getTime() - this.#o.retentionMs)
+    let total = 0
+    for (let batch = 0; batch < 1000; batch += 1) {
+      const deleted = await this.#o.store.retentionDelete({ before, limit: this.#o.batchSize })
+      total += deleted
+      if (deleted < this.#o.batchSize) break
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    if (this.#o.vacuum) await this.#o.store.vacuum()
+    if (total > 0) this.#o.logger.info({ deleted: total, before }, 'expired deliveries deleted')
+    return total
+  }
+}

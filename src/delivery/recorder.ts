@@ -1,0 +1,173 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { type CallbackRegistry, callbackContextResponse } from '../core/callbacks.ts'
+import type { EventTypeRegistry } from '../core/event-types.ts'
+import type { Logger } from '../logger.ts'
+import type { Store } from '../storage/store.ts'
+import type { AttemptReport } from './attempt.ts'
+
+interface Entry {
+  report: AttemptReport
+  /** The instance for callbacks; undefined means "load it if the event type can". */
+  instance: unknown
+  waitForCallback: boolean
+  resolve: () => void
+  reject: (error: Error) => void
+}
+
+export interface RecorderOptions {
+  store: Store
+  eventTypes: EventTypeRegistry
+  callbacks: CallbackRegistry
+  logger: Logger
+  clock: () => Date
+  /** Completions written per statement. @default 500 */
+  maxBatch?: number
+  /** Told of every retry scheduled, so the local worker can wake for it. */
+  onScheduled?: (at: Date) => void
+}
+
+/**
+ * Writes attempt reports to the database in batches (group commit: one statement for whatever
+ * finished while the previous write ran), then runs what follows a stored outcome: disabling a
+ * webhook after a 410, and callbacks. A failed write is retried until it succeeds, so an attempt
+ * is never forgotten while the process lives.
+ */
+export class Recorder {
+  readonly #options: RecorderOptions
+  readonly #maxBatch: number
+  #queue: Entry[] = []
+  #flushing: Promise<void> | null = null
+  readonly #followUps = new Set<Promise<void>>()
+
+  constructor(options: RecorderOptions) {
+    this.#options = options
+    this.#maxBatch = options.maxBatch ?? 500
+  }
+
+  /**
+   * Queues a report; resolves once it is stored (and, with `waitForCallback`, once its callback has
+   * run). `instance` is what callbacks receive.
+   */
+  record(
+    report: AttemptReport,
+    options: { instance?: unknown; waitForCallback?: boolean } = {},
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({
+        report,
+        instance: options.instance,
+        waitForCallback: options.waitForCallback ?? false,
+        resolve,
+        reject,
+      })
+      if (!this.#flushing) this.#flushing = this.#flushLoop()
+    })
+  }
+
+  /** Resolves when everything queued so far is stored and its callbacks have run. */
+  async drain(): Promise<void> {
+    while (this.#flushing || this.#followUps.size > 0) {
+      await this.#flushing
+      await Promise.all([...this.#followUps])
+    }
+  }
+
+  async #flushLoop(): Promise<void> {
+    // Let the attempts that finish in this turn of the event loop join the first batch.
+    await new Promise((resolve) => setImmediate(resolve))
+    let failures = 0
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.slice(0, this.#maxBatch)
+      let attemptIds: Map<number, number>
+      try {
+        attemptIds = await this.#options.store.deliveryComplete({
+          completions: batch.map((entry) => entry.report.completion),
+          now: this.#options.clock(),
+        })
+      } catch (error) {
+        failures += 1
+        this.#options.logger.error(
+          { err: error, completions: batch.length, failures },
+          'recording attempts failed; retrying',
+        )
+        await sleep(Math.min(100 * 2 ** failures, 5000))
+        continue
+      }
+      failures = 0
+      this.#queue = this.#queue.slice(batch.length)
+      for (const entry of batch) {
+        const followUp = this.#followUp(entry, attemptIds.get(entry.report.delivery.id))
+        if (entry.waitForCallback) followUp.then(entry.resolve, entry.reject)
+        else {
+          entry.resolve()
+          this.#track(followUp)
+        }
+      }
+    }
+    this.#flushing = null
+  }
+
+  #track(promise: Promise<void>): void {
+    this.#followUps.add(promise)
+    promise.finally(() => this.#followUps.delete(promise))
+  }
+
+  async #followUp(entry: Entry, attemptId: number | undefined): Promise<void> {
+    const { report } = entry
+    const { delivery, transition } = report
+    const { store, logger, clock } = this.#options
+    if (transition.status === 'pending') this.#options.onScheduled?.(transition.nextAttemptAt)
+    if (transition.disableWebhook) {
+      await store
+        .webhookDisable({ id: delivery.webhook.id, reason: 'gone', now: clock() })
+        .then(() =>
+          logger.warn({ webhookId: delivery.webhook.id }, 'webhook disabled: its target answered 410 Gone'),
+        )
+        .catch((error) =>
+          logger.error({ err: error, webhookId: delivery.webhook.id }, 'disabling a webhook failed'),
+        )
+    }
+    const name = delivery.webhook.callback
+    if (!name) return
+    const callback = this.#options.callbacks.get(name)
+    try {
+      if (!callback) throw new Error(`callback "${name}" is not registered in this process`)
+      const instance =
+        entry.instance !== undefined
+          ? entry.instance
+          : await this.#load(delivery.eventType, delivery.subjectId)
+      await callback({
+        response: callbackContextResponse(report.result),
+        error:
+          report.result.kind === 'error'
+            ? { kind: report.result.error, message: report.result.message }
+            : null,
+        eventType: delivery.eventType,
+        instance,
+        payload: JSON.parse(delivery.body),
+        delivery: {
+          uuid: delivery.uuid,
+          webhookId: delivery.webhook.id,
+          status: transition.status,
+          retryCount: transition.retryCount,
+        },
+      })
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error)
+      logger.error({ err: error, callback: name, delivery: delivery.uuid }, 'callback failed')
+      if (attemptId !== undefined) {
+        await store
+          .attemptNoteCallbackError({ attemptId, error: message.replaceAll('\0', '').slice(0, 2000) })
+          .catch((noteError) => logger.error({ err: noteError }, 'noting a callback failure failed'))
+      }
+    }
+  }
+
+  async #load(eventType: string, subjectId: string | null): Promise<unknown> {
+    const definition = this.#options.eventTypes.has(eventType)
+      ? this.#options.eventTypes.get(eventType)
+      : undefined
+    if (!definition?.load || subjectId === null) return null
+    return (await definition.load(subjectId)) ?? null
+  }
+}

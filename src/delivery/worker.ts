@@ -1,0 +1,261 @@
+import type { Logger } from '../logger.ts'
+import type { ClaimedDelivery, Store } from '../storage/store.ts'
+import { type AttemptContext, runAttempt } from './attempt.ts'
+import type { Recorder } from './recorder.ts'
+
+export interface WorkerOptions {
+  store: Store
+  recorder: Recorder
+  attempt: AttemptContext
+  logger: Logger
+  clock: () => Date
+  /** Attempts in flight at once, across all targets. */
+  concurrency: number
+  /** Attempts in flight at once to one host. */
+  perHostConcurrency: number
+  /** Deliveries taken per claim at most. */
+  claimBatch: number
+  /** The longest the worker sleeps without a notification (ms). */
+  pollIntervalMs: number
+  /** How long a claim holds a delivery; longer than any attempt can take (ms). */
+  leaseMs: number
+  /** The longest one attempt can take (ms); a parked delivery starts only with this much lease left. */
+  attemptMaxMs: number
+  /** How long a delivery refused a host slot waits before it is due again (ms). */
+  hostBackoffMs: number
+}
+
+/**
+ * Claims due deliveries and attempts them with bounded concurrency, globally and per target host.
+ * It wakes on notifications and local signals, and otherwise sleeps until the next delivery is due
+ * or the poll interval passes. It never holds a transaction across an HTTP call.
+ */
+export class Worker {
+  readonly #o: WorkerOptions
+  #running = 0
+  readonly #hostRunning = new Map<string, number>()
+  readonly #parked = new Map<string, ClaimedDelivery[]>()
+  #parkedCount = 0
+  readonly #inFlight = new Set<Promise<void>>()
+  #state: 'idle' | 'running' | 'closing' | 'closed' = 'idle'
+  #loop: Promise<void> | null = null
+  #woken = false
+  #wake: (() => void) | null = null
+  #unlisten: (() => Promise<void>) | null = null
+  /** The earliest retry this process scheduled that the loop has not looked at yet. */
+  #dueHint: number | null = null
+
+  constructor(options: WorkerOptions) {
+    this.#o = options
+  }
+
+  get held(): number {
+    return this.#running + this.#parkedCount
+  }
+
+  /** Starts listening and claiming. */
+  async start(): Promise<void> {
+    if (this.#state !== 'idle') return
+    this.#state = 'running'
+    this.#unlisten = await this.#o.store.db
+      .listen(this.#o.store.channel, () => this.wake())
+      .catch((error) => {
+        this.#o.logger.warn({ err: error }, 'LISTEN failed; the worker will poll')
+        return null
+      })
+    this.#loop = this.#run()
+  }
+
+  /** Asks the loop to claim now (new deliveries, a freed slot). Cheap and coalesced. */
+  wake(): void {
+    this.#woken = true
+    this.#wake?.()
+  }
+
+  /** Notes a retry due at `at`, so the loop sleeps no longer than that. */
+  noteDue(at: Date): void {
+    const time = at.getTime()
+    if (this.#dueHint === null || time < this.#dueHint) {
+      this.#dueHint = time
+      this.wake()
+    }
+  }
+
+  /**
+   * Stops claiming, gives parked deliveries back, waits for the attempts in flight and for their
+   * records, then resolves.
+   */
+  async close(): Promise<void> {
+    if (this.#state === 'closed') return
+    const wasRunning = this.#state === 'running'
+    this.#state = 'closing'
+    this.wake()
+    await this.#loop
+    await this.#unlisten?.().catch(() => {})
+    const parked = [...this.#parked.values()].flat()
+    this.#parked.clear()
+    this.#parkedCount = 0
+    await this.#release(parked, 0)
+    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight])
+    await this.#o.recorder.drain()
+    this.#state = wasRunning ? 'closed' : 'idle'
+  }
+
+  /**
+   * Claims and attempts due deliveries until none is due, then resolves: for tests with an
+   * injected clock, and for running delivery from a cron job instead of a long-lived worker.
+   */
+  async processDue(): Promise<number> {
+    let total = 0
+    for (;;) {
+      const claimed = await this.#claim()
+      total += claimed
+      if (claimed === 0 && this.held === 0) break
+      if (claimed === 0) await Promise.race([...this.#inFlight])
+    }
+    await this.#o.recorder.drain()
+    return total
+  }
+
+  async #run(): Promise<void> {
+    let failures = 0
+    while (this.#state === 'running') {
+      this.#woken = false
+      let wait = this.#o.pollIntervalMs
+      try {
+        const limit = this.#room()
+        const claimed = limit > 0 ? await this.#claim() : 0
+        failures = 0
+        if (claimed === limit && limit > 0) {
+          // A full batch: more may be waiting. Yield so sockets and timers run, then claim again.
+          await new Promise((resolve) => setImmediate(resolve))
+          continue
+        }
+        if (limit > 0) wait = await this.#untilNextDue(claimed)
+      } catch (error) {
+        failures += 1
+        wait = Math.min(250 * 2 ** failures, this.#o.pollIntervalMs * 5)
+        this.#o.logger.error({ err: error, failures }, 'claiming deliveries failed')
+      }
+      await this.#sleep(wait)
+    }
+  }
+
+  #room(): number {
+    return Math.min(this.#o.claimBatch, this.#o.concurrency - this.held)
+  }
+
+  /** How long to sleep after a claim that took fewer rows than it asked for. */
+  async #untilNextDue(claimed: number): Promise<number> {
+    let next: number | null = null
+    if (claimed === 0) next = (await this.#o.store.deliveryNextDue())?.getTime() ?? null
+    if (this.#dueHint !== null && (next === null || this.#dueHint < next)) next = this.#dueHint
+    this.#dueHint = null
+    if (next === null) return this.#o.pollIntervalMs
+    return Math.max(0, Math.min(this.#o.pollIntervalMs, next - this.#o.clock().getTime()))
+  }
+
+  async #sleep(ms: number): Promise<void> {
+    if (this.#woken || this.#state !== 'running' || ms <= 0) return
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms)
+      function done() {
+        clearTimeout(timer)
+        resolve()
+      }
+      this.#wake = done
+    })
+    this.#wake = null
+  }
+
+  /** One claim: dispatches what it took and returns how many. */
+  async #claim(): Promise<number> {
+    const limit = this.#room()
+    if (limit <= 0) return 0
+    const now = this.#o.clock()
+    const claimed = await this.#o.store.deliveryClaim({
+      limit,
+      now,
+      leaseUntil: new Date(now.getTime() + this.#o.leaseMs),
+    })
+    const refused: ClaimedDelivery[] = []
+    for (const delivery of claimed) {
+      const host = hostOf(delivery.webhook.targetUrl)
+      if ((this.#hostRunning.get(host) ?? 0) < this.#o.perHostConcurrency) this.#start(host, delivery)
+      else {
+        const parked = this.#parked.get(host) ?? []
+        if (parked.length < this.#o.perHostConcurrency) {
+          parked.push(delivery)
+          this.#parked.set(host, parked)
+          this.#parkedCount += 1
+        } else refused.push(delivery)
+      }
+    }
+    if (refused.length > 0) await this.#release(refused, this.#o.hostBackoffMs)
+    return claimed.length
+  }
+
+  #start(host: string, delivery: ClaimedDelivery): void {
+    this.#running += 1
+    this.#hostRunning.set(host, (this.#hostRunning.get(host) ?? 0) + 1)
+    const task = runAttempt(delivery, this.#o.attempt)
+      .then((report) => this.#o.recorder.record(report))
+      .catch((error) =>
+        this.#o.logger.error({ err: error, delivery: delivery.uuid }, 'attempt failed unexpectedly'),
+      )
+      .finally(() => {
+        this.#inFlight.delete(task)
+        this.#running -= 1
+        const left = (this.#hostRunning.get(host) ?? 1) - 1
+        if (left === 0) this.#hostRunning.delete(host)
+        else this.#hostRunning.set(host, left)
+        const next = this.#unpark(host)
+        if (next) this.#start(host, next)
+        else this.wake()
+      })
+    this.#inFlight.add(task)
+  }
+
+  /**
+   * The next parked delivery of a host that still has lease enough for a whole attempt; those that
+   * waited too long are given back to the queue instead.
+   */
+  #unpark(host: string): ClaimedDelivery | undefined {
+    const parked = this.#parked.get(host)
+    const needed = Math.min(this.#o.attemptMaxMs, this.#o.leaseMs / 2)
+    const stale: ClaimedDelivery[] = []
+    let next: ClaimedDelivery | undefined
+    while (parked && parked.length > 0 && !next) {
+      const candidate = parked.shift()!
+      this.#parkedCount -= 1
+      if (candidate.lease.getTime() - this.#o.clock().getTime() > needed) next = candidate
+      else stale.push(candidate)
+    }
+    if (parked?.length === 0) this.#parked.delete(host)
+    void this.#release(stale, 0)
+    return next
+  }
+
+  async #release(deliveries: ClaimedDelivery[], delayMs: number): Promise<void> {
+    if (deliveries.length === 0) return
+    await this.#o.store
+      .deliveryRelease({
+        releases: deliveries.map((d) => ({ id: d.id, lease: d.lease })),
+        nextAttemptAt: new Date(this.#o.clock().getTime() + delayMs),
+      })
+      .catch((error) =>
+        this.#o.logger.warn(
+          { err: error, count: deliveries.length },
+          'releasing deliveries failed; their leases will expire',
+        ),
+      )
+  }
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host
+  } catch {
+    return url
+  }
+}

@@ -1,0 +1,24 @@
+export type { ResolvedConfig, WhispererOptions } from './config.ts'
+export type { AddressPolicy } from './core/address-policy.ts'
+export type { Callback, CallbackContext } from './core/callbacks.ts'
+export type { Attempt, Delivery } from './core/delivery.ts'
+export type { DeliveryStatus } from './core/delivery-state.ts'
+export { type ErrorCode, errorCodes, type FieldIssue, WhispererError } from './core/errors.ts'
+export type { EventTypeDefinition, Subject } from './core/event-types.ts'
+export type { AttemptResult, ErrorKind } from './core/outcome.ts'
+export type { DeliveryBody, PayloadKey } from './core/payload.ts'
+export type { Countdown, CountdownConfig, CountdownDefinition } from './core/retry-countdown.ts'
+export {
+  standardSignature,
+  type VerifyOptions,
+  type VerifyResult,
+  verifySignature,
+  whispererSignature,
+} from './core/signature.ts'
+export type { Actor, Webhook, WebhookInput } from './core/webhook.ts'
+export type { Logger } from './logger.ts'
+export type { DeliveryListFilter, DeliveryOutcome } from './service/deliveries.ts'
+export type { DeliverOptions, DeliverResult } from './service/publish.ts'
+export type { WebhookListFilter } from './service/webhooks.ts'
+export type { Database, Queryable } from './storage/database.ts'
+export { createWhisperer, version, Whisperer } from './whisperer.ts'

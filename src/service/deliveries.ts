@@ -1,0 +1,180 @@
+import type { Attempt, Delivery } from '../core/delivery.ts'
+import { type DeliveryStatus, manualRetryRefusal } from '../core/delivery-state.ts'
+import { WhispererError } from '../core/errors.ts'
+import type { ErrorKind } from '../core/outcome.ts'
+import type { AttemptContext, AttemptReport } from '../delivery/attempt.ts'
+import { attemptNow } from '../delivery/attempt-now.ts'
+import type { Recorder } from '../delivery/recorder.ts'
+import type { DeliveryFilter, Store } from '../storage/store.ts'
+import { type ActorLike, toActor } from './actor.ts'
+
+/** What one attempt made on request produced. */
+export interface DeliveryOutcome {
+  uuid: string
+  webhookId: number
+  /** Where the delivery is now. */
+  status: 'delivered' | 'pending' | 'failed'
+  delivered: boolean
+  responseStatus: number | null
+  responseBody: string | null
+  errorKind: ErrorKind | null
+  error: string | null
+  durationMs: number
+}
+
+export type DeliveryListFilter = Omit<DeliveryFilter, 'actor' | 'limit'> & {
+  /** @default 100 */
+  limit?: number
+}
+
+const uuidPattern = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i
+
+/** Reading deliveries and their attempts, and sending them again by hand, within one owner's scope. */
+export class DeliveryService {
+  readonly #store: Store
+  readonly #context: AttemptContext
+  readonly #recorder: Recorder
+  readonly #leaseMs: number
+  readonly #onRequeued: () => void
+
+  constructor(options: {
+    store: Store
+    context: AttemptContext
+    recorder: Recorder
+    leaseMs: number
+    onRequeued: () => void
+  }) {
+    this.#store = options.store
+    this.#context = options.context
+    this.#recorder = options.recorder
+    this.#leaseMs = options.leaseMs
+    this.#onRequeued = options.onRequeued
+  }
+
+  /** A delivery by id or uuid (with or without dashes). */
+  async get(actor: ActorLike, ref: number | string): Promise<Delivery> {
+    const key = deliveryKey(ref)
+    const delivery = key ? await this.#store.deliveryGet({ ...key, actor: toActor(actor) }) : null
+    if (!delivery) throw new WhispererError('delivery_not_found', `Delivery ${ref} does not exist`)
+    return delivery
+  }
+
+  /** Deliveries newest first. */
+  async list(actor: ActorLike, filter: DeliveryListFilter = {}): Promise<Delivery[]> {
+    if (filter.uuid !== undefined && !uuidPattern.test(filter.uuid)) return []
+    return this.#store.deliveryList({ ...filter, actor: toActor(actor), limit: filter.limit ?? 100 })
+  }
+
+  /** Every attempt of a delivery, oldest first. */
+  async attempts(actor: ActorLike, ref: number | string): Promise<Attempt[]> {
+    const delivery = await this.get(actor, ref)
+    return this.#store.attemptList({ deliveryId: delivery.id })
+  }
+
+  /**
+   * dj-whisperer's manual retry: one attempt now, whose outcome is returned and recorded like any
+   * other. Refused for a delivered delivery, and for one still in its retry schedule unless forced.
+   */
+  async retry(
+    actor: ActorLike,
+    ref: number | string,
+    options: { force?: boolean } = {},
+  ): Promise<DeliveryOutcome> {
+    const outcome = await this.redeliver(actor, ref, {
+      force: options.force ?? false,
+      mode: 'retry',
+      async: false,
+    })
+    return outcome!
+  }
+
+  /**
+   * Sends a delivery again, now (`async: false`, returning the outcome) or through the queue. In
+   * `resend` mode (`deliverEvent` with `eventUuid`) a delivered delivery is sent again when forced.
+   */
+  async redeliver(
+    actor: ActorLike,
+    ref: number | string,
+    options: { force: boolean; mode: 'retry' | 'resend'; async: boolean },
+  ): Promise<DeliveryOutcome | null> {
+    const delivery = await this.get(actor, ref)
+    await this.#refuseUnlessAllowed(delivery, options)
+    const statuses: DeliveryStatus[] = ['failed', 'cancelled']
+    if (options.mode === 'resend' || options.force) statuses.push('pending')
+    if (options.mode === 'resend' && options.force) statuses.push('delivered')
+    const now = this.#context.clock()
+    if (options.async) {
+      const requeued = await this.#store.deliveryRequeue({ id: delivery.id, statuses, now })
+      if (!requeued) return this.#raced(actor, delivery, options)
+      this.#onRequeued()
+      return null
+    }
+    const claimed = await this.#store.deliveryClaimOne({
+      id: delivery.id,
+      statuses,
+      now,
+      leaseUntil: new Date(now.getTime() + this.#leaseMs),
+    })
+    if (!claimed) return this.#raced(actor, delivery, options)
+    const [report] = await attemptNow({
+      deliveries: [claimed],
+      context: this.#context,
+      recorder: this.#recorder,
+      concurrency: 1,
+    })
+    return toOutcome(report!)
+  }
+
+  async #refuseUnlessAllowed(
+    delivery: Delivery,
+    options: { force: boolean; mode: 'retry' | 'resend' },
+  ): Promise<void> {
+    const refusal = manualRetryRefusal(
+      { status: delivery.status, inFlight: delivery.status === 'delivering' },
+      options,
+    )
+    if (refusal) throw new WhispererError(refusal)
+    const webhook = await this.#store.webhookGet({
+      id: delivery.webhookId,
+      actor: { owner: '', admin: true },
+    })
+    if (!webhook) {
+      throw new WhispererError(
+        'webhook_not_found',
+        `Webhook ${delivery.webhookId} of this delivery was deleted`,
+      )
+    }
+  }
+
+  /** The delivery changed between the check and the claim: report why, as of now. */
+  async #raced(
+    actor: ActorLike,
+    delivery: Delivery,
+    options: { force: boolean; mode: 'retry' | 'resend' },
+  ): Promise<never> {
+    const current = await this.get(actor, delivery.id)
+    await this.#refuseUnlessAllowed(current, options)
+    throw new WhispererError('delivery_in_flight')
+  }
+}
+
+export function toOutcome(report: AttemptReport): DeliveryOutcome {
+  const { result, transition, delivery } = report
+  return {
+    uuid: delivery.uuid,
+    webhookId: delivery.webhook.id,
+    status: transition.status,
+    delivered: transition.status === 'delivered',
+    responseStatus: result.kind === 'response' ? result.status : null,
+    responseBody: result.kind === 'response' ? result.body : null,
+    errorKind: report.completion.attempt.errorKind,
+    error: result.kind === 'error' ? result.message : null,
+    durationMs: result.durationMs,
+  }
+}
+
+function deliveryKey(ref: number | string): { id: number } | { uuid: string } | null {
+  if (typeof ref === 'number') return Number.isSafeInteger(ref) && ref > 0 ? { id: ref } : null
+  if (/^\d+$/.test(ref)) return { id: Number(ref) }
+  return uuidPattern.test(ref) ? { uuid: ref } : null
+}

@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto'
+import { WhispererError } from '../core/errors.ts'
+import type { EventTypeRegistry } from '../core/event-types.ts'
+import { buildBody, type PayloadKey, toJson } from '../core/payload.ts'
+import type { AttemptContext } from '../delivery/attempt.ts'
+import { attemptNow } from '../delivery/attempt-now.ts'
+import type { Recorder } from '../delivery/recorder.ts'
+import type { Queryable } from '../storage/database.ts'
+import type { Store } from '../storage/store.ts'
+import { type DeliveryOutcome, type DeliveryService, toOutcome } from './deliveries.ts'
+
+export interface DeliverOptions {
+  /** Queue the deliveries for the workers (true) or attempt them before returning (false). @default true */
+  async?: boolean
+  /** Send this existing delivery again (dj-whisperer's `event_uuid`) instead of a new event. */
+  eventUuid?: string
+  /** With `eventUuid`: send it even if it was delivered already. @default false */
+  force?: boolean
+  /** Only webhooks whose `config` has these values; `a__b` reaches into nested keys. */
+  configFilter?: Record<string, unknown>
+  /** The caller's transaction: the event and its deliveries commit or roll back with it. */
+  tx?: Queryable
+}
+
+export interface DeliverResult {
+  /** The new event's uuid; null when re-sending, or when no webhook matched (nothing is stored then). */
+  eventUuid: string | null
+  deliveries: { uuid: string; webhookId: number }[]
+  /** With `async: false`, what each delivery's attempt produced. */
+  outcomes?: DeliveryOutcome[]
+}
+
+export interface PublisherOptions {
+  store: Store
+  eventTypes: EventTypeRegistry
+  deliveries: DeliveryService
+  payloadKey: PayloadKey
+  context: AttemptContext
+  recorder: Recorder
+  concurrency: number
+  leaseMs: number
+  /** Called after deliveries were queued outside a caller's transaction: wakes the local worker. */
+  onEnqueued: () => void
+}
+
+/** `deliverEvent`: turns an instance into an event and its deliveries, one per matching webhook. */
+export class Publisher {
+  readonly #o: PublisherOptions
+
+  constructor(options: PublisherOptions) {
+    this.#o = options
+  }
+
+  async deliverEvent(instance: unknown, type: string, options: DeliverOptions = {}): Promise<DeliverResult> {
+    const sync = options.async === false
+    if (sync && options.tx) {
+      throw new WhispererError(
+        'invalid_options',
+        'async: false cannot be combined with tx: the event would be sent before the transaction commits',
+      )
+    }
+    const definition = this.#o.eventTypes.get(type)
+    if (options.eventUuid !== undefined) return this.#resend(type, options.eventUuid, options, sync)
+
+    const { dataJson, subject } = this.#o.eventTypes.serialize(type, instance)
+    const eventUuid = randomUUID()
+    const now = this.#o.context.clock()
+    const configFilter = options.configFilter ?? null
+    const db = options.tx
+    let bodies: { uuid: string; webhookId: number; body: string }[] | undefined
+    if (definition.customizePayload) {
+      const customize = definition.customizePayload
+      const targets = await this.#o.store.webhookTargets({ tx: db, eventType: type, configFilter })
+      bodies = targets.map((webhookId) => {
+        const uuid = randomUUID()
+        const body = toJson(customize(JSON.parse(buildBody(type, uuid, this.#o.payloadKey, dataJson))))
+        return { uuid, webhookId, body }
+      })
+    }
+    const { deliveries, claimed } = await this.#o.store.eventInsert({
+      ...(db ? { tx: db } : {}),
+      event: { uuid: eventUuid, type, dataJson, payloadKey: this.#o.payloadKey, subject },
+      configFilter,
+      now,
+      ...(sync ? { lease: new Date(now.getTime() + this.#o.leaseMs) } : {}),
+      ...(bodies ? { bodies } : {}),
+    })
+    const result: DeliverResult = { eventUuid: deliveries.length > 0 ? eventUuid : null, deliveries }
+    if (!sync) {
+      if (!db && deliveries.length > 0) this.#o.onEnqueued()
+      return result
+    }
+    const reports = await attemptNow({
+      deliveries: claimed,
+      context: this.#o.context,
+      recorder: this.#o.recorder,
+      concurrency: this.#o.concurrency,
+      instance,
+    })
+    return { ...result, outcomes: reports.map(toOutcome) }
+  }
+
+  async #resend(
+    type: string,
+    eventUuid: string,
+    options: DeliverOptions,
+    sync: boolean,
+  ): Promise<DeliverResult> {
+    const admin = { owner: '', admin: true }
+    const delivery = await this.#o.deliveries.get(admin, eventUuid)
+    if (delivery.eventType !== type) {
+      throw new WhispererError(
+        'invalid_options',
+        `Delivery ${eventUuid} is of event type "${delivery.eventType}", not "${type}"`,
+      )
+    }
+    const outcome = await this.#o.deliveries.redeliver(admin, delivery.id, {
+      force: options.force ?? false,
+      mode: 'resend',
+      async: !sync,
+    })
+    const deliveries = [{ uuid: delivery.uuid, webhookId: delivery.webhookId }]
+    return outcome ? { eventUuid: null, deliveries, outcomes: [outcome] } : { eventUuid: null, deliveries }
+  }
+}

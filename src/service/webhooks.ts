@@ -1,0 +1,80 @@
+import { WhispererError } from '../core/errors.ts'
+import type { Webhook } from '../core/webhook.ts'
+import { parseWebhookInput, type WebhookValidationContext } from '../core/webhook-input.ts'
+import type { Store } from '../storage/store.ts'
+import { type ActorLike, toActor } from './actor.ts'
+
+export interface WebhookListFilter {
+  eventType?: string
+  targetUrl?: string
+  isActive?: boolean
+  /** @default 100 */
+  limit?: number
+  /** Keyset pagination: webhooks with a greater id. */
+  afterId?: number
+}
+
+/** Creating, reading, changing and deleting webhooks, always within one owner's scope. */
+export class WebhookService {
+  readonly #store: Store
+  readonly #validation: WebhookValidationContext
+  readonly #clock: () => Date
+
+  constructor(options: { store: Store; validation: WebhookValidationContext; clock: () => Date }) {
+    this.#store = options.store
+    this.#validation = options.validation
+    this.#clock = options.clock
+  }
+
+  /** Validates and stores a webhook; a duplicate (owner, target URL, event type) is `webhook_already_registered`. */
+  async create(actor: ActorLike, input: unknown): Promise<Webhook> {
+    const parsed = parseWebhookInput(input, this.#validation)
+    return this.#store.webhookInsert({ owner: toActor(actor).owner, input: parsed, now: this.#clock() })
+  }
+
+  async get(actor: ActorLike, id: number): Promise<Webhook> {
+    const webhook = await this.#store.webhookGet({ id, actor: toActor(actor) })
+    if (!webhook) throw notFound(id)
+    return webhook
+  }
+
+  async list(actor: ActorLike, filter: WebhookListFilter = {}): Promise<Webhook[]> {
+    return this.#store.webhookList({ actor: toActor(actor), ...filter, limit: filter.limit ?? 100 })
+  }
+
+  /** Changes the fields given; deactivating cancels the webhook's pending deliveries. */
+  async update(actor: ActorLike, id: number, patch: unknown): Promise<Webhook> {
+    const parsed = parseWebhookInput(patch, this.#validation, { partial: true })
+    const webhook = await this.#store.webhookUpdate({
+      id,
+      actor: toActor(actor),
+      patch: parsed,
+      now: this.#clock(),
+    })
+    if (!webhook) throw notFound(id)
+    return webhook
+  }
+
+  /** Replaces every field (HTTP PUT): omitted optional fields return to their defaults. */
+  async replace(actor: ActorLike, id: number, input: unknown): Promise<Webhook> {
+    const parsed = parseWebhookInput(input, this.#validation)
+    const webhook = await this.#store.webhookUpdate({
+      id,
+      actor: toActor(actor),
+      patch: parsed,
+      now: this.#clock(),
+    })
+    if (!webhook) throw notFound(id)
+    return webhook
+  }
+
+  /** Deletes a webhook: history stays, pending deliveries are cancelled, and the same URL may subscribe again. */
+  async delete(actor: ActorLike, id: number): Promise<void> {
+    const deleted = await this.#store.webhookDelete({ id, actor: toActor(actor), now: this.#clock() })
+    if (!deleted) throw notFound(id)
+  }
+}
+
+function notFound(id: number): WhispererError {
+  return new WhispererError('webhook_not_found', `Webhook ${id} does not exist`)
+}

@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto'
+import pg from 'pg'
+import type { Database, Queryable, QueryOptions } from './database.ts'
+
+export interface PostgresOptions {
+  /** Connections in the pool this adapter opens. @default 10 */
+  max?: number
+  applicationName?: string
+  /** Called when the LISTEN connection fails, before it is re-established. */
+  onListenError?: (error: Error) => void
+}
+
+/** A {@link Database} on node-postgres: a pool it opens from a URL, or one the caller owns. */
+export function postgresDatabase(source: string | pg.Pool, options: PostgresOptions = {}): Database {
+  const owned = typeof source === 'string'
+  const pool =
+    typeof source === 'string'
+      ? new pg.Pool({
+          connectionString: source,
+          max: options.max ?? 10,
+          application_name: options.applicationName ?? 'whisperer',
+        })
+      : source
+  // An idle client's error (the server restarted) must not crash the process; the pool drops it.
+  if (owned) pool.on('error', () => {})
+  const names = new Map<string, string>()
+  const statementName = (text: string): string => {
+    let name = names.get(text)
+    if (!name) {
+      name = `whisperer_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`
+      names.set(text, name)
+    }
+    return name
+  }
+
+  return {
+    kind: 'postgres',
+    async query<R>(text: string, values: unknown[] = [], queryOptions: QueryOptions = {}) {
+      const config = queryOptions.prepare ? { name: statementName(text), text, values } : { text, values }
+      const result = await pool.query(config)
+      return { rows: result.rows as R[] }
+    },
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      const client = await pool.connect()
+      let broken: Error | undefined
+      try {
+        await client.query('BEGIN')
+        const tx: Queryable = {
+          query: async <R>(text: string, values: unknown[] = []) => ({
+            rows: (await client.query(text, values)).rows as R[],
+          }),
+        }
+        const result = await fn(tx)
+        await client.query('COMMIT')
+        return result
+      } catch (error) {
+        await client.query('ROLLBACK').catch((rollbackError: Error) => {
+          broken = rollbackError
+        })
+        throw error
+      } finally {
+        client.release(broken)
+      }
+    },
+    async listen(channel, onNotify) {
+      let client: pg.PoolClient | undefined
+      let stopped = false
+      let retry: NodeJS.Timeout | undefined
+      const connect = async (): Promise<void> => {
+        const next = await pool.connect()
+        next.on('notification', (message) => {
+          if (message.channel === channel) onNotify(message.payload ?? '')
+        })
+        next.on('error', (error) => {
+          options.onListenError?.(error)
+          next.release(error)
+          if (client === next) client = undefined
+          schedule(250)
+        })
+        await next.query(`LISTEN ${pg.escapeIdentifier(channel)}`)
+        client = next
+        // Anything sent while no connection listened is found by the caller's next claim.
+        onNotify('')
+      }
+      const schedule = (delayMs: number): void => {
+        if (stopped || retry) return
+        retry = setTimeout(() => {
+          retry = undefined
+          connect().catch((error: Error) => {
+            options.onListenError?.(error)
+            schedule(Math.min(delayMs * 2, 5000))
+          })
+        }, delayMs)
+      }
+      await connect()
+      return async () => {
+        stopped = true
+        clearTimeout(retry)
+        const current = client
+        client = undefined
+        if (current) {
+          await current.query(`UNLISTEN ${pg.escapeIdentifier(channel)}`).catch(() => {})
+          current.release()
+        }
+      }
+    },
+    async close() {
+      if (owned) await pool.end()
+    },
+  }
+}

@@ -1,0 +1,153 @@
+import type { Attempt, Delivery } from '../core/delivery.ts'
+import type { DeliveryStatus } from '../core/delivery-state.ts'
+import type { ErrorKind } from '../core/outcome.ts'
+import { buildBody, type PayloadKey } from '../core/payload.ts'
+import type { CountdownConfig } from '../core/retry-countdown.ts'
+import type { Webhook } from '../core/webhook.ts'
+
+/** Rows as drivers return them: int8 may be a string, json may be parsed or text. */
+type Row = Record<string, unknown>
+
+const int = (value: unknown): number => Number(value)
+const intOrNull = (value: unknown): number | null =>
+  value === null || value === undefined ? null : Number(value)
+const date = (value: unknown): Date => (value instanceof Date ? value : new Date(String(value)))
+const dateOrNull = (value: unknown): Date | null =>
+  value === null || value === undefined ? null : date(value)
+const json = <T>(value: unknown): T => (typeof value === 'string' ? JSON.parse(value) : value) as T
+
+export const webhookColumns = `id, owner, event_type, target_url, secret_key, is_active, retry_countdown_config,
+  callback, additional_headers, config, disabled_reason, created_at, updated_at`
+
+export function toWebhook(row: Row): Webhook {
+  return {
+    id: int(row.id),
+    owner: String(row.owner),
+    eventType: String(row.event_type),
+    targetUrl: String(row.target_url),
+    secretKey: (row.secret_key as string | null) ?? null,
+    isActive: Boolean(row.is_active),
+    retryCountdownConfig: json<CountdownConfig>(row.retry_countdown_config),
+    callback: (row.callback as string | null) ?? null,
+    additionalHeaders: json<Record<string, string>>(row.additional_headers),
+    config: json<Record<string, unknown>>(row.config),
+    disabledReason: (row.disabled_reason as string | null) ?? null,
+    createdAt: date(row.created_at),
+    updatedAt: date(row.updated_at),
+  }
+}
+
+/** Columns of a delivery joined to its event (`d` and `e`), for {@link toDelivery}. */
+export const deliveryColumns = `d.id, d.uuid::text AS uuid, d.webhook_id, d.status, d.retry_count, d.next_attempt_at,
+  d.last_status, d.last_error_kind, d.last_attempt_at, d.last_duration_ms, d.body::text AS body,
+  d.created_at, d.updated_at, e.uuid::text AS event_uuid, e.type AS event_type, e.data::text AS data,
+  e.payload_key, e.subject_type, e.subject_id`
+
+export function toDelivery(row: Row): Delivery {
+  const status = row.status as DeliveryStatus
+  const uuid = String(row.uuid)
+  const eventType = String(row.event_type)
+  return {
+    id: int(row.id),
+    uuid,
+    webhookId: int(row.webhook_id),
+    eventUuid: String(row.event_uuid),
+    eventType,
+    status,
+    retryCount: int(row.retry_count),
+    nextAttemptAt: status === 'pending' ? date(row.next_attempt_at) : null,
+    lastStatus: intOrNull(row.last_status),
+    lastErrorKind: (row.last_error_kind as ErrorKind | null) ?? null,
+    lastAttemptAt: dateOrNull(row.last_attempt_at),
+    lastDurationMs: intOrNull(row.last_duration_ms),
+    subject: row.subject_type ? { type: String(row.subject_type), id: String(row.subject_id) } : null,
+    body:
+      (row.body as string | null) ??
+      buildBody(eventType, uuid, row.payload_key as PayloadKey, String(row.data)),
+    createdAt: date(row.created_at),
+    updatedAt: date(row.updated_at),
+  }
+}
+
+export function toAttempt(row: Row): Attempt {
+  return {
+    id: int(row.id),
+    deliveryId: int(row.delivery_id),
+    attempt: int(row.attempt),
+    createdAt: date(row.created_at),
+    durationMs: int(row.duration_ms),
+    status: intOrNull(row.status),
+    errorKind: (row.error_kind as ErrorKind | null) ?? null,
+    error: (row.error as string | null) ?? null,
+    requestHeaders: json<Record<string, string>>(row.request_headers),
+    responseHeaders:
+      row.response_headers === null ? null : json<Record<string, string>>(row.response_headers),
+    responseBody: (row.response_body as string | null) ?? null,
+    responseTruncated: Boolean(row.response_truncated),
+    callbackError: (row.callback_error as string | null) ?? null,
+  }
+}
+
+/** A delivery taken by a claim: everything needed to send it, with its lease. */
+export interface ClaimedDelivery {
+  id: number
+  uuid: string
+  /** The lease this claim holds; a completion applies only while it is still the row's. */
+  lease: Date
+  retryCount: number
+  eventType: string
+  body: string
+  subjectId: string | null
+  webhook: Pick<
+    Webhook,
+    | 'id'
+    | 'targetUrl'
+    | 'secretKey'
+    | 'additionalHeaders'
+    | 'config'
+    | 'retryCountdownConfig'
+    | 'callback'
+    | 'updatedAt'
+  >
+}
+
+const claimedWebhookColumns = `w.id AS webhook_id, w.target_url, w.secret_key, w.additional_headers, w.config,
+  w.retry_countdown_config, w.callback, w.updated_at AS webhook_updated_at`
+
+/** Columns of a claimed delivery (`d`, `e`, `w`), for {@link toClaimed}. */
+export const claimedColumns = `d.id, d.uuid::text AS uuid, d.next_attempt_at AS lease, d.retry_count, d.body::text AS body,
+  e.type AS event_type, e.data::text AS data, e.payload_key, e.subject_id, ${claimedWebhookColumns}`
+
+/**
+ * Columns of a delivery claimed as it is inserted: the event row is not visible to its own
+ * statement yet, so its fields come from the parameters ($2 type, $3 data, $4 key, $6 subject id).
+ */
+export const insertedClaimedColumns = `d.id, d.uuid::text AS uuid, d.next_attempt_at AS lease, d.retry_count,
+  d.body::text AS body, $2::text AS event_type, $3::text AS data, $4::text AS payload_key,
+  $6::text AS subject_id, ${claimedWebhookColumns}`
+
+export function toClaimed(row: Row): ClaimedDelivery {
+  const uuid = String(row.uuid)
+  const eventType = String(row.event_type)
+  return {
+    id: int(row.id),
+    uuid,
+    lease: date(row.lease),
+    retryCount: int(row.retry_count),
+    eventType,
+    body:
+      (row.body as string | null) ??
+      buildBody(eventType, uuid, row.payload_key as PayloadKey, String(row.data)),
+    subjectId: (row.subject_id as string | null) ?? null,
+    webhook: {
+      id: int(row.webhook_id),
+      targetUrl: String(row.target_url),
+      secretKey: (row.secret_key as string | null) ?? null,
+      additionalHeaders: json<Record<string, string>>(row.additional_headers),
+      config: json<Record<string, unknown>>(row.config),
+      retryCountdownConfig: json<CountdownConfig>(row.retry_countdown_config),
+      callback: (row.callback as string | null) ?? null,
+      updatedAt: date(row.webhook_updated_at),
+    },
+  }
+}

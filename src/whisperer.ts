@@ -1,0 +1,194 @@
+import packageJson from '../package.json' with { type: 'json' }
+import { type ResolvedConfig, resolveConfig, type WhispererOptions } from './config.ts'
+import { compileAddressPolicy } from './core/address-policy.ts'
+import { CallbackRegistry } from './core/callbacks.ts'
+import { WhispererError } from './core/errors.ts'
+import { EventTypeRegistry } from './core/event-types.ts'
+import { CountdownRegistry } from './core/retry-countdown.ts'
+import type { AttemptContext } from './delivery/attempt.ts'
+import { Maintenance } from './delivery/maintenance.ts'
+import { Recorder } from './delivery/recorder.ts'
+import { Sender } from './delivery/sender.ts'
+import { TokenAuthenticator } from './delivery/token-auth.ts'
+import { Worker } from './delivery/worker.ts'
+import { defaultLogger, type Logger } from './logger.ts'
+import { DeliveryService } from './service/deliveries.ts'
+import { type DeliverOptions, type DeliverResult, Publisher } from './service/publish.ts'
+import { WebhookService } from './service/webhooks.ts'
+import type { Database } from './storage/database.ts'
+import { migrate } from './storage/migrate.ts'
+import { openDatabase } from './storage/open-database.ts'
+import { Store } from './storage/store.ts'
+
+export const version: string = packageJson.version
+
+/**
+ * One Whisperer: its registries, its services and, once started, its worker and maintenance.
+ * Create it with {@link createWhisperer}.
+ */
+export class Whisperer {
+  /** Event types that `deliverEvent` accepts and subscribers may choose. */
+  readonly events = new EventTypeRegistry()
+  /** Retry countdown patterns: `fixed`, `linear`, `exponential`, `random` and your own. */
+  readonly countdowns = new CountdownRegistry()
+  /** Callbacks a webhook may name, run after each attempt. */
+  readonly callbacks = new CallbackRegistry()
+  readonly webhooks: WebhookService
+  readonly deliveries: DeliveryService
+  readonly database: Database
+  readonly config: ResolvedConfig
+  readonly logger: Logger
+  readonly #store: Store
+  readonly #sender: Sender
+  readonly #recorder: Recorder
+  readonly #worker: Worker
+  readonly #maintenance: Maintenance
+  readonly #publisher: Publisher
+  #closed = false
+
+  /** @internal Use {@link createWhisperer}. */
+  constructor(database: Database, config: ResolvedConfig) {
+    this.database = database
+    this.config = config
+    this.logger = config.logger ?? defaultLogger(config.logLevel)
+    const { clock } = config
+    const addressPolicy = compileAddressPolicy(config)
+    this.#store = new Store(database, config.schema)
+    this.#sender = new Sender({
+      connectTimeoutMs: config.connectTimeoutMs,
+      readTimeoutMs: config.readTimeoutMs,
+      responseBodyLimit: config.responseBodyLimit,
+      addressPolicy,
+    })
+    const context: AttemptContext = {
+      sender: this.#sender,
+      tokens: new TokenAuthenticator({ sender: this.#sender, ttlMs: config.tokenTtlMs, logger: this.logger }),
+      countdowns: this.countdowns,
+      policy: { maxAttempts: config.maxAttempts, retryAfterMaxSeconds: config.retryAfterMaxSeconds },
+      userAgent: config.userAgent,
+      clock,
+      random: config.random,
+    }
+    this.#recorder = new Recorder({
+      store: this.#store,
+      eventTypes: this.events,
+      callbacks: this.callbacks,
+      logger: this.logger,
+      clock,
+      onScheduled: (at) => this.#worker.noteDue(at),
+    })
+    this.#worker = new Worker({
+      store: this.#store,
+      recorder: this.#recorder,
+      attempt: context,
+      logger: this.logger,
+      clock,
+      concurrency: config.concurrency,
+      perHostConcurrency: config.perHostConcurrency,
+      claimBatch: config.claimBatch,
+      pollIntervalMs: config.pollIntervalMs,
+      leaseMs: config.leaseMs,
+      attemptMaxMs: config.attemptMaxMs,
+      hostBackoffMs: 1000,
+    })
+    this.#maintenance = new Maintenance({
+      store: this.#store,
+      logger: this.logger,
+      clock,
+      retentionMs: config.retentionMs,
+      batchSize: 1000,
+      intervalMs: config.maintenanceIntervalMs,
+      vacuum: database.kind === 'pglite',
+    })
+    this.webhooks = new WebhookService({
+      store: this.#store,
+      clock,
+      validation: {
+        hasEventType: (type) => this.events.has(type),
+        hasCallback: (name) => this.callbacks.has(name),
+        countdowns: this.countdowns,
+        addressPolicy,
+      },
+    })
+    this.deliveries = new DeliveryService({
+      store: this.#store,
+      context,
+      recorder: this.#recorder,
+      leaseMs: config.leaseMs,
+      onRequeued: () => this.#worker.wake(),
+    })
+    this.#publisher = new Publisher({
+      store: this.#store,
+      eventTypes: this.events,
+      deliveries: this.deliveries,
+      payloadKey: config.payloadKey,
+      context,
+      recorder: this.#recorder,
+      concurrency: config.concurrency,
+      leaseMs: config.leaseMs,
+      onEnqueued: () => this.#worker.wake(),
+    })
+  }
+
+  /**
+   * Delivers an event of `type` to every active webhook subscribed to it. By default it only
+   * queues the deliveries (one SQL statement, whatever the fan-out); the workers send them.
+   */
+  deliverEvent(instance: unknown, type: string, options?: DeliverOptions): Promise<DeliverResult> {
+    this.#assertOpen()
+    return this.#publisher.deliverEvent(instance, type, options)
+  }
+
+  /** Starts the worker (claiming and sending due deliveries) and periodic maintenance. */
+  async start(): Promise<void> {
+    this.#assertOpen()
+    await this.#worker.start()
+    this.#maintenance.start()
+  }
+
+  /** Sends everything due now and resolves when it is recorded; for tests and cron-style use. */
+  processDue(): Promise<number> {
+    this.#assertOpen()
+    return this.#worker.processDue()
+  }
+
+  /** One maintenance pass now: expired history deleted (and PGlite vacuumed). Returns deliveries deleted. */
+  runMaintenance(): Promise<number> {
+    this.#assertOpen()
+    return this.#maintenance.run()
+  }
+
+  /**
+   * Stops claiming, finishes what is in flight (or gives it back), records every outcome, and closes
+   * the connections Whisperer opened.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await this.#maintenance.stop()
+    await this.#worker.close()
+    await this.#recorder.drain()
+    await this.#sender.close()
+    await this.database.close()
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new WhispererError('closed')
+  }
+}
+
+/**
+ * Opens the database (embedded PGlite in `./.whisperer` unless told otherwise), applies migrations,
+ * and returns a Whisperer. Call `start()` to run a worker in this process.
+ */
+export async function createWhisperer(options: WhispererOptions = {}): Promise<Whisperer> {
+  const config = resolveConfig(options, version)
+  const database = await openDatabase(config.database)
+  try {
+    if (config.migrate) await migrate(database, config.schema)
+  } catch (error) {
+    await database.close()
+    throw error
+  }
+  return new Whisperer(database, config)
+}

@@ -1,0 +1,80 @@
+import { execFileSync, spawnSync } from 'node:child_process'
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+/** A PostgreSQL server for the test run: one named by DATABASE_URL, or a throwaway cluster. */
+export interface PostgresServer {
+  url: string
+  stop(): void
+}
+
+/** Finds PostgreSQL's server binaries: `pg_config --bindir`, or Debian's and common install paths. */
+function findBinaries(): string | null {
+  const candidates: string[] = []
+  try {
+    candidates.push(execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim())
+  } catch {}
+  for (const root of ['/usr/lib/postgresql', '/usr/local/pgsql', '/opt/homebrew/opt']) {
+    if (!existsSync(root)) continue
+    for (const entry of readdirSync(root).sort().reverse()) candidates.push(join(root, entry, 'bin'))
+  }
+  candidates.push('/usr/local/bin', '/usr/bin')
+  return candidates.find((dir) => existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_ctl'))) ?? null
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/**
+ * Starts a throwaway cluster in a temporary directory, on a free port with trust auth. `initdb`
+ * refuses to run as root, so as root it runs as the `postgres` user.
+ */
+async function startThrowaway(bin: string): Promise<PostgresServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'whisperer-pg-'))
+  chmodSync(dir, 0o777)
+  const data = join(dir, 'data')
+  const port = await freePort()
+  const asRoot = process.getuid?.() === 0
+  const run = (command: string, args: string[]) => {
+    const [file, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args]
+    const result = spawnSync(file, argv, { encoding: 'utf8' })
+    if (result.status !== 0) {
+      throw new Error(
+        `${command} failed (${result.status}): ${result.stderr || result.stdout || result.error}`,
+      )
+    }
+  }
+  run(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8'])
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off`
+  run(join(bin, 'pg_ctl'), ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', 'start'])
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    stop() {
+      try {
+        run(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop'])
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
+    },
+  }
+}
+
+/**
+ * The PostgreSQL half of the suite's database: DATABASE_URL if set, else a throwaway cluster from
+ * installed binaries, else null (the PostgreSQL tests are skipped, and said to be).
+ */
+export async function startPostgres(env: NodeJS.ProcessEnv): Promise<PostgresServer | null> {
+  if (env.DATABASE_URL) return { url: env.DATABASE_URL, stop() {} }
+  const bin = findBinaries()
+  return bin ? startThrowaway(bin) : null
+}
