@@ -169,7 +169,8 @@ export class Whisperer {
     await this.#worker.close()
     await this.#recorder.drain()
     await this.#sender.close()
-    await this.database.close()
+    // A Database passed in is the caller's to close; one opened from a URL, pool or PGlite is ours.
+    if (this.database !== this.config.database) await this.database.close()
   }
 
   #assertOpen(): void {
@@ -187,7 +188,7 @@ export async function createWhisperer(options: WhispererOptions = {}): Promise<W
   try {
     if (config.migrate) await migrate(database, config.schema)
   } catch (error) {
-    await database.close()
+    if (database !== config.database) await database.close()
     throw error
   }
   return new Whisperer(database, config)

@@ -8,8 +8,9 @@ export interface DeliveryBody {
 }
 
 /**
- * JSON text of a value. Dates become ISO-8601 strings; bigints keep every digit; `undefined`,
- * functions and cycles are refused with a message that says what was wrong.
+ * JSON text of a value. Dates become ISO-8601 strings; bigints keep every digit; a value that is
+ * itself `undefined` or a function, and cycles, are refused with a message that says what was
+ * wrong. Nested `undefined` and functions are left out, as `JSON.stringify` does.
  */
 export function toJson(value: unknown): string {
   let text: string | undefined

@@ -19,10 +19,7 @@ const headerName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 const headerValue = /^[^\r\n\0]*$/
 
 const headersSchema = z
-  .record(
-    z.string().regex(headerName, "Header names may contain only letters, digits and !#$%&'*+.^_`|~-."),
-    z.string().max(4096).regex(headerValue, 'Header values must not contain line breaks.'),
-  )
+  .record(z.string(), z.string().max(4096).regex(headerValue, 'Header values must not contain line breaks.'))
   .refine((headers) => Object.keys(headers).length <= 50, 'At most 50 headers are allowed.')
 
 const text = (max: number) => z.string().min(1, 'This field may not be blank.').max(max)
@@ -74,42 +71,56 @@ export function parseWebhookInput(
   context: WebhookValidationContext,
   options: { partial?: boolean } = {},
 ): Partial<WebhookInput> {
-  const schema = options.partial ? inputSchema.partial() : inputSchema
-  const parsed = schema.safeParse(input)
-  if (!parsed.success) throw validationError(issuesFromZod(parsed.error))
-  const value = parsed.data as Partial<WebhookInput>
-  const issues: FieldIssue[] = []
-  const result: Partial<WebhookInput> = { ...value }
-
-  if (value.eventType !== undefined && !context.hasEventType(value.eventType)) {
-    issues.push({ path: 'eventType', message: `"${value.eventType}" is not a valid choice.` })
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw validationError([{ path: '', message: 'Expected an object.' }])
   }
-  if (value.targetUrl !== undefined) {
-    const problem = targetUrlProblem(value.targetUrl, context.addressPolicy)
+  // Each field on its own, so that every failing field is reported, whatever else fails.
+  const raw = input as Record<string, unknown>
+  const issues: FieldIssue[] = []
+  const value: Record<string, unknown> = {}
+  for (const [field, schema] of Object.entries(inputSchema.shape)) {
+    if (options.partial && raw[field] === undefined) continue
+    const parsed = (schema as z.ZodType).safeParse(raw[field])
+    if (parsed.success) {
+      if (parsed.data !== undefined) value[field] = parsed.data
+    } else issues.push(...issuesFromZod(parsed.error, field))
+  }
+  const result = value as Partial<WebhookInput>
+
+  if (result.eventType !== undefined && !context.hasEventType(result.eventType)) {
+    issues.push({ path: 'eventType', message: `"${result.eventType}" is not a valid choice.` })
+  }
+  if (result.targetUrl !== undefined) {
+    const problem = targetUrlProblem(result.targetUrl, context.addressPolicy)
     if (problem) issues.push({ path: 'targetUrl', message: problem })
   }
-  if (value.secretKey !== undefined) result.secretKey = value.secretKey || null
-  if (value.callback !== undefined) {
-    result.callback = value.callback || null
+  if (result.secretKey !== undefined) result.secretKey = result.secretKey || null
+  if (result.callback !== undefined) {
+    result.callback = result.callback || null
     if (result.callback && !context.hasCallback(result.callback)) {
       issues.push({ path: 'callback', message: `"${result.callback}" is not a registered callback.` })
     }
   }
-  if (value.retryCountdownConfig !== undefined) {
-    const checked = context.countdowns.validate(value.retryCountdownConfig, 'retryCountdownConfig')
+  if (result.retryCountdownConfig !== undefined) {
+    const checked = context.countdowns.validate(result.retryCountdownConfig, 'retryCountdownConfig')
     if ('issues' in checked) issues.push(...checked.issues)
     else result.retryCountdownConfig = checked.config
   }
-  for (const name of Object.keys(value.additionalHeaders ?? {})) {
-    if (reservedHeaders.has(name.toLowerCase())) {
+  for (const name of Object.keys(result.additionalHeaders ?? {})) {
+    if (!headerName.test(name)) {
+      issues.push({
+        path: `additionalHeaders.${name}`,
+        message: "Header names may contain only letters, digits and !#$%&'*+.^_`|~-.",
+      })
+    } else if (reservedHeaders.has(name.toLowerCase())) {
       issues.push({
         path: `additionalHeaders.${name}`,
         message: `"${name}" is set by Whisperer and cannot be overridden.`,
       })
     }
   }
-  if (value.config?.auth !== undefined && value.config.auth !== null) {
-    const auth = authSchema.safeParse(value.config.auth)
+  if (result.config?.auth !== undefined && result.config.auth !== null) {
+    const auth = authSchema.safeParse(result.config.auth)
     if (!auth.success) issues.push(...issuesFromZod(auth.error, 'config.auth'))
     else if (auth.data.auth_type === 'token') {
       const problem = targetUrlProblem(auth.data.url, context.addressPolicy)

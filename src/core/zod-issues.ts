@@ -5,8 +5,8 @@ import type { FieldIssue } from './errors.ts'
 export function issuesFromZod(error: z.ZodError, prefix = ''): FieldIssue[] {
   return error.issues.map((issue) => {
     const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.')
-    const message =
-      issue.code === 'invalid_type' && issue.input === undefined ? 'This field is required.' : issue.message
-    return { path, message }
+    // zod leaves the input out of its issues, so a missing value shows only in the message.
+    const missing = issue.code === 'invalid_type' && issue.message.endsWith('received undefined')
+    return { path, message: missing ? 'This field is required.' : issue.message }
   })
 }

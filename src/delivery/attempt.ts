@@ -67,6 +67,7 @@ export async function runAttempt(delivery: ClaimedDelivery, context: AttemptCont
     completion: {
       id: delivery.id,
       lease: delivery.lease,
+      disableWebhook: transition.disableWebhook ? webhook.id : null,
       attempt: {
         number: delivery.retryCount + 1,
         startedAt,

@@ -28,8 +28,7 @@ export interface RecorderOptions {
 
 /**
  * Writes attempt reports to the database in batches (group commit: one statement for whatever
- * finished while the previous write ran), then runs what follows a stored outcome: disabling a
- * webhook after a 410, and callbacks. A failed write is retried until it succeeds, so an attempt
+ * finished while the previous write ran), then runs the callbacks. A failed write is retried until it succeeds, so an attempt
  * is never forgotten while the process lives.
  */
 export class Recorder {
@@ -115,17 +114,10 @@ export class Recorder {
   async #followUp(entry: Entry, attemptId: number | undefined): Promise<void> {
     const { report } = entry
     const { delivery, transition } = report
-    const { store, logger, clock } = this.#options
+    const { store, logger } = this.#options
     if (transition.status === 'pending') this.#options.onScheduled?.(transition.nextAttemptAt)
     if (transition.disableWebhook) {
-      await store
-        .webhookDisable({ id: delivery.webhook.id, reason: 'gone', now: clock() })
-        .then(() =>
-          logger.warn({ webhookId: delivery.webhook.id }, 'webhook disabled: its target answered 410 Gone'),
-        )
-        .catch((error) =>
-          logger.error({ err: error, webhookId: delivery.webhook.id }, 'disabling a webhook failed'),
-        )
+      logger.warn({ webhookId: delivery.webhook.id }, 'webhook disabled: its target answered 410 Gone')
     }
     const name = delivery.webhook.callback
     if (!name) return

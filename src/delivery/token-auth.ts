@@ -23,6 +23,8 @@ export class TokenAuthenticator {
   readonly #ttlMs: number
   readonly #logger: Logger
   readonly #cache = new Map<number, { key: string; header: string; expires: number }>()
+  /** Logins under way, so attempts that start together share one. */
+  readonly #pending = new Map<string, Promise<string | null>>()
 
   constructor(options: { sender: Sender; ttlMs: number; logger: Logger }) {
     this.#sender = options.sender
@@ -41,6 +43,21 @@ export class TokenAuthenticator {
     const key = JSON.stringify(auth)
     const cached = this.#cache.get(webhookId)
     if (cached && cached.key === key && cached.expires > Date.now()) return cached.header
+    const pendingKey = `${webhookId}:${key}`
+    let login = this.#pending.get(pendingKey)
+    if (!login) {
+      login = this.#login(webhookId, key, auth, userAgent).finally(() => this.#pending.delete(pendingKey))
+      this.#pending.set(pendingKey, login)
+    }
+    return login
+  }
+
+  async #login(
+    webhookId: number,
+    key: string,
+    auth: TokenAuthConfig,
+    userAgent: string,
+  ): Promise<string | null> {
     const form = new URLSearchParams({
       [auth.username_field ?? 'username']: auth.username,
       [auth.password_field ?? 'password']: auth.password,

@@ -41,6 +41,8 @@ export interface EnqueuedDelivery {
 export interface Completion {
   id: number
   lease: Date
+  /** The webhook to disable, with its pending deliveries cancelled (after a 410 Gone); else null. */
+  disableWebhook: number | null
   attempt: {
     number: number
     startedAt: Date
@@ -183,11 +185,6 @@ export class Store {
     return rows.length > 0
   }
 
-  /** Disables a webhook on Whisperer's own decision (a 410 Gone) and cancels its pending deliveries. */
-  async webhookDisable(params: { id: number; reason: string; now: Date }): Promise<void> {
-    await this.db.query(this.#sql.webhookDisable, [params.id, params.reason, params.now])
-  }
-
   // Events and deliveries
 
   /**
@@ -299,7 +296,8 @@ export class Store {
   /**
    * Records attempts and moves their deliveries on, all in one statement. Every attempt is
    * inserted; a delivery moves only while the completion's lease is still its own, so a worker
-   * whose lease expired cannot overwrite a newer claim. Returns the attempt id of each delivery.
+   * whose lease expired cannot overwrite a newer claim. A webhook whose target answered 410 is
+   * disabled in the same statement. Returns the attempt id of each delivery.
    */
   async deliveryComplete(params: { completions: Completion[]; now: Date }): Promise<Map<number, number>> {
     const c = params.completions
@@ -322,6 +320,7 @@ export class Store {
         c.map((x) => x.attempt.responseBody),
         c.map((x) => x.attempt.responseTruncated),
         params.now,
+        c.map((x) => x.disableWebhook),
       ],
       { prepare: true },
     )
@@ -508,13 +507,6 @@ function statements(s: string) {
         RETURNING id
       ), ${cancelPending('(SELECT id FROM deleted)', '$3')}
       SELECT id FROM deleted`,
-    webhookDisable: `
-      WITH disabled AS (
-        UPDATE ${s}.webhooks SET is_active = false, disabled_reason = $2, updated_at = $3
-        WHERE id = $1 AND is_active
-        RETURNING id
-      ), ${cancelPending('(SELECT id FROM disabled)', '$3')}
-      SELECT id FROM disabled`,
     webhookTargets: liveTargets('$1', '$2'),
     eventInsert: eventInsert(false, false),
     eventInsertClaimed: eventInsert(false, true),
@@ -550,15 +542,22 @@ function statements(s: string) {
       WITH input AS (
         SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::int[], $5::timestamptz[],
           $6::int[], $7::timestamptz[], $8::int[], $9::int[], $10::text[], $11::text[], $12::text[], $13::text[],
-          $14::text[], $15::boolean[])
+          $14::text[], $15::boolean[], $17::bigint[])
         AS i(id, lease, status, retry_count, next_attempt_at, attempt, started_at, duration_ms, http_status,
-          error_kind, error, request_headers, response_headers, response_body, response_truncated)
+          error_kind, error, request_headers, response_headers, response_body, response_truncated, disable_webhook)
       ), moved AS (
         UPDATE ${s}.deliveries d SET status = i.status, retry_count = i.retry_count,
           next_attempt_at = i.next_attempt_at, last_status = i.http_status, last_error_kind = i.error_kind,
           last_attempt_at = i.started_at, last_duration_ms = i.duration_ms, updated_at = $16
         FROM input i
         WHERE d.id = i.id AND d.status = 'delivering' AND d.next_attempt_at = i.lease
+      ), disabled AS (
+        UPDATE ${s}.webhooks SET is_active = false, disabled_reason = 'gone', updated_at = $16
+        WHERE id IN (SELECT disable_webhook FROM input WHERE disable_webhook IS NOT NULL) AND is_active
+        RETURNING id
+      ), cancelled AS (
+        UPDATE ${s}.deliveries SET status = 'cancelled', updated_at = $16
+        WHERE webhook_id IN (SELECT id FROM disabled) AND status = 'pending'
       )
       INSERT INTO ${s}.attempts (delivery_id, attempt, created_at, duration_ms, status, error_kind, error,
         request_headers, response_headers, response_body, response_truncated)

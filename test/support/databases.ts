@@ -90,3 +90,9 @@ export function forEachDatabase(fn: (db: TestDatabase) => void): void {
     describe(kind, () => fn(database(kind, url)))
   }
 }
+
+/** Declares a suite that needs a real PostgreSQL server (several processes share it); skipped without one. */
+export function onPostgres(fn: (db: TestDatabase) => void): void {
+  const url = inject('postgresUrl')
+  describe.runIf(url)('postgres', () => fn(database('postgres', url)))
+}

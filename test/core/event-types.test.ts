@@ -1,0 +1,201 @@
+import { describe, expect, test } from 'vitest'
+import { z } from 'zod'
+import { WhispererError } from '../../src/core/errors.ts'
+import { EventTypeRegistry } from '../../src/core/event-types.ts'
+
+function thrown(fn: () => unknown): WhispererError {
+  try {
+    fn()
+  } catch (error) {
+    expect(error).toBeInstanceOf(WhispererError)
+    return error as WhispererError
+  }
+  throw new Error('expected a WhispererError')
+}
+
+describe('register', () => {
+  test('a registered type is known and listed', () => {
+    const registry = new EventTypeRegistry()
+    registry.register({ type: 'package-created', description: 'A package was created' })
+    expect(registry.has('package-created')).toBe(true)
+    expect(registry.has('package-deleted')).toBe(false)
+    expect(registry.get('package-created').description).toBe('A package was created')
+    expect(registry.list().map((definition) => definition.type)).toEqual(['package-created'])
+  })
+
+  test('registering a type twice throws event_type_already_registered', () => {
+    const registry = new EventTypeRegistry()
+    registry.register({ type: 'package-created' })
+    const error = thrown(() => registry.register({ type: 'package-created' }))
+    expect(error.code).toBe('event_type_already_registered')
+    expect(error.status).toBe(409)
+    expect(error.message).toContain('package-created')
+  })
+
+  test.each(['package-created', 'order.created', 'billing:invoice/paid', 'A_1', '9lives', 'x'.repeat(124)])(
+    'accepts the name %s',
+    (type) => {
+      const registry = new EventTypeRegistry()
+      registry.register({ type })
+      expect(registry.has(type)).toBe(true)
+    },
+  )
+
+  test.each([
+    ['empty', ''],
+    ['leading space', ' x'],
+    ['inner space', 'a b'],
+    ['leading dash', '-x'],
+    ['leading dot', '.x'],
+    ['trailing newline', 'a\n'],
+    ['non-ASCII', 'café'],
+    ['quote', 'a"b'],
+    ['125 characters', 'x'.repeat(125)],
+  ])('refuses a name with %s', (_label, type) => {
+    const error = thrown(() => new EventTypeRegistry().register({ type }))
+    expect(error.code).toBe('invalid_options')
+  })
+
+  test('refuses a type that is not a string', () => {
+    const error = thrown(() => new EventTypeRegistry().register({ type: 42 as unknown as string }))
+    expect(error.code).toBe('invalid_options')
+  })
+
+  test('registries are independent', () => {
+    new EventTypeRegistry().register({ type: 'a' })
+    expect(new EventTypeRegistry().has('a')).toBe(false)
+  })
+})
+
+describe('get', () => {
+  test('an unknown type throws unknown_event_type naming the type', () => {
+    const error = thrown(() => new EventTypeRegistry().get('order-shipped'))
+    expect(error.code).toBe('unknown_event_type')
+    expect(error.message).toContain('order-shipped')
+  })
+})
+
+describe('serialize', () => {
+  test('an unknown type throws unknown_event_type naming the type', () => {
+    const error = thrown(() => new EventTypeRegistry().serialize('order-shipped', { id: 1 }))
+    expect(error.code).toBe('unknown_event_type')
+    expect(error.message).toContain('order-shipped')
+  })
+
+  test('the default serialize is identity', () => {
+    const registry = new EventTypeRegistry()
+    registry.register({ type: 'package-created' })
+    expect(registry.serialize('package-created', { id: 61, tags: ['a'] })).toEqual({
+      dataJson: '{"id":61,"tags":["a"]}',
+      subject: null,
+    })
+  })
+
+  test('serialize shapes the data', () => {
+    const registry = new EventTypeRegistry()
+    registry.register<{ id: number; secret: string }>({
+      type: 'package-created',
+      serialize: (p) => ({ id: p.id }),
+    })
+    expect(registry.serialize('package-created', { id: 61, secret: 'x' }).dataJson).toBe('{"id":61}')
+  })
+
+  test('dates and bigints are encoded', () => {
+    const registry = new EventTypeRegistry()
+    registry.register({ type: 'a' })
+    expect(registry.serialize('a', { at: new Date('2026-01-01T00:00:00Z'), n: 2n ** 60n }).dataJson).toBe(
+      '{"at":"2026-01-01T00:00:00.000Z","n":1152921504606846976}',
+    )
+  })
+
+  test('data that cannot be JSON is a validation error on data', () => {
+    const registry = new EventTypeRegistry()
+    registry.register({ type: 'a' })
+    const cyclic: Record<string, unknown> = {}
+    cyclic.self = cyclic
+    for (const instance of [undefined, () => 1, cyclic]) {
+      const error = thrown(() => registry.serialize('a', instance))
+      expect(error.code).toBe('validation_error')
+      expect(error.issues.map((issue) => issue.path)).toEqual(['data'])
+      expect(error.message).toContain('"a"')
+    }
+  })
+
+  test('a schema validates the serialized data', () => {
+    const registry = new EventTypeRegistry()
+    registry.register({ type: 'a', schema: z.object({ id: z.number(), name: z.string() }) })
+    expect(registry.serialize('a', { id: 1, name: 'n' }).dataJson).toBe('{"id":1,"name":"n"}')
+  })
+
+  test('a schema failure carries its issues under data', () => {
+    const registry = new EventTypeRegistry()
+    registry.register({
+      type: 'a',
+      schema: z.object({ id: z.number(), owner: z.object({ email: z.email() }) }),
+    })
+    const error = thrown(() => registry.serialize('a', { id: 'one', owner: { email: 'nope' } }))
+    expect(error.code).toBe('validation_error')
+    expect(error.status).toBe(400)
+    expect(error.issues.map((issue) => issue.path).sort()).toEqual(['data.id', 'data.owner.email'])
+    expect(error.message).toContain('"a"')
+  })
+
+  test('a schema failure on the whole value is under data', () => {
+    const registry = new EventTypeRegistry()
+    registry.register({ type: 'a', schema: z.array(z.number()) })
+    const error = thrown(() => registry.serialize('a', 'text'))
+    expect(error.issues.map((issue) => issue.path)).toEqual(['data'])
+  })
+
+  test('the schema output is what gets stored', () => {
+    const registry = new EventTypeRegistry()
+    registry.register({
+      type: 'a',
+      schema: z.object({ id: z.number(), name: z.string().transform((s) => s.toUpperCase()) }),
+    })
+    expect(registry.serialize('a', { id: 1, name: 'n', dropped: true }).dataJson).toBe('{"id":1,"name":"N"}')
+  })
+
+  test('the schema checks the output of serialize', () => {
+    const registry = new EventTypeRegistry()
+    registry.register<{ n: number }>({
+      type: 'a',
+      serialize: (instance) => ({ count: instance.n }),
+      schema: z.object({ count: z.number().max(10) }),
+    })
+    expect(registry.serialize('a', { n: 3 }).dataJson).toBe('{"count":3}')
+    expect(thrown(() => registry.serialize('a', { n: 11 })).issues.map((issue) => issue.path)).toEqual([
+      'data.count',
+    ])
+  })
+
+  test('subject is recorded with its id as a string', () => {
+    const registry = new EventTypeRegistry()
+    registry.register<{ id: number }>({
+      type: 'package-created',
+      subject: (p) => ({ type: 'package', id: p.id as unknown as string }),
+    })
+    expect(registry.serialize('package-created', { id: 61 }).subject).toEqual({ type: 'package', id: '61' })
+  })
+
+  test('subject comes from the instance, not the serialized data', () => {
+    const registry = new EventTypeRegistry()
+    registry.register<{ pk: string }>({
+      type: 'a',
+      serialize: () => ({ other: true }),
+      subject: (instance) => ({ type: 'thing', id: instance.pk }),
+    })
+    expect(registry.serialize('a', { pk: 'abc' })).toEqual({
+      dataJson: '{"other":true}',
+      subject: { type: 'thing', id: 'abc' },
+    })
+  })
+
+  test('a subject returning null or undefined records none', () => {
+    const registry = new EventTypeRegistry()
+    registry.register({ type: 'a', subject: () => null })
+    registry.register({ type: 'b', subject: () => undefined })
+    expect(registry.serialize('a', {}).subject).toBeNull()
+    expect(registry.serialize('b', {}).subject).toBeNull()
+  })
+})

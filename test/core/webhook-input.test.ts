@@ -1,0 +1,453 @@
+import { describe, expect, test } from 'vitest'
+import { type AddressPolicy, compileAddressPolicy } from '../../src/core/address-policy.ts'
+import { type FieldIssue, WhispererError } from '../../src/core/errors.ts'
+import { CountdownRegistry } from '../../src/core/retry-countdown.ts'
+import { parseWebhookInput, type WebhookValidationContext } from '../../src/core/webhook-input.ts'
+
+function context(policy: Partial<AddressPolicy> = {}): WebhookValidationContext {
+  return {
+    hasEventType: (type) => ['package-created', 'order-created'].includes(type),
+    hasCallback: (name) => name === 'audit',
+    countdowns: new CountdownRegistry(),
+    addressPolicy: compileAddressPolicy({ allowPrivateTargets: false, allowedTargets: [], ...policy }),
+  }
+}
+
+const valid = { eventType: 'package-created', targetUrl: 'https://receiver.example.com/hooks' }
+
+function create(input: unknown) {
+  return parseWebhookInput(input, context())
+}
+
+function update(input: unknown) {
+  return parseWebhookInput(input, context(), { partial: true })
+}
+
+function errorOf(fn: () => unknown): WhispererError {
+  try {
+    fn()
+  } catch (error) {
+    expect(error).toBeInstanceOf(WhispererError)
+    expect((error as WhispererError).code).toBe('validation_error')
+    expect((error as WhispererError).status).toBe(400)
+    return error as WhispererError
+  }
+  throw new Error('expected a validation error')
+}
+
+const issuesOf = (fn: () => unknown): readonly FieldIssue[] => errorOf(fn).issues
+const pathsOf = (fn: () => unknown) => issuesOf(fn).map((issue) => issue.path)
+
+describe('create', () => {
+  test('applies every default', () => {
+    expect(create(valid)).toEqual({
+      eventType: 'package-created',
+      targetUrl: 'https://receiver.example.com/hooks',
+      secretKey: null,
+      isActive: true,
+      retryCountdownConfig: { choice: 'exponential', kwargs: { base: 2, factor: 1 } },
+      callback: null,
+      additionalHeaders: {},
+      config: {},
+    })
+  })
+
+  test('keeps the fields it is given', () => {
+    expect(
+      create({
+        ...valid,
+        secretKey: 's3cr3t',
+        isActive: false,
+        retryCountdownConfig: { choice: 'linear', kwargs: { base: 60, limit: 600 } },
+        callback: 'audit',
+        additionalHeaders: { 'X-Tenant': 'acme' },
+        config: { tenant: 'acme', auth: { auth_type: 'bearer', token: 't' } },
+      }),
+    ).toEqual({
+      ...valid,
+      secretKey: 's3cr3t',
+      isActive: false,
+      retryCountdownConfig: { choice: 'linear', kwargs: { base: 60, limit: 600 } },
+      callback: 'audit',
+      additionalHeaders: { 'X-Tenant': 'acme' },
+      config: { tenant: 'acme', auth: { auth_type: 'bearer', token: 't' } },
+    })
+  })
+
+  test('eventType and targetUrl are required', () => {
+    expect(issuesOf(() => create({}))).toEqual([
+      { path: 'eventType', message: 'This field is required.' },
+      { path: 'targetUrl', message: 'This field is required.' },
+    ])
+  })
+
+  test.each([null, 'text', 42, []])('refuses the non-object %j', (input) => {
+    errorOf(() => create(input))
+  })
+
+  test('blank eventType and targetUrl are refused', () => {
+    expect(pathsOf(() => create({ eventType: '', targetUrl: '' }))).toEqual(['eventType', 'targetUrl'])
+  })
+
+  test('the error message names every failing field', () => {
+    const error = errorOf(() => create({}))
+    expect(error.message).toContain('eventType')
+    expect(error.message).toContain('targetUrl')
+  })
+})
+
+describe('update', () => {
+  test('accepts an empty change', () => {
+    expect(update({})).toEqual({})
+  })
+
+  test('returns only the fields given, without defaults', () => {
+    expect(update({ isActive: false })).toEqual({ isActive: false })
+  })
+
+  test('still checks the fields given', () => {
+    expect(issuesOf(() => update({ eventType: 'nope' }))).toEqual([
+      { path: 'eventType', message: '"nope" is not a valid choice.' },
+    ])
+    expect(pathsOf(() => update({ targetUrl: 'http://127.0.0.1/' }))).toEqual(['targetUrl'])
+  })
+
+  test('a blank secretKey becomes null', () => {
+    expect(update({ secretKey: '' })).toEqual({ secretKey: null })
+  })
+
+  test('normalizes a countdown', () => {
+    expect(update({ retryCountdownConfig: { choice: 'exponential', kwargs: { base: 3, x: 1 } } })).toEqual({
+      retryCountdownConfig: { choice: 'exponential', kwargs: { base: 3, factor: 1 } },
+    })
+  })
+})
+
+describe('eventType', () => {
+  test('must be registered', () => {
+    expect(issuesOf(() => create({ ...valid, eventType: 'x' }))).toEqual([
+      { path: 'eventType', message: '"x" is not a valid choice.' },
+    ])
+  })
+
+  test('at most 124 characters', () => {
+    expect(pathsOf(() => create({ ...valid, eventType: 'x'.repeat(125) }))).toEqual(['eventType'])
+  })
+})
+
+describe('targetUrl', () => {
+  test.each([
+    ['a non-http scheme', 'ftp://example.com/'],
+    ['credentials', 'https://user:pass@example.com/'],
+    ['an invalid URL', 'not a url'],
+    ['a loopback address', 'http://127.0.0.1:8080/'],
+    ['localhost', 'http://localhost/'],
+    ['the metadata address', 'http://169.254.169.254/'],
+    ['an IPv4-mapped loopback', 'http://[::ffff:127.0.0.1]/'],
+    ['more than 2048 characters', `https://example.com/${'a'.repeat(2048)}`],
+  ])('refuses %s', (_label, targetUrl) => {
+    const issues = issuesOf(() => create({ ...valid, targetUrl }))
+    expect(issues.map((issue) => issue.path)).toEqual(['targetUrl'])
+  })
+
+  test('follows the address policy', () => {
+    const open = parseWebhookInput(
+      { ...valid, targetUrl: 'http://127.0.0.1:9000/' },
+      context({ allowPrivateTargets: true }),
+    )
+    expect(open.targetUrl).toBe('http://127.0.0.1:9000/')
+    const listed = parseWebhookInput(
+      { ...valid, targetUrl: 'http://10.1.2.3/' },
+      context({ allowedTargets: ['10.0.0.0/8'] }),
+    )
+    expect(listed.targetUrl).toBe('http://10.1.2.3/')
+  })
+})
+
+describe('secretKey', () => {
+  test.each([
+    ['blank', ''],
+    ['null', null],
+  ])('a %s secretKey becomes null', (_label, secretKey) => {
+    expect(create({ ...valid, secretKey }).secretKey).toBeNull()
+  })
+
+  test('must be a string', () => {
+    expect(pathsOf(() => create({ ...valid, secretKey: 42 }))).toEqual(['secretKey'])
+  })
+})
+
+describe('isActive', () => {
+  test('must be a boolean', () => {
+    expect(pathsOf(() => create({ ...valid, isActive: 'yes' }))).toEqual(['isActive'])
+  })
+
+  test('a value of the wrong type is not reported as missing', () => {
+    const [issue] = issuesOf(() => create({ ...valid, isActive: 'yes' }))
+    expect(issue?.message).not.toBe('This field is required.')
+  })
+})
+
+describe('callback', () => {
+  test('must be registered', () => {
+    const issues = issuesOf(() => create({ ...valid, callback: 'os.system' }))
+    expect(issues.map((issue) => issue.path)).toEqual(['callback'])
+    expect(issues[0]?.message).toContain('os.system')
+  })
+
+  test('a registered callback is kept', () => {
+    expect(create({ ...valid, callback: 'audit' }).callback).toBe('audit')
+  })
+
+  test.each([
+    ['blank', ''],
+    ['null', null],
+  ])('a %s callback becomes null', (_label, callback) => {
+    expect(create({ ...valid, callback }).callback).toBeNull()
+  })
+})
+
+describe('retryCountdownConfig', () => {
+  test('an unknown choice is refused', () => {
+    expect(issuesOf(() => create({ ...valid, retryCountdownConfig: { choice: 'x', kwargs: {} } }))).toEqual([
+      { path: 'retryCountdownConfig.choice', message: '"x" is not a valid choice.' },
+    ])
+  })
+
+  test('kwargs issues are nested under retryCountdownConfig.kwargs', () => {
+    expect(
+      issuesOf(() =>
+        create({ ...valid, retryCountdownConfig: { choice: 'exponential', kwargs: { base: -1 } } }),
+      ).map((issue) => issue.path),
+    ).toEqual(['retryCountdownConfig.kwargs.base'])
+  })
+
+  test('a missing kwarg is required', () => {
+    expect(
+      issuesOf(() => create({ ...valid, retryCountdownConfig: { choice: 'fixed', kwargs: {} } })),
+    ).toEqual([{ path: 'retryCountdownConfig.kwargs.seconds', message: 'This field is required.' }])
+  })
+
+  test('omitted kwargs are checked as empty', () => {
+    expect(pathsOf(() => create({ ...valid, retryCountdownConfig: { choice: 'linear' } }))).toEqual([
+      'retryCountdownConfig.kwargs.base',
+    ])
+  })
+
+  test('kwargs must be an object', () => {
+    expect(
+      pathsOf(() => create({ ...valid, retryCountdownConfig: { choice: 'linear', kwargs: 5 } })),
+    ).toEqual(['retryCountdownConfig.kwargs'])
+  })
+
+  test('a missing choice is refused', () => {
+    expect(pathsOf(() => create({ ...valid, retryCountdownConfig: { kwargs: {} } }))).toEqual([
+      'retryCountdownConfig.choice',
+    ])
+  })
+
+  test('random needs max above min', () => {
+    const issues = issuesOf(() =>
+      create({
+        ...valid,
+        retryCountdownConfig: { choice: 'random', kwargs: { min_value: 9, max_value: 9 } },
+      }),
+    )
+    expect(issues).toHaveLength(1)
+    expect(issues[0]?.path).toMatch(/^retryCountdownConfig\.kwargs/)
+    expect(issues[0]?.message).toBe("'max_value' must be greater than 'min_value'.")
+  })
+
+  test('is stored normalized', () => {
+    expect(
+      create({
+        ...valid,
+        retryCountdownConfig: { choice: 'exponential', kwargs: { base: 0, unknown: true } },
+      }).retryCountdownConfig,
+    ).toEqual({ choice: 'exponential', kwargs: { base: 0, factor: 1 } })
+  })
+})
+
+describe('additionalHeaders', () => {
+  test.each([
+    'Content-Type',
+    'content-length',
+    'Host',
+    'X-Whisperer-Signature',
+    'x-whisperer-event',
+    'WEBHOOK-ID',
+    'Webhook-Timestamp',
+    'webhook-signature',
+  ])('refuses the reserved name %s', (name) => {
+    const issues = issuesOf(() => create({ ...valid, additionalHeaders: { [name]: 'x' } }))
+    expect(issues.map((issue) => issue.path)).toEqual([`additionalHeaders.${name}`])
+    expect(issues[0]?.message).toContain(name)
+  })
+
+  test.each([
+    ['CRLF', 'a\r\nX-Injected: 1'],
+    ['LF', 'a\nb'],
+    ['CR', 'a\rb'],
+    ['NUL', 'a\0b'],
+  ])('refuses a value with %s', (_label, value) => {
+    expect(pathsOf(() => create({ ...valid, additionalHeaders: { 'X-Note': value } }))).toEqual([
+      'additionalHeaders.X-Note',
+    ])
+  })
+
+  test.each(['Bad Name', 'X-Ümlaut', 'X:Colon'])('refuses the header name %j', (name) => {
+    expect(pathsOf(() => create({ ...valid, additionalHeaders: { [name]: 'x' } }))).toEqual([
+      `additionalHeaders.${name}`,
+    ])
+  })
+
+  test('refuses an empty header name', () => {
+    const paths = pathsOf(() => create({ ...valid, additionalHeaders: { '': 'x' } }))
+    expect(paths).toHaveLength(1)
+    expect(paths[0]).toMatch(/^additionalHeaders/)
+  })
+
+  test('refuses a non-string value', () => {
+    expect(pathsOf(() => create({ ...valid, additionalHeaders: { 'X-N': 5 } }))).toEqual([
+      'additionalHeaders.X-N',
+    ])
+  })
+
+  test('refuses more than 50 headers', () => {
+    const many = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`X-H${i}`, 'v']))
+    expect(pathsOf(() => create({ ...valid, additionalHeaders: many }))).toEqual(['additionalHeaders'])
+  })
+
+  test('accepts ordinary headers', () => {
+    const headers = { 'X-Tenant': 'acme', 'User-Agent': 'custom', Authorization: 'Token t' }
+    expect(create({ ...valid, additionalHeaders: headers }).additionalHeaders).toEqual(headers)
+  })
+})
+
+describe('config.auth', () => {
+  const withAuth = (auth: unknown) => ({ ...valid, config: { auth } })
+
+  test.each([
+    [{ auth_type: 'basic', username: 'u', password: 'p' }],
+    [{ auth_type: 'bearer', token: 't' }],
+    [{ auth_type: 'token', url: 'https://auth.example.com/login', username: 'u', password: 'p' }],
+    [
+      {
+        auth_type: 'token',
+        url: 'https://auth.example.com/login',
+        username: 'u',
+        password: 'p',
+        username_field: 'email',
+        password_field: 'pass',
+        token_key: 'access',
+        header_format: 'JWT {}',
+      },
+    ],
+  ])('accepts %o', (auth) => {
+    expect(create(withAuth(auth)).config).toEqual({ auth })
+  })
+
+  test('null auth and a config without auth are accepted', () => {
+    expect(create(withAuth(null)).config).toEqual({ auth: null })
+    expect(create({ ...valid, config: { tenant: 'acme' } }).config).toEqual({ tenant: 'acme' })
+  })
+
+  test('basic needs username and password', () => {
+    expect(issuesOf(() => create(withAuth({ auth_type: 'basic' })))).toEqual([
+      { path: 'config.auth.username', message: 'This field is required.' },
+      { path: 'config.auth.password', message: 'This field is required.' },
+    ])
+  })
+
+  test('bearer needs a token', () => {
+    expect(pathsOf(() => create(withAuth({ auth_type: 'bearer' })))).toEqual(['config.auth.token'])
+    expect(pathsOf(() => create(withAuth({ auth_type: 'bearer', token: '' })))).toEqual(['config.auth.token'])
+  })
+
+  test('token needs url, username and password', () => {
+    expect(pathsOf(() => create(withAuth({ auth_type: 'token' }))).sort()).toEqual([
+      'config.auth.password',
+      'config.auth.url',
+      'config.auth.username',
+    ])
+  })
+
+  test('token header_format must hold {}', () => {
+    expect(
+      pathsOf(() =>
+        create(
+          withAuth({
+            auth_type: 'token',
+            url: 'https://auth.example.com/login',
+            username: 'u',
+            password: 'p',
+            header_format: 'Token',
+          }),
+        ),
+      ),
+    ).toEqual(['config.auth.header_format'])
+  })
+
+  test.each([
+    ['a private url', 'http://127.0.0.1/login'],
+    ['the metadata url', 'http://169.254.169.254/latest'],
+    ['a non-http url', 'ftp://auth.example.com/'],
+    ['a url with credentials', 'https://a:b@auth.example.com/'],
+    ['an invalid url', 'nope'],
+  ])('token refuses %s', (_label, url) => {
+    expect(
+      pathsOf(() => create(withAuth({ auth_type: 'token', url, username: 'u', password: 'p' }))),
+    ).toEqual(['config.auth.url'])
+  })
+
+  test.each([{ auth_type: 'digest' }, {}])('an unknown auth_type is refused: %o', (auth) => {
+    expect(pathsOf(() => create(withAuth(auth)))).toEqual(['config.auth.auth_type'])
+  })
+
+  test('a non-object auth is refused', () => {
+    expect(pathsOf(() => create(withAuth('basic')))).toEqual(['config.auth'])
+  })
+
+  test('config must be an object', () => {
+    expect(pathsOf(() => create({ ...valid, config: 'x' }))).toEqual(['config'])
+  })
+})
+
+describe('several errors', () => {
+  test('are reported at once', () => {
+    const issues = issuesOf(() =>
+      create({
+        eventType: 'nope',
+        targetUrl: 'http://127.0.0.1/',
+        callback: 'os.system',
+        retryCountdownConfig: { choice: 'fixed', kwargs: { seconds: -1 } },
+        additionalHeaders: { 'X-Whisperer-Signature': 'forged' },
+        config: { auth: { auth_type: 'basic' } },
+      }),
+    )
+    expect(issues.map((issue) => issue.path).sort()).toEqual([
+      'additionalHeaders.X-Whisperer-Signature',
+      'callback',
+      'config.auth.password',
+      'config.auth.username',
+      'eventType',
+      'retryCountdownConfig.kwargs.seconds',
+      'targetUrl',
+    ])
+  })
+
+  test('shape errors are reported at once', () => {
+    expect(pathsOf(() => create({ isActive: 'yes', secretKey: 5 })).sort()).toEqual([
+      'eventType',
+      'isActive',
+      'secretKey',
+      'targetUrl',
+    ])
+  })
+
+  test('shape errors and registry errors are reported together', () => {
+    expect(
+      pathsOf(() => create({ eventType: 'nope', targetUrl: 'https://example.com/', isActive: 'yes' })).sort(),
+    ).toEqual(['eventType', 'isActive'])
+  })
+})
