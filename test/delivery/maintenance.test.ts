@@ -1,0 +1,79 @@
+import { afterEach, beforeEach, expect, test } from 'vitest'
+import { ManualClock } from '../support/clock.ts'
+import { forEachDatabase } from '../support/databases.ts'
+import { type Receiver, startReceiver } from '../support/receiver.ts'
+
+const day = 24 * 3600 * 1000
+
+forEachDatabase((db) => {
+  let receiver: Receiver
+  beforeEach(async () => {
+    receiver = await startReceiver()
+  })
+  afterEach(() => receiver.close())
+
+  test('retention deletes finished deliveries, their attempts and events; unfinished ones stay', async () => {
+    const clock = new ManualClock()
+    const whisperer = await db.whisperer({ clock: clock.now, retentionDays: 7 })
+    const schema = whisperer.config.schema
+    whisperer.events.register({ type: 'tick' })
+    await whisperer.webhooks.create('acme', {
+      eventType: 'tick',
+      targetUrl: `${receiver.url}?fast`,
+      config: { tier: 'fast' },
+    })
+    await whisperer.webhooks.create('acme', {
+      eventType: 'tick',
+      targetUrl: `${receiver.url}?slow`,
+      retryCountdownConfig: { choice: 'fixed', kwargs: { seconds: 30 * 24 * 3600 } },
+    })
+    receiver.respond((request) => ({ status: request.path.endsWith('fast') ? 200 : 500 }))
+    // Event a: delivered to one webhook, still retrying (monthly) to the other. Event b: delivered.
+    await whisperer.deliverEvent({ n: 'a' }, 'tick')
+    const b = await whisperer.deliverEvent({ n: 'b' }, 'tick', { configFilter: { tier: 'fast' } })
+    await whisperer.processDue()
+
+    clock.advance(8 * day)
+    receiver.respond(() => ({ status: 200 }))
+    await whisperer.deliverEvent({ n: 'c' }, 'tick')
+    await whisperer.processDue()
+
+    expect(await whisperer.runMaintenance()).toBe(2)
+    const remaining = await db.sql<{ data: string; status: string }>(
+      `SELECT e.data::text AS data, d.status FROM "${schema}".deliveries d
+       JOIN "${schema}".events e ON e.id = d.event_id ORDER BY d.id`,
+    )
+    expect(remaining).toEqual([
+      { data: '{"n":"a"}', status: 'pending' },
+      { data: '{"n":"c"}', status: 'delivered' },
+      { data: '{"n":"c"}', status: 'delivered' },
+    ])
+    const events = await db.sql<{ data: string }>(`SELECT data::text AS data FROM "${schema}".events ORDER BY id`)
+    expect(events.map((e) => e.data)).toEqual(['{"n":"a"}', '{"n":"c"}'])
+    const attemptsOfB = await db.sql(
+      `SELECT 1 FROM "${schema}".attempts a JOIN "${schema}".deliveries d ON d.id = a.delivery_id WHERE d.uuid = $1`,
+      [b.deliveries[0]!.uuid],
+    )
+    expect(attemptsOfB).toEqual([])
+    const orphans = await db.sql(
+      `SELECT 1 FROM "${schema}".attempts a
+       WHERE NOT EXISTS (SELECT 1 FROM "${schema}".deliveries d WHERE d.id = a.delivery_id)`,
+    )
+    expect(orphans).toEqual([])
+    expect(await whisperer.runMaintenance()).toBe(0)
+  })
+
+  test('once everything has expired, nothing is left', async () => {
+    const clock = new ManualClock()
+    const whisperer = await db.whisperer({ clock: clock.now, retentionDays: 1 })
+    whisperer.events.register({ type: 'tick' })
+    await whisperer.webhooks.create('acme', { eventType: 'tick', targetUrl: receiver.url })
+    for (let i = 0; i < 25; i += 1) await whisperer.deliverEvent({ i }, 'tick')
+    await whisperer.processDue()
+    clock.advance(2 * day)
+    const schema = whisperer.config.schema
+    expect(await whisperer.runMaintenance()).toBe(25)
+    expect(await db.sql(`SELECT 1 FROM "${schema}".events`)).toEqual([])
+    expect(await db.sql(`SELECT 1 FROM "${schema}".attempts`)).toEqual([])
+  })
+})
