@@ -49,6 +49,11 @@ export interface WhispererOptions {
   leaseSeconds?: number
   /** Finished deliveries, with their attempts and events, are deleted after this many days. @default 84 (12 weeks) */
   retentionDays?: number
+  /**
+   * A webhook whose attempts have all failed for this many days is disabled (`disabledReason:
+   * 'failing'`) and its pending deliveries cancelled; 0 never disables. @default 5
+   */
+  disableAfterFailingDays?: number
   /** Time between maintenance runs, in ms. @default 60000 */
   maintenanceInterval?: number
   /** How long a token from `token` auth is reused, in seconds. @default 300 */
@@ -85,6 +90,7 @@ export interface ResolvedConfig {
   attemptMaxMs: number
   leaseMs: number
   retentionMs: number
+  disableFailingAfterMs: number
   maintenanceIntervalMs: number
   tokenTtlMs: number
   userAgent: string
@@ -115,6 +121,7 @@ const optionsSchema = z.object({
   pollInterval: positiveInt,
   leaseSeconds: z.number().positive().optional(),
   retentionDays: z.number().positive(),
+  disableAfterFailingDays: z.number().min(0),
   maintenanceInterval: positiveInt,
   tokenTtl: z.number().min(0),
 })
@@ -133,7 +140,7 @@ export function resolveConfig(options: WhispererOptions, version: string): Resol
     payloadKey: options.payloadKey ?? env.WHISPERER_PAYLOAD_KEY ?? 'data',
     requestTimeout:
       options.requestTimeout ??
-      (timeoutFromEnv?.length === 2 ? timeoutFromEnv : timeoutFromEnv?.length === 1 ? timeoutFromEnv[0] : 10),
+      (timeoutFromEnv === undefined ? 10 : timeoutFromEnv.length === 1 ? timeoutFromEnv[0] : timeoutFromEnv),
     maxAttempts:
       options.maxAttempts ?? (env.WHISPERER_MAX_ATTEMPTS ? Number(env.WHISPERER_MAX_ATTEMPTS) : 19),
     responseBodyLimit: options.responseBodyLimit ?? 65_536,
@@ -147,6 +154,7 @@ export function resolveConfig(options: WhispererOptions, version: string): Resol
     pollInterval: options.pollInterval ?? 2000,
     leaseSeconds: options.leaseSeconds,
     retentionDays: options.retentionDays ?? 84,
+    disableAfterFailingDays: options.disableAfterFailingDays ?? 5,
     maintenanceInterval: options.maintenanceInterval ?? 60_000,
     tokenTtl: options.tokenTtl ?? 300,
   }
@@ -179,6 +187,7 @@ export function resolveConfig(options: WhispererOptions, version: string): Resol
     attemptMaxMs,
     leaseMs: o.leaseSeconds ? o.leaseSeconds * 1000 : attemptMaxMs + 10_000,
     retentionMs: o.retentionDays * 24 * 3600 * 1000,
+    disableFailingAfterMs: o.disableAfterFailingDays * 24 * 3600 * 1000,
     maintenanceIntervalMs: o.maintenanceInterval,
     tokenTtlMs: o.tokenTtl * 1000,
     userAgent: options.userAgent ?? `Whisperer/${version}`,

@@ -89,13 +89,13 @@ export class Whisperer {
       pollIntervalMs: config.pollIntervalMs,
       leaseMs: config.leaseMs,
       attemptMaxMs: config.attemptMaxMs,
-      hostBackoffMs: 1000,
     })
     this.#maintenance = new Maintenance({
       store: this.#store,
       logger: this.logger,
       clock,
       retentionMs: config.retentionMs,
+      disableFailingAfterMs: config.disableFailingAfterMs,
       batchSize: 1000,
       intervalMs: config.maintenanceIntervalMs,
       vacuum: database.kind === 'pglite',

@@ -21,6 +21,11 @@ export interface VerifyOptions {
   headers: Record<string, string | string[] | undefined> | Headers
   /** Reject a `webhook-timestamp` further than this from `now` (seconds). @default 300 */
   toleranceSeconds?: number
+  /**
+   * Accept a request signed only with `X-Whisperer-Signature`, which carries no timestamp and so
+   * cannot stop a replay (older dj-whisperer senders). @default false
+   */
+  allowUntimestamped?: boolean
   now?: Date
 }
 
@@ -29,8 +34,9 @@ export type VerifyResult =
   | { ok: false; reason: 'missing_signature' | 'bad_signature' | 'stale_timestamp' }
 
 /**
- * Verifies a delivered request the way a receiver should: every signature header present must
- * match, and the Standard Webhooks timestamp must be recent. Comparisons are constant-time.
+ * Verifies a delivered request the way a receiver should: the timestamped Standard Webhooks
+ * signature is required (unless `allowUntimestamped`), every signature header present must match,
+ * and the timestamp must be recent. Comparisons are constant-time.
  */
 export function verifySignature(options: VerifyOptions): VerifyResult {
   const header = (name: string): string | undefined => {
@@ -41,7 +47,7 @@ export function verifySignature(options: VerifyOptions): VerifyResult {
   }
   const legacy = header('x-whisperer-signature')
   const standard = header('webhook-signature')
-  if (!legacy && !standard) return { ok: false, reason: 'missing_signature' }
+  if (!standard && (!legacy || !options.allowUntimestamped)) return { ok: false, reason: 'missing_signature' }
   if (legacy && !safeEqual(legacy, whispererSignature(options.secret, options.body))) {
     return { ok: false, reason: 'bad_signature' }
   }

@@ -17,8 +17,10 @@ export interface Webhook {
   additionalHeaders: Record<string, string>
   /** `auth` drives authentication; other keys can be matched by `deliverEvent`'s `configFilter`. */
   config: Record<string, unknown>
-  /** Why Whisperer disabled it, such as `gone` after a 410; null if it did not. */
+  /** Why Whisperer disabled it: `gone` after a 410, `failing` after failing too long; null if it did not. */
   disabledReason: string | null
+  /** Since when every attempt has failed; null after a success. */
+  failingSince: Date | null
   createdAt: Date
   updatedAt: Date
 }

@@ -67,7 +67,8 @@ export async function runAttempt(delivery: ClaimedDelivery, context: AttemptCont
     completion: {
       id: delivery.id,
       lease: delivery.lease,
-      disableWebhook: transition.disableWebhook ? webhook.id : null,
+      webhookId: webhook.id,
+      gone: transition.disableWebhook,
       attempt: {
         number: delivery.retryCount + 1,
         startedAt,

@@ -11,13 +11,16 @@ export interface MaintenanceOptions {
   batchSize: number
   /** Time between runs (ms). */
   intervalMs: number
+  /** Webhooks failing without a success for this long are disabled (ms); 0 never disables. */
+  disableFailingAfterMs: number
   /** Vacuum the queue table each run: PGlite has no autovacuum. */
   vacuum: boolean
 }
 
 /**
  * Retention cleanup (dj-whisperer's `delete_outdated_webhook_events`) in small batches, so it
- * never holds long locks, and vacuuming where the database does not do it by itself.
+ * never holds long locks; disabling webhooks that have failed for days, as Svix and Stripe do;
+ * and vacuuming where the database does not do it by itself.
  */
 export class Maintenance {
   readonly #o: MaintenanceOptions
@@ -47,9 +50,18 @@ export class Maintenance {
     await this.#running
   }
 
-  /** One pass: deletes expired history batch by batch; returns the deliveries deleted. */
+  /** One pass: disables long-failing webhooks, deletes expired history batch by batch; returns the deliveries deleted. */
   async run(): Promise<number> {
-    const before = new Date(this.#o.clock().getTime() - this.#o.retentionMs)
+    const now = this.#o.clock()
+    if (this.#o.disableFailingAfterMs > 0) {
+      const disabled = await this.#o.store.webhookDisableFailing({
+        before: new Date(now.getTime() - this.#o.disableFailingAfterMs),
+        now,
+      })
+      if (disabled.length > 0)
+        this.#o.logger.warn({ webhooks: disabled }, 'webhooks disabled: failing for too long')
+    }
+    const before = new Date(now.getTime() - this.#o.retentionMs)
     let total = 0
     for (let batch = 0; batch < 1000; batch += 1) {
       const deleted = await this.#o.store.retentionDelete({ before, limit: this.#o.batchSize })

@@ -1,6 +1,7 @@
 import type { Logger } from '../logger.ts'
 import type { ClaimedDelivery, Store } from '../storage/store.ts'
 import { type AttemptContext, runAttempt } from './attempt.ts'
+import { HostSlots } from './host-slots.ts'
 import type { Recorder } from './recorder.ts'
 
 export interface WorkerOptions {
@@ -9,7 +10,7 @@ export interface WorkerOptions {
   attempt: AttemptContext
   logger: Logger
   clock: () => Date
-  /** Attempts in flight at once, across all targets. */
+  /** Deliveries held at once (attempts in flight plus those waiting for a host slot). */
   concurrency: number
   /** Attempts in flight at once to one host. */
   perHostConcurrency: number
@@ -19,10 +20,8 @@ export interface WorkerOptions {
   pollIntervalMs: number
   /** How long a claim holds a delivery; longer than any attempt can take (ms). */
   leaseMs: number
-  /** The longest one attempt can take (ms); a parked delivery starts only with this much lease left. */
+  /** The longest one attempt can take (ms); a waiting delivery starts only with this much lease left. */
   attemptMaxMs: number
-  /** How long a delivery refused a host slot waits before it is due again (ms). */
-  hostBackoffMs: number
 }
 
 /**
@@ -32,10 +31,8 @@ export interface WorkerOptions {
  */
 export class Worker {
   readonly #o: WorkerOptions
+  readonly #slots: HostSlots
   #running = 0
-  readonly #hostRunning = new Map<string, number>()
-  readonly #parked = new Map<string, ClaimedDelivery[]>()
-  #parkedCount = 0
   readonly #inFlight = new Set<Promise<void>>()
   #state: 'idle' | 'running' | 'closing' | 'closed' = 'idle'
   #loop: Promise<void> | null = null
@@ -47,10 +44,12 @@ export class Worker {
 
   constructor(options: WorkerOptions) {
     this.#o = options
+    this.#slots = new HostSlots(options.perHostConcurrency)
   }
 
+  /** Deliveries claimed and not finished: in flight or waiting for a host slot. */
   get held(): number {
-    return this.#running + this.#parkedCount
+    return this.#running + this.#slots.parked
   }
 
   /** Starts listening and claiming. */
@@ -82,7 +81,7 @@ export class Worker {
   }
 
   /**
-   * Stops claiming, gives parked deliveries back, waits for the attempts in flight and for their
+   * Stops claiming, gives waiting deliveries back, waits for the attempts in flight and for their
    * records, then resolves.
    */
   async close(): Promise<void> {
@@ -92,10 +91,7 @@ export class Worker {
     this.wake()
     await this.#loop
     await this.#unlisten?.().catch(() => {})
-    const parked = [...this.#parked.values()].flat()
-    this.#parked.clear()
-    this.#parkedCount = 0
-    await this.#release(parked, 0)
+    await this.#release(this.#slots.takeAllParked().map((delivery) => ({ delivery, at: 0 })))
     while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight])
     await this.#o.recorder.drain()
     this.#state = wasRunning ? 'closed' : 'idle'
@@ -108,10 +104,10 @@ export class Worker {
   async processDue(): Promise<number> {
     let total = 0
     for (;;) {
-      const claimed = await this.#claim()
+      const claimed = await this.#claim(true)
       total += claimed
       if (claimed === 0 && this.held === 0) break
-      if (claimed === 0) await Promise.race([...this.#inFlight])
+      if (claimed === 0 || this.#room() === 0) await Promise.race([...this.#inFlight])
     }
     await this.#o.recorder.drain()
     return total
@@ -124,7 +120,7 @@ export class Worker {
       let wait = this.#o.pollIntervalMs
       try {
         const limit = this.#room()
-        const claimed = limit > 0 ? await this.#claim() : 0
+        const claimed = limit > 0 ? await this.#claim(false) : 0
         failures = 0
         if (claimed === limit && limit > 0) {
           // A full batch: more may be waiting. Yield so sockets and timers run, then claim again.
@@ -168,8 +164,8 @@ export class Worker {
     this.#wake = null
   }
 
-  /** One claim: dispatches what it took and returns how many. */
-  async #claim(): Promise<number> {
+  /** One claim: starts, parks or gives back what it took, and returns how many it took. */
+  async #claim(unlimitedLine: boolean): Promise<number> {
     const limit = this.#room()
     if (limit <= 0) return 0
     const now = this.#o.clock()
@@ -178,75 +174,58 @@ export class Worker {
       now,
       leaseUntil: new Date(now.getTime() + this.#o.leaseMs),
     })
-    const refused: ClaimedDelivery[] = []
+    const giveBack: { delivery: ClaimedDelivery; at: number }[] = []
     for (const delivery of claimed) {
       const host = hostOf(delivery.webhook.targetUrl)
-      if ((this.#hostRunning.get(host) ?? 0) < this.#o.perHostConcurrency) this.#start(host, delivery)
-      else {
-        const parked = this.#parked.get(host) ?? []
-        if (parked.length < this.#o.perHostConcurrency) {
-          parked.push(delivery)
-          this.#parked.set(host, parked)
-          this.#parkedCount += 1
-        } else refused.push(delivery)
-      }
+      const admission = this.#slots.admit(host, delivery, now.getTime(), unlimitedLine)
+      if (admission.kind === 'start') this.#start(host, delivery)
+      else if (admission.kind === 'release') giveBack.push({ delivery, at: admission.at })
     }
-    if (refused.length > 0) await this.#release(refused, this.#o.hostBackoffMs)
+    await this.#release(giveBack)
     return claimed.length
   }
 
+  /** Runs one attempt in a slot `HostSlots` already granted; the freed slot goes to the host's line. */
   #start(host: string, delivery: ClaimedDelivery): void {
     this.#running += 1
-    this.#hostRunning.set(host, (this.#hostRunning.get(host) ?? 0) + 1)
+    let durationMs = 0
     const task = runAttempt(delivery, this.#o.attempt)
-      .then((report) => this.#o.recorder.record(report))
+      .then((report) => {
+        durationMs = report.result.durationMs
+        return this.#o.recorder.record(report)
+      })
       .catch((error) =>
         this.#o.logger.error({ err: error, delivery: delivery.uuid }, 'attempt failed unexpectedly'),
       )
       .finally(() => {
         this.#inFlight.delete(task)
         this.#running -= 1
-        const left = (this.#hostRunning.get(host) ?? 1) - 1
-        if (left === 0) this.#hostRunning.delete(host)
-        else this.#hostRunning.set(host, left)
-        const next = this.#unpark(host)
+        this.#slots.finish(host, durationMs)
+        const needed = Math.min(this.#o.attemptMaxMs, this.#o.leaseMs / 2)
+        const now = this.#o.clock().getTime()
+        const { next, stale } = this.#slots.takeParked(host, (d) => d.lease.getTime() - now > needed)
+        void this.#release(stale.map((d) => ({ delivery: d, at: now })))
         if (next) this.#start(host, next)
         else this.wake()
       })
     this.#inFlight.add(task)
   }
 
-  /**
-   * The next parked delivery of a host that still has lease enough for a whole attempt; those that
-   * waited too long are given back to the queue instead.
-   */
-  #unpark(host: string): ClaimedDelivery | undefined {
-    const parked = this.#parked.get(host)
-    const needed = Math.min(this.#o.attemptMaxMs, this.#o.leaseMs / 2)
-    const stale: ClaimedDelivery[] = []
-    let next: ClaimedDelivery | undefined
-    while (parked && parked.length > 0 && !next) {
-      const candidate = parked.shift()!
-      this.#parkedCount -= 1
-      if (candidate.lease.getTime() - this.#o.clock().getTime() > needed) next = candidate
-      else stale.push(candidate)
-    }
-    if (parked?.length === 0) this.#parked.delete(host)
-    void this.#release(stale, 0)
-    return next
-  }
-
-  async #release(deliveries: ClaimedDelivery[], delayMs: number): Promise<void> {
-    if (deliveries.length === 0) return
+  /** Gives claimed deliveries back to the queue without an attempt, each due at its `at`. */
+  async #release(releases: { delivery: ClaimedDelivery; at: number }[]): Promise<void> {
+    if (releases.length === 0) return
     await this.#o.store
       .deliveryRelease({
-        releases: deliveries.map((d) => ({ id: d.id, lease: d.lease })),
-        nextAttemptAt: new Date(this.#o.clock().getTime() + delayMs),
+        releases: releases.map(({ delivery, at }) => ({
+          id: delivery.id,
+          lease: delivery.lease,
+          at: new Date(at),
+        })),
       })
       .catch((error) =>
         this.#o.logger.warn(
-          { err: error, count: deliveries.length },
-          'releasing deliveries failed; their leases will expire',
+          { err: error, count: releases.length },
+          'giving deliveries back failed; their leases will expire',
         ),
       )
   }

@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises'
 import { PGlite } from '@electric-sql/pglite'
 import type { Database, Queryable } from './database.ts'
 
@@ -8,8 +9,9 @@ import type { Database, Queryable } from './database.ts'
  */
 export async function pgliteDatabase(source: string | PGlite): Promise<Database> {
   const owned = typeof source === 'string'
-  const db =
-    typeof source === 'string' ? await PGlite.create(source === 'memory://' ? undefined : source) : source
+  const memory = source === 'memory://'
+  if (typeof source === 'string' && !memory) await mkdir(source, { recursive: true })
+  const db = typeof source === 'string' ? await PGlite.create(memory ? undefined : source) : source
   return {
     kind: 'pglite',
     async query<R>(text: string, values: unknown[] = []) {

@@ -17,7 +17,7 @@ const dateOrNull = (value: unknown): Date | null =>
 const json = <T>(value: unknown): T => (typeof value === 'string' ? JSON.parse(value) : value) as T
 
 export const webhookColumns = `id, owner, event_type, target_url, secret_key, is_active, retry_countdown_config,
-  callback, additional_headers, config, disabled_reason, created_at, updated_at`
+  callback, additional_headers, config, disabled_reason, failing_since, created_at, updated_at`
 
 export function toWebhook(row: Row): Webhook {
   return {
@@ -32,6 +32,7 @@ export function toWebhook(row: Row): Webhook {
     additionalHeaders: json<Record<string, string>>(row.additional_headers),
     config: json<Record<string, unknown>>(row.config),
     disabledReason: (row.disabled_reason as string | null) ?? null,
+    failingSince: dateOrNull(row.failing_since),
     createdAt: date(row.created_at),
     updatedAt: date(row.updated_at),
   }

@@ -68,6 +68,7 @@ TABLE whisperer.webhooks
   additional_headers jsonb NOT NULL DEFAULT '{}'::jsonb
   config jsonb NOT NULL DEFAULT '{}'::jsonb
   disabled_reason text
+  failing_since timestamp with time zone
   created_at timestamp with time zone NOT NULL DEFAULT now()
   updated_at timestamp with time zone NOT NULL DEFAULT now()
   deleted_at timestamp with time zone

@@ -41,8 +41,9 @@ export interface EnqueuedDelivery {
 export interface Completion {
   id: number
   lease: Date
-  /** The webhook to disable, with its pending deliveries cancelled (after a 410 Gone); else null. */
-  disableWebhook: number | null
+  webhookId: number
+  /** The target answered 410 Gone: the webhook is disabled and its pending deliveries cancelled. */
+  gone: boolean
   attempt: {
     number: number
     startedAt: Date
@@ -296,8 +297,10 @@ export class Store {
   /**
    * Records attempts and moves their deliveries on, all in one statement. Every attempt is
    * inserted; a delivery moves only while the completion's lease is still its own, so a worker
-   * whose lease expired cannot overwrite a newer claim. A webhook whose target answered 410 is
-   * disabled in the same statement. Returns the attempt id of each delivery.
+   * whose lease expired cannot overwrite a newer claim. In the same statement a webhook whose
+   * target answered 410 is disabled, each webhook's `failing_since` follows its outcomes, and a
+   * retry due to a webhook that is no longer active is cancelled instead. Returns the attempt id
+   * of each delivery.
    */
   async deliveryComplete(params: { completions: Completion[]; now: Date }): Promise<Map<number, number>> {
     const c = params.completions
@@ -320,23 +323,21 @@ export class Store {
         c.map((x) => x.attempt.responseBody),
         c.map((x) => x.attempt.responseTruncated),
         params.now,
-        c.map((x) => x.disableWebhook),
+        c.map((x) => x.webhookId),
+        c.map((x) => x.gone),
       ],
       { prepare: true },
     )
     return new Map(rows.map((row) => [Number(row.delivery_id), Number(row.id)]))
   }
 
-  /** Gives claimed deliveries back without an attempt, due at `nextAttemptAt`. */
-  async deliveryRelease(params: {
-    releases: { id: number; lease: Date }[]
-    nextAttemptAt: Date
-  }): Promise<void> {
+  /** Gives claimed deliveries back without an attempt, each due again at its `at`. */
+  async deliveryRelease(params: { releases: { id: number; lease: Date; at: Date }[] }): Promise<void> {
     if (params.releases.length === 0) return
     await this.db.query(this.#sql.deliveryRelease, [
       params.releases.map((r) => r.id),
       params.releases.map((r) => r.lease),
-      params.nextAttemptAt,
+      params.releases.map((r) => r.at),
     ])
   }
 
@@ -397,6 +398,15 @@ export class Store {
       params.limit,
     ])
     return Number(rows[0]?.deleted ?? 0)
+  }
+
+  /**
+   * Disables active webhooks that have failed without a single success since before `before`, and
+   * cancels their pending deliveries. Returns their ids.
+   */
+  async webhookDisableFailing(params: { before: Date; now: Date }): Promise<number[]> {
+    const { rows } = await this.db.query(this.#sql.webhookDisableFailing, [params.before, params.now])
+    return rows.map((row) => Number(row.id))
   }
 
   /** Reclaims dead rows of the queue table; PGlite has no autovacuum, so its maintenance does this. */
@@ -488,6 +498,7 @@ function statements(s: string) {
           secret_key = CASE WHEN $5 THEN $6 ELSE secret_key END,
           is_active = coalesce($7, is_active),
           disabled_reason = CASE WHEN $7 THEN NULL ELSE disabled_reason END,
+          failing_since = CASE WHEN $7 THEN NULL ELSE failing_since END,
           retry_countdown_config = coalesce($8::jsonb, retry_countdown_config),
           callback = CASE WHEN $9 THEN $10 ELSE callback END,
           additional_headers = coalesce($11::jsonb, additional_headers),
@@ -542,22 +553,44 @@ function statements(s: string) {
       WITH input AS (
         SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::int[], $5::timestamptz[],
           $6::int[], $7::timestamptz[], $8::int[], $9::int[], $10::text[], $11::text[], $12::text[], $13::text[],
-          $14::text[], $15::boolean[], $17::bigint[])
+          $14::text[], $15::boolean[], $17::bigint[], $18::boolean[])
         AS i(id, lease, status, retry_count, next_attempt_at, attempt, started_at, duration_ms, http_status,
-          error_kind, error, request_headers, response_headers, response_body, response_truncated, disable_webhook)
+          error_kind, error, request_headers, response_headers, response_body, response_truncated, webhook_id, gone)
+      ), health AS (
+        SELECT webhook_id, bool_or(status = 'delivered') AS ok, min(started_at) AS failed_at, bool_or(gone) AS gone
+        FROM input GROUP BY webhook_id
+      ), locked AS (
+        -- Only webhooks whose health changes are written; locked in id order, so that concurrent
+        -- workers cannot deadlock on them.
+        SELECT w.id FROM ${s}.webhooks w JOIN health h ON h.webhook_id = w.id
+        WHERE (h.gone AND w.is_active) OR (h.ok AND w.failing_since IS NOT NULL)
+          OR (NOT h.ok AND w.failing_since IS NULL)
+        ORDER BY w.id
+        FOR UPDATE OF w
+      ), hooks AS (
+        UPDATE ${s}.webhooks w SET
+          failing_since = CASE WHEN h.ok THEN NULL ELSE coalesce(w.failing_since, h.failed_at) END,
+          is_active = w.is_active AND NOT h.gone,
+          disabled_reason = CASE WHEN h.gone AND w.is_active THEN 'gone' ELSE w.disabled_reason END,
+          updated_at = CASE WHEN h.gone AND w.is_active THEN $16 ELSE w.updated_at END
+        FROM health h
+        WHERE w.id = h.webhook_id AND w.id IN (SELECT id FROM locked)
+        RETURNING w.id, h.gone
       ), moved AS (
-        UPDATE ${s}.deliveries d SET status = i.status, retry_count = i.retry_count,
-          next_attempt_at = i.next_attempt_at, last_status = i.http_status, last_error_kind = i.error_kind,
-          last_attempt_at = i.started_at, last_duration_ms = i.duration_ms, updated_at = $16
+        -- A retry is not scheduled for a webhook that is no longer active: it is cancelled.
+        UPDATE ${s}.deliveries d SET
+          status = CASE WHEN i.status = 'pending' AND (NOT w.is_active OR w.deleted_at IS NOT NULL OR h.gone)
+            THEN 'cancelled' ELSE i.status END,
+          retry_count = i.retry_count, next_attempt_at = i.next_attempt_at, last_status = i.http_status,
+          last_error_kind = i.error_kind, last_attempt_at = i.started_at, last_duration_ms = i.duration_ms,
+          updated_at = $16
         FROM input i
+        JOIN ${s}.webhooks w ON w.id = i.webhook_id
+        JOIN health h ON h.webhook_id = i.webhook_id
         WHERE d.id = i.id AND d.status = 'delivering' AND d.next_attempt_at = i.lease
-      ), disabled AS (
-        UPDATE ${s}.webhooks SET is_active = false, disabled_reason = 'gone', updated_at = $16
-        WHERE id IN (SELECT disable_webhook FROM input WHERE disable_webhook IS NOT NULL) AND is_active
-        RETURNING id
       ), cancelled AS (
         UPDATE ${s}.deliveries SET status = 'cancelled', updated_at = $16
-        WHERE webhook_id IN (SELECT id FROM disabled) AND status = 'pending'
+        WHERE webhook_id IN (SELECT id FROM hooks WHERE gone) AND status = 'pending'
       )
       INSERT INTO ${s}.attempts (delivery_id, attempt, created_at, duration_ms, status, error_kind, error,
         request_headers, response_headers, response_body, response_truncated)
@@ -566,8 +599,8 @@ function statements(s: string) {
       FROM input
       RETURNING delivery_id, id`,
     deliveryRelease: `
-      UPDATE ${s}.deliveries d SET status = 'pending', next_attempt_at = $3
-      FROM unnest($1::bigint[], $2::timestamptz[]) AS r(id, lease)
+      UPDATE ${s}.deliveries d SET status = 'pending', next_attempt_at = r.at
+      FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[]) AS r(id, lease, at)
       WHERE d.id = r.id AND d.status = 'delivering' AND d.next_attempt_at = r.lease`,
     deliveryNextDue: `
       SELECT min(next_attempt_at) AS at FROM ${s}.deliveries WHERE status IN ('pending', 'delivering')`,
@@ -613,6 +646,16 @@ function statements(s: string) {
             SELECT 1 FROM ${s}.deliveries d WHERE d.event_id = e.id AND d.id NOT IN (SELECT id FROM doomed))
       )
       SELECT count(*)::int AS deleted FROM deliveries_gone`,
+    webhookDisableFailing: `
+      WITH disabled AS (
+        UPDATE ${s}.webhooks SET is_active = false, disabled_reason = 'failing', updated_at = $2
+        WHERE is_active AND deleted_at IS NULL AND failing_since < $1
+        RETURNING id
+      ), cancelled AS (
+        UPDATE ${s}.deliveries SET status = 'cancelled', updated_at = $2
+        WHERE webhook_id IN (SELECT id FROM disabled) AND status = 'pending'
+      )
+      SELECT id FROM disabled`,
     vacuum: `VACUUM ${s}.deliveries`,
   }
 }

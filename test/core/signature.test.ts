@@ -99,8 +99,10 @@ describe('verifySignature', () => {
     expect(verify(signed())).toEqual({ ok: true, whisperer: true, standard: true })
   })
 
-  test('accepts the X-Whisperer-Signature alone', () => {
-    expect(verify({ 'x-whisperer-signature': whispererSignature(secret, body) })).toEqual({
+  test('refuses the X-Whisperer-Signature alone (it has no timestamp), unless told to accept it', () => {
+    const headers = { 'x-whisperer-signature': whispererSignature(secret, body) }
+    expect(verify(headers)).toEqual({ ok: false, reason: 'missing_signature' })
+    expect(verifySignature({ secret, body, headers, now: at(timestamp), allowUntimestamped: true })).toEqual({
       ok: true,
       whisperer: true,
       standard: false,
@@ -158,7 +160,15 @@ describe('verifySignature', () => {
       ok: false,
       reason: 'bad_signature',
     })
-    expect(verify({ 'x-whisperer-signature': 'sha256=00' })).toEqual({ ok: false, reason: 'bad_signature' })
+    expect(
+      verifySignature({
+        secret,
+        body,
+        headers: { 'x-whisperer-signature': 'sha256=00' },
+        now: at(timestamp),
+        allowUntimestamped: true,
+      }),
+    ).toEqual({ ok: false, reason: 'bad_signature' })
   })
 
   test('a wrong Standard Webhooks signature gives bad_signature', () => {
@@ -229,6 +239,9 @@ describe('verifySignature', () => {
 
   test('the X-Whisperer-Signature alone carries no timestamp to check', () => {
     const headers = { 'x-whisperer-signature': whispererSignature(secret, body) }
-    expect(verify(headers, at(timestamp + 10 ** 6))).toMatchObject({ ok: true })
+    const now = at(timestamp + 10 ** 6)
+    expect(verifySignature({ secret, body, headers, now, allowUntimestamped: true })).toMatchObject({
+      ok: true,
+    })
   })
 })

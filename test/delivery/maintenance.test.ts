@@ -48,7 +48,9 @@ forEachDatabase((db) => {
       { data: '{"n":"c"}', status: 'delivered' },
       { data: '{"n":"c"}', status: 'delivered' },
     ])
-    const events = await db.sql<{ data: string }>(`SELECT data::text AS data FROM "${schema}".events ORDER BY id`)
+    const events = await db.sql<{ data: string }>(
+      `SELECT data::text AS data FROM "${schema}".events ORDER BY id`,
+    )
     expect(events.map((e) => e.data)).toEqual(['{"n":"a"}', '{"n":"c"}'])
     const attemptsOfB = await db.sql(
       `SELECT 1 FROM "${schema}".attempts a JOIN "${schema}".deliveries d ON d.id = a.delivery_id WHERE d.uuid = $1`,

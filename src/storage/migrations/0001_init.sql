@@ -11,7 +11,10 @@ CREATE TABLE webhooks (
   callback text,
   additional_headers jsonb NOT NULL DEFAULT '{}',
   config jsonb NOT NULL DEFAULT '{}',
+  -- Why Whisperer disabled it (`gone` after a 410, `failing` after failing too long).
   disabled_reason text,
+  -- Since when every attempt has failed; cleared by a success.
+  failing_since timestamptz,
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now(),
   -- A deleted webhook keeps its history but no longer counts for uniqueness.
