@@ -18,8 +18,9 @@ export async function dumpSchema(query: Query, schema: string): Promise<string> 
     '',
   ]
   const tables = await query(
-    `SELECT c.oid, c.relname, c.reloptions FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') ORDER BY c.relname`,
+    `SELECT c.oid, c.relname, c.reloptions, CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_key
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY c.relname`,
     [schema],
   )
   for (const table of tables) {
@@ -45,6 +46,7 @@ export async function dumpSchema(query: Query, schema: string): Promise<string> 
     }
     for (const constraint of constraints)
       lines.push(`  CONSTRAINT ${constraint.name} ${normalize(String(constraint.definition))}`)
+    if (table.partition_key) lines.push(`  PARTITION BY ${table.partition_key}`)
     const options = table.reloptions as string[] | null
     if (options?.length) lines.push(`  WITH (${[...options].sort().join(', ')})`)
     lines.push('')

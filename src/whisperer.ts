@@ -6,7 +6,7 @@ import { WhispererError } from './core/errors.ts'
 import { EventTypeRegistry } from './core/event-types.ts'
 import { CountdownRegistry } from './core/retry-countdown.ts'
 import type { AttemptContext } from './delivery/attempt.ts'
-import { Maintenance } from './delivery/maintenance.ts'
+import { Maintenance, partitionsAheadMs } from './delivery/maintenance.ts'
 import { Recorder } from './delivery/recorder.ts'
 import { Sender } from './delivery/sender.ts'
 import { TokenAuthenticator } from './delivery/token-auth.ts'
@@ -47,13 +47,14 @@ export class Whisperer {
   #closed = false
 
   /** @internal Use {@link createWhisperer}. */
-  constructor(database: Database, config: ResolvedConfig) {
+  constructor(store: Store, config: ResolvedConfig) {
+    const database = store.db
     this.database = database
     this.config = config
     this.logger = config.logger ?? defaultLogger(config.logLevel)
     const { clock } = config
     const addressPolicy = compileAddressPolicy(config)
-    this.#store = new Store(database, config.schema)
+    this.#store = store
     this.#sender = new Sender({
       connectTimeoutMs: config.connectTimeoutMs,
       readTimeoutMs: config.readTimeoutMs,
@@ -185,11 +186,17 @@ export class Whisperer {
 export async function createWhisperer(options: WhispererOptions = {}): Promise<Whisperer> {
   const config = resolveConfig(options, version)
   const database = await openDatabase(config.database)
+  const store = new Store(database, config.schema)
   try {
     if (config.migrate) await migrate(database, config.schema)
+    const now = config.clock().getTime()
+    await store.attemptPartitionsEnsure({
+      from: new Date(now - 7 * 24 * 3600 * 1000),
+      to: new Date(now + partitionsAheadMs),
+    })
   } catch (error) {
     if (database !== config.database) await database.close()
     throw error
   }
-  return new Whisperer(database, config)
+  return new Whisperer(store, config)
 }

@@ -1,6 +1,9 @@
 import type { Logger } from '../logger.ts'
 import type { Store } from '../storage/store.ts'
 
+/** Attempt partitions exist this far ahead of the clock (4 weeks). */
+export const partitionsAheadMs = 28 * 24 * 3600 * 1000
+
 export interface MaintenanceOptions {
   store: Store
   logger: Logger
@@ -18,8 +21,9 @@ export interface MaintenanceOptions {
 }
 
 /**
- * Retention cleanup (dj-whisperer's `delete_outdated_webhook_events`) in small batches, so it
- * never holds long locks; disabling webhooks that have failed for days, as Svix and Stripe do;
+ * Retention cleanup (dj-whisperer's `delete_outdated_webhook_events`): deliveries and events in
+ * small batches, so it never holds long locks, and attempts by dropping whole weekly partitions,
+ * which are created weeks ahead here too; disabling webhooks that have failed for days, as Svix and Stripe do;
  * and vacuuming where the database does not do it by itself.
  */
 export class Maintenance {
@@ -61,6 +65,10 @@ export class Maintenance {
       if (disabled.length > 0)
         this.#o.logger.warn({ webhooks: disabled }, 'webhooks disabled: failing for too long')
     }
+    await this.#o.store.attemptPartitionsEnsure({
+      from: now,
+      to: new Date(now.getTime() + partitionsAheadMs),
+    })
     const before = new Date(now.getTime() - this.#o.retentionMs)
     let total = 0
     for (let batch = 0; batch < 1000; batch += 1) {
@@ -69,6 +77,8 @@ export class Maintenance {
       if (deleted < this.#o.batchSize) break
       await new Promise((resolve) => setImmediate(resolve))
     }
+    const dropped = await this.#o.store.attemptPartitionsDrop({ before, lockTimeoutMs: 1000 })
+    if (dropped.length > 0) this.#o.logger.info({ partitions: dropped }, 'expired attempt partitions dropped')
     if (this.#o.vacuum) await this.#o.store.vacuum()
     if (total > 0) this.#o.logger.info({ deleted: total, before }, 'expired deliveries deleted')
     return total

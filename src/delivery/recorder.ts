@@ -84,6 +84,16 @@ export class Recorder {
           now: this.#options.clock(),
         })
       } catch (error) {
+        if (isMissingPartition(error)) {
+          // An attempt from a week with no partition yet (a clock far off, a maintenance that
+          // never ran): create it and write again at once.
+          const times = batch.map((entry) => entry.report.completion.attempt.startedAt.getTime())
+          const ensured = await this.#options.store
+            .attemptPartitionsEnsure({ from: new Date(Math.min(...times)), to: new Date(Math.max(...times)) })
+            .then(() => true)
+            .catch(() => false)
+          if (ensured) continue
+        }
         failures += 1
         this.#options.logger.error(
           { err: error, completions: batch.length, failures },
@@ -162,4 +172,10 @@ export class Recorder {
     if (!definition?.load || subjectId === null) return null
     return (await definition.load(subjectId)) ?? null
   }
+}
+
+/** PostgreSQL's error for a row that no partition accepts. */
+function isMissingPartition(error: unknown): boolean {
+  const { code, message } = error as { code?: string; message?: string }
+  return code === '23514' && /no partition/.test(message ?? '')
 }

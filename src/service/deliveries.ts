@@ -68,7 +68,7 @@ export class DeliveryService {
   /** Every attempt of a delivery, oldest first. */
   async attempts(actor: ActorLike, ref: number | string): Promise<Attempt[]> {
     const delivery = await this.get(actor, ref)
-    return this.#store.attemptList({ deliveryId: delivery.id })
+    return this.#store.attemptList({ deliveryId: delivery.id, since: delivery.createdAt })
   }
 
   /**

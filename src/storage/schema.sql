@@ -14,7 +14,8 @@ TABLE whisperer.attempts
   response_body text
   response_truncated boolean NOT NULL DEFAULT false
   callback_error text
-  CONSTRAINT attempts_pkey PRIMARY KEY (id)
+  CONSTRAINT attempts_pkey PRIMARY KEY (id, created_at)
+  PARTITION BY RANGE (created_at)
 
 TABLE whisperer.deliveries
   id bigint NOT NULL GENERATED ALWAYS AS IDENTITY
@@ -74,8 +75,8 @@ TABLE whisperer.webhooks
   deleted_at timestamp with time zone
   CONSTRAINT webhooks_pkey PRIMARY KEY (id)
 
-CREATE INDEX attempts_delivery_idx ON whisperer.attempts USING btree (delivery_id, attempt);
-CREATE UNIQUE INDEX attempts_pkey ON whisperer.attempts USING btree (id);
+CREATE INDEX attempts_delivery_idx ON ONLY whisperer.attempts USING btree (delivery_id, attempt);
+CREATE UNIQUE INDEX attempts_pkey ON ONLY whisperer.attempts USING btree (id, created_at);
 CREATE INDEX deliveries_due_idx ON whisperer.deliveries USING btree (next_attempt_at) WHERE (status = ANY (ARRAY['pending'::text, 'delivering'::text]));
 CREATE INDEX deliveries_event_idx ON whisperer.deliveries USING btree (event_id);
 CREATE UNIQUE INDEX deliveries_pkey ON whisperer.deliveries USING btree (id);

@@ -5,6 +5,7 @@ import type { Subject } from '../core/event-types.ts'
 import type { ErrorKind } from '../core/outcome.ts'
 import type { PayloadKey } from '../core/payload.ts'
 import type { Actor, Webhook, WebhookInput } from '../core/webhook.ts'
+import { partitionStart, partitionsCovering } from './attempt-partitions.ts'
 import type { Database, Queryable } from './database.ts'
 import { quoteIdentifier } from './identifier.ts'
 import {
@@ -87,12 +88,16 @@ export class Store {
   /** The NOTIFY channel that wakes workers when deliveries are due. */
   readonly channel: string
   readonly #sql: ReturnType<typeof statements>
+  readonly #qualified: string
+  /** Weekly attempt partitions known to exist, by name. */
+  readonly #partitions = new Set<string>()
 
   constructor(db: Database, schema: string) {
     this.db = db
     this.schema = schema
     this.channel = `whisperer_${schema}`
-    this.#sql = statements(quoteIdentifier(schema))
+    this.#qualified = quoteIdentifier(schema)
+    this.#sql = statements(this.#qualified)
   }
 
   // Webhooks
@@ -376,9 +381,58 @@ export class Store {
     return rows.map(toDelivery)
   }
 
-  async attemptList(params: { deliveryId: number }): Promise<Attempt[]> {
-    const { rows } = await this.db.query(this.#sql.attemptList, [params.deliveryId])
+  /** A delivery's attempts; `since` (its creation) lets PostgreSQL skip older partitions. */
+  async attemptList(params: { deliveryId: number; since: Date }): Promise<Attempt[]> {
+    const { rows } = await this.db.query(this.#sql.attemptList, [params.deliveryId, params.since])
     return rows.map(toAttempt)
+  }
+
+  /**
+   * Creates the weekly attempt partitions covering `[from, to]` that do not exist yet. Idempotent,
+   * and safe when processes do it at once (an advisory lock serializes them).
+   */
+  async attemptPartitionsEnsure(params: { from: Date; to: Date }): Promise<void> {
+    const missing = partitionsCovering(params.from, params.to).filter((p) => !this.#partitions.has(p.name))
+    if (missing.length === 0) return
+    await this.db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`whisperer:partitions:${this.schema}`])
+      for (const partition of missing) {
+        await tx.query(
+          `CREATE TABLE IF NOT EXISTS ${this.#qualified}."${partition.name}" PARTITION OF ${this.#qualified}.attempts
+           FOR VALUES FROM ('${partition.from.toISOString()}') TO ('${partition.to.toISOString()}')`,
+        )
+      }
+    })
+    for (const partition of missing) this.#partitions.add(partition.name)
+  }
+
+  /**
+   * Drops the attempt partitions that end before `before`: retention without a row-by-row delete.
+   * Each drop waits at most `lockTimeoutMs` for its lock, so that it never stalls the inserts
+   * queued behind it; one that times out is left for the next run. Returns the partitions dropped.
+   */
+  async attemptPartitionsDrop(params: { before: Date; lockTimeoutMs: number }): Promise<string[]> {
+    const { rows } = await this.db.query<{ name: string }>(this.#sql.attemptPartitionsList)
+    const expired = rows
+      .map((row) => row.name)
+      .filter((name) => {
+        const start = partitionStart(name)
+        return start !== null && start.getTime() + 7 * 24 * 3600 * 1000 <= params.before.getTime()
+      })
+    const dropped: string[] = []
+    for (const name of expired) {
+      try {
+        await this.db.transaction(async (tx) => {
+          await tx.query(`SET LOCAL lock_timeout = ${Math.round(params.lockTimeoutMs)}`)
+          await tx.query(`DROP TABLE ${this.#qualified}."${name}"`)
+        })
+        this.#partitions.delete(name)
+        dropped.push(name)
+      } catch (error) {
+        if ((error as { code?: string }).code !== '55P03') throw error
+      }
+    }
+    return dropped
   }
 
   /** Notes a callback's failure on the attempt it followed. */
@@ -389,8 +443,9 @@ export class Store {
   // Maintenance
 
   /**
-   * Deletes up to `limit` finished deliveries last changed before `before`, with their attempts, and
-   * then the events left without deliveries. Returns how many deliveries went.
+   * Deletes up to `limit` finished deliveries last changed before `before`, and the events left
+   * without deliveries. Their attempts go with their weekly partitions
+   * ({@link attemptPartitionsDrop}). Returns how many deliveries went.
    */
   async retentionDelete(params: { before: Date; limit: number }): Promise<number> {
     const { rows } = await this.db.query<{ deleted: number }>(this.#sql.retentionDelete, [
@@ -627,7 +682,10 @@ function statements(s: string) {
       ORDER BY d.id DESC
       LIMIT $11`,
     attemptList: `
-      SELECT * FROM ${s}.attempts WHERE delivery_id = $1 ORDER BY attempt, id`,
+      SELECT * FROM ${s}.attempts WHERE delivery_id = $1 AND created_at >= $2 ORDER BY attempt, id`,
+    attemptPartitionsList: `
+      SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+      WHERE i.inhparent = '${s}.attempts'::regclass ORDER BY c.relname`,
     attemptNoteCallbackError: `
       UPDATE ${s}.attempts SET callback_error = $2 WHERE id = $1`,
     retentionDelete: `
@@ -635,8 +693,6 @@ function statements(s: string) {
         SELECT id, event_id FROM ${s}.deliveries
         WHERE status IN ('delivered', 'failed', 'cancelled') AND updated_at < $1
         ORDER BY id LIMIT $2
-      ), attempts_gone AS (
-        DELETE FROM ${s}.attempts a USING doomed WHERE a.delivery_id = doomed.id
       ), deliveries_gone AS (
         DELETE FROM ${s}.deliveries d USING doomed WHERE d.id = doomed.id RETURNING d.event_id
       ), events_gone AS (

