@@ -35,17 +35,20 @@ export class Maintenance {
     this.#o = options
   }
 
+  /** Runs a pass now, then one every interval. */
   start(): void {
     if (this.#timer) return
-    this.#timer = setInterval(() => {
+    const pass = () => {
       this.#running ??= this.run()
         .then(() => {})
         .catch((error) => this.#o.logger.error({ err: error }, 'maintenance failed'))
         .finally(() => {
           this.#running = null
         })
-    }, this.#o.intervalMs)
+    }
+    this.#timer = setInterval(pass, this.#o.intervalMs)
     this.#timer.unref()
+    pass()
   }
 
   async stop(): Promise<void> {
