@@ -1,0 +1,232 @@
+import { claimedColumns, deliveryColumns, insertedClaimedColumns, webhookColumns } from './rows.ts'
+
+/** Every statement of the {@link Store}, for one schema (`s` is its quoted name). */
+export function statements(s: string) {
+  const configMatches = `($2::jsonb IS NULL OR NOT EXISTS (
+      SELECT 1 FROM jsonb_each($2::jsonb) f
+      WHERE w.config #> string_to_array(f.key, '__') IS DISTINCT FROM f.value))`
+  const liveTargets = (type: string, filter: string) =>
+    `SELECT w.id FROM ${s}.webhooks w
+     WHERE w.event_type = ${type} AND w.is_active AND w.deleted_at IS NULL
+       AND ${configMatches.replaceAll('$2', filter)}`
+
+  const insertEvent = `event AS (
+      INSERT INTO ${s}.events (uuid, type, data, payload_key, subject_type, subject_id, created_at)
+      SELECT $1, $2, $3::json, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM targets)
+      RETURNING id
+    )`
+  const notify = `notified AS (SELECT pg_notify($10, '') AS n WHERE EXISTS (SELECT 1 FROM inserted))`
+  const eventInsert = (fromBodies: boolean, claimed: boolean) => `
+    WITH targets AS (
+      ${
+        fromBodies
+          ? `SELECT b.uuid, b.webhook_id AS id, b.body FROM unnest($12::uuid[], $13::bigint[], $14::text[]) AS b(uuid, webhook_id, body)
+             WHERE b.webhook_id IN (${liveTargets('$2', '$11')})`
+          : liveTargets('$2', '$11')
+      }
+    ), ${insertEvent}, inserted AS (
+      INSERT INTO ${s}.deliveries (uuid, event_id, webhook_id, status, next_attempt_at, body, created_at, updated_at)
+      SELECT ${fromBodies ? 'targets.uuid' : 'gen_random_uuid()'}, event.id, targets.id, $8, $9,
+        ${fromBodies ? 'targets.body::json' : 'NULL'}, $7, $7
+      FROM event, targets
+      RETURNING *
+    ), ${notify}
+    ${
+      claimed
+        ? `SELECT ${insertedClaimedColumns} FROM inserted d
+           JOIN ${s}.webhooks w ON w.id = d.webhook_id LEFT JOIN notified ON true`
+        : 'SELECT inserted.id, inserted.uuid::text AS uuid, inserted.webhook_id FROM inserted LEFT JOIN notified ON true'
+    }`
+
+  const cancelPending = (webhookId: string, now: string) => `cancelled AS (
+      UPDATE ${s}.deliveries SET status = 'cancelled', updated_at = ${now}
+      WHERE webhook_id = ${webhookId} AND status = 'pending'
+    )`
+
+  return {
+    webhookInsert: `
+      INSERT INTO ${s}.webhooks (owner, event_type, target_url, secret_key, is_active, retry_countdown_config,
+        callback, additional_headers, config, created_at, updated_at)
+      VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::jsonb, $9::jsonb, $10, $10)
+      RETURNING ${webhookColumns}`,
+    webhookGet: `
+      SELECT ${webhookColumns} FROM ${s}.webhooks
+      WHERE id = $1 AND deleted_at IS NULL AND ($2::text IS NULL OR owner = $2)`,
+    webhookList: `
+      SELECT ${webhookColumns} FROM ${s}.webhooks
+      WHERE deleted_at IS NULL AND ($1::text IS NULL OR owner = $1)
+        AND ($2::text IS NULL OR lower(event_type) = lower($2))
+        AND ($3::text IS NULL OR lower(target_url) = lower($3))
+        AND ($4::boolean IS NULL OR is_active = $4)
+        AND id > $5
+      ORDER BY id LIMIT $6`,
+    webhookUpdate: `
+      WITH updated AS (
+        UPDATE ${s}.webhooks SET
+          event_type = coalesce($3, event_type),
+          target_url = coalesce($4, target_url),
+          secret_key = CASE WHEN $5 THEN $6 ELSE secret_key END,
+          is_active = coalesce($7, is_active),
+          disabled_reason = CASE WHEN $7 THEN NULL ELSE disabled_reason END,
+          failing_since = CASE WHEN $7 THEN NULL ELSE failing_since END,
+          retry_countdown_config = coalesce($8::jsonb, retry_countdown_config),
+          callback = CASE WHEN $9 THEN $10 ELSE callback END,
+          additional_headers = coalesce($11::jsonb, additional_headers),
+          config = coalesce($12::jsonb, config),
+          updated_at = $13
+        WHERE id = $1 AND deleted_at IS NULL AND ($2::text IS NULL OR owner = $2)
+        RETURNING ${webhookColumns}
+      ), cancelled AS (
+        UPDATE ${s}.deliveries SET status = 'cancelled', updated_at = $13
+        WHERE webhook_id = $1 AND status = 'pending' AND EXISTS (SELECT 1 FROM updated WHERE NOT updated.is_active)
+      )
+      SELECT * FROM updated`,
+    webhookDelete: `
+      WITH deleted AS (
+        UPDATE ${s}.webhooks SET deleted_at = $3, is_active = false, updated_at = $3
+        WHERE id = $1 AND deleted_at IS NULL AND ($2::text IS NULL OR owner = $2)
+        RETURNING id
+      ), ${cancelPending('(SELECT id FROM deleted)', '$3')}
+      SELECT id FROM deleted`,
+    webhookTargets: liveTargets('$1', '$2'),
+    eventInsert: eventInsert(false, false),
+    eventInsertClaimed: eventInsert(false, true),
+    eventInsertBodies: eventInsert(true, false),
+    eventInsertBodiesClaimed: eventInsert(true, true),
+    deliveryClaim: `
+      WITH due AS (
+        SELECT id FROM ${s}.deliveries
+        WHERE status IN ('pending', 'delivering') AND next_attempt_at <= $1
+        ORDER BY next_attempt_at
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED
+      )
+      UPDATE ${s}.deliveries d SET status = 'delivering', next_attempt_at = $3
+      FROM due, ${s}.events e, ${s}.webhooks w
+      WHERE d.id = due.id AND e.id = d.event_id AND w.id = d.webhook_id
+      RETURNING ${claimedColumns}`,
+    deliveryClaimOne: `
+      UPDATE ${s}.deliveries d SET status = 'delivering', next_attempt_at = $4
+      FROM ${s}.events e, ${s}.webhooks w
+      WHERE d.id = $1 AND e.id = d.event_id AND w.id = d.webhook_id AND w.deleted_at IS NULL
+        AND d.status = ANY($2::text[]) AND NOT (d.status = 'delivering' AND d.next_attempt_at > $3)
+      RETURNING ${claimedColumns}`,
+    deliveryRequeue: `
+      WITH requeued AS (
+        UPDATE ${s}.deliveries SET status = 'pending', next_attempt_at = $3, updated_at = $3
+        WHERE id = $1 AND status = ANY($2::text[])
+          AND EXISTS (SELECT 1 FROM ${s}.webhooks w WHERE w.id = webhook_id AND w.deleted_at IS NULL)
+        RETURNING id
+      )
+      SELECT id, pg_notify($4, '') FROM requeued`,
+    deliveryComplete: `
+      WITH input AS (
+        SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::int[], $5::timestamptz[],
+          $6::int[], $7::timestamptz[], $8::int[], $9::int[], $10::text[], $11::text[], $12::text[], $13::text[],
+          $14::text[], $15::boolean[], $17::bigint[], $18::boolean[])
+        AS i(id, lease, status, retry_count, next_attempt_at, attempt, started_at, duration_ms, http_status,
+          error_kind, error, request_headers, response_headers, response_body, response_truncated, webhook_id, gone)
+      ), health AS (
+        SELECT webhook_id, bool_or(status = 'delivered') AS ok, min(started_at) AS failed_at, bool_or(gone) AS gone
+        FROM input GROUP BY webhook_id
+      ), locked AS (
+        -- Only webhooks whose health changes are written; locked in id order, so that concurrent
+        -- workers cannot deadlock on them.
+        SELECT w.id FROM ${s}.webhooks w JOIN health h ON h.webhook_id = w.id
+        WHERE (h.gone AND w.is_active) OR (h.ok AND w.failing_since IS NOT NULL)
+          OR (NOT h.ok AND w.failing_since IS NULL)
+        ORDER BY w.id
+        FOR UPDATE OF w
+      ), hooks AS (
+        UPDATE ${s}.webhooks w SET
+          failing_since = CASE WHEN h.ok THEN NULL ELSE coalesce(w.failing_since, h.failed_at) END,
+          is_active = w.is_active AND NOT h.gone,
+          disabled_reason = CASE WHEN h.gone AND w.is_active THEN 'gone' ELSE w.disabled_reason END,
+          updated_at = CASE WHEN h.gone AND w.is_active THEN $16 ELSE w.updated_at END
+        FROM health h
+        WHERE w.id = h.webhook_id AND w.id IN (SELECT id FROM locked)
+        RETURNING w.id, h.gone
+      ), moved AS (
+        -- A retry is not scheduled for a webhook that is no longer active: it is cancelled.
+        UPDATE ${s}.deliveries d SET
+          status = CASE WHEN i.status = 'pending' AND (NOT w.is_active OR w.deleted_at IS NOT NULL OR h.gone)
+            THEN 'cancelled' ELSE i.status END,
+          retry_count = i.retry_count, next_attempt_at = i.next_attempt_at, last_status = i.http_status,
+          last_error_kind = i.error_kind, last_attempt_at = i.started_at, last_duration_ms = i.duration_ms,
+          updated_at = $16
+        FROM input i
+        JOIN ${s}.webhooks w ON w.id = i.webhook_id
+        JOIN health h ON h.webhook_id = i.webhook_id
+        WHERE d.id = i.id AND d.status = 'delivering' AND d.next_attempt_at = i.lease
+      ), cancelled AS (
+        UPDATE ${s}.deliveries SET status = 'cancelled', updated_at = $16
+        WHERE webhook_id IN (SELECT id FROM hooks WHERE gone) AND status = 'pending'
+      )
+      INSERT INTO ${s}.attempts (delivery_id, attempt, created_at, duration_ms, status, error_kind, error,
+        request_headers, response_headers, response_body, response_truncated)
+      SELECT id, attempt, started_at, duration_ms, http_status, error_kind, error, request_headers::jsonb,
+        response_headers::jsonb, response_body, response_truncated
+      FROM input
+      RETURNING delivery_id, id`,
+    deliveryRelease: `
+      UPDATE ${s}.deliveries d SET status = 'pending', next_attempt_at = r.at
+      FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[]) AS r(id, lease, at)
+      WHERE d.id = r.id AND d.status = 'delivering' AND d.next_attempt_at = r.lease`,
+    deliveryNextDue: `
+      SELECT min(next_attempt_at) AS at FROM ${s}.deliveries WHERE status IN ('pending', 'delivering')`,
+    deliveryGet: `
+      SELECT ${deliveryColumns} FROM ${s}.deliveries d
+      JOIN ${s}.events e ON e.id = d.event_id
+      JOIN ${s}.webhooks w ON w.id = d.webhook_id
+      WHERE ($1::bigint IS NULL OR d.id = $1) AND ($2::uuid IS NULL OR d.uuid = $2)
+        AND ($3::text IS NULL OR w.owner = $3)`,
+    deliveryList: `
+      SELECT ${deliveryColumns} FROM ${s}.deliveries d
+      JOIN ${s}.events e ON e.id = d.event_id
+      JOIN ${s}.webhooks w ON w.id = d.webhook_id
+      WHERE ($1::text IS NULL OR w.owner = $1)
+        AND ($2::bigint IS NULL OR d.webhook_id = $2)
+        AND ($3::text IS NULL OR lower(e.type) = lower($3))
+        AND ($4::text IS NULL OR d.status = $4)
+        AND ($5::uuid IS NULL OR d.uuid = $5)
+        AND ($6::int IS NULL OR d.last_status = $6)
+        AND ($7::timestamptz IS NULL OR d.created_at >= $7)
+        AND ($8::timestamptz IS NULL OR d.created_at < $8)
+        AND (NOT $9 OR (d.retry_count = 0 AND d.status IN ('pending', 'delivering')))
+        AND ($10::bigint IS NULL OR d.id < $10)
+      ORDER BY d.id DESC
+      LIMIT $11`,
+    attemptList: `
+      SELECT * FROM ${s}.attempts WHERE delivery_id = $1 AND created_at >= $2 ORDER BY attempt, id`,
+    attemptPartitionsList: `
+      SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+      WHERE i.inhparent = '${s}.attempts'::regclass ORDER BY c.relname`,
+    attemptNoteCallbackError: `
+      UPDATE ${s}.attempts SET callback_error = $2 WHERE id = $1`,
+    retentionDelete: `
+      WITH doomed AS (
+        SELECT id, event_id FROM ${s}.deliveries
+        WHERE status IN ('delivered', 'failed', 'cancelled') AND updated_at < $1
+        ORDER BY id LIMIT $2
+      ), deliveries_gone AS (
+        DELETE FROM ${s}.deliveries d USING doomed WHERE d.id = doomed.id RETURNING d.event_id
+      ), events_gone AS (
+        DELETE FROM ${s}.events e
+        WHERE e.id IN (SELECT DISTINCT event_id FROM deliveries_gone)
+          AND NOT EXISTS (
+            SELECT 1 FROM ${s}.deliveries d WHERE d.event_id = e.id AND d.id NOT IN (SELECT id FROM doomed))
+      )
+      SELECT count(*)::int AS deleted FROM deliveries_gone`,
+    webhookDisableFailing: `
+      WITH disabled AS (
+        UPDATE ${s}.webhooks SET is_active = false, disabled_reason = 'failing', updated_at = $2
+        WHERE is_active AND deleted_at IS NULL AND failing_since < $1
+        RETURNING id
+      ), cancelled AS (
+        UPDATE ${s}.deliveries SET status = 'cancelled', updated_at = $2
+        WHERE webhook_id IN (SELECT id FROM disabled) AND status = 'pending'
+      )
+      SELECT id FROM disabled`,
+    vacuum: `VACUUM ${s}.deliveries`,
+  }
+}
