@@ -137,8 +137,14 @@ export class Worker {
     }
   }
 
+  /**
+   * How many deliveries the next claim may take: none until a quarter of a batch is free (unless
+   * nothing is held), so that a busy worker claims in batches rather than one row per freed slot.
+   */
   #room(): number {
-    return Math.min(this.#o.claimBatch, this.#o.concurrency - this.held)
+    const room = Math.min(this.#o.claimBatch, this.#o.concurrency - this.held)
+    const lowWater = Math.max(1, Math.floor(Math.min(this.#o.claimBatch, this.#o.concurrency) / 4))
+    return room >= lowWater || this.held === 0 ? room : 0
   }
 
   /** How long to sleep after a claim that took fewer rows than it asked for. */
