@@ -24,6 +24,8 @@ export interface RecorderOptions {
   maxBatch?: number
   /** Told of every retry scheduled, so the local worker can wake for it. */
   onScheduled?: (at: Date) => void
+  /** Told after each batch is stored: the worker counts unstored outcomes as held. */
+  onStored?: () => void
 }
 
 /**
@@ -41,6 +43,11 @@ export class Recorder {
   constructor(options: RecorderOptions) {
     this.#options = options
     this.#maxBatch = options.maxBatch ?? 500
+  }
+
+  /** Reports queued or being written. */
+  get pending(): number {
+    return this.#queue.length
   }
 
   /**
@@ -104,6 +111,7 @@ export class Recorder {
       }
       failures = 0
       this.#queue = this.#queue.slice(batch.length)
+      this.#options.onStored?.()
       for (const entry of batch) {
         const followUp = this.#followUp(entry, attemptIds.get(entry.report.delivery.id))
         if (entry.waitForCallback) followUp.then(entry.resolve, entry.reject)

@@ -47,9 +47,9 @@ export class Worker {
     this.#slots = new HostSlots(options.perHostConcurrency)
   }
 
-  /** Deliveries claimed and not finished: in flight or waiting for a host slot. */
+  /** Deliveries claimed and not finished: in flight, waiting for a host slot, or not yet recorded. */
   get held(): number {
-    return this.#running + this.#slots.parked
+    return this.#running + this.#slots.parked + this.#o.recorder.pending
   }
 
   /** Starts listening and claiming. */
@@ -103,14 +103,20 @@ export class Worker {
    */
   async processDue(): Promise<number> {
     let total = 0
+    let drained = false
     for (;;) {
       const claimed = await this.#claim(true)
       total += claimed
-      if (claimed === 0 && this.held === 0) break
-      if (claimed === 0 || this.#room() === 0) await Promise.race([...this.#inFlight])
+      if (claimed === 0 && drained && this.held === 0) return total
+      drained = false
+      if (claimed > 0 && this.#room() > 0) continue
+      if (this.#inFlight.size > 0) await Promise.race([...this.#inFlight])
+      else {
+        // Nothing in flight: store every outcome, then look again, as a retry may be due now.
+        await this.#o.recorder.drain()
+        drained = true
+      }
     }
-    await this.#o.recorder.drain()
-    return total
   }
 
   async #run(): Promise<void> {
@@ -191,14 +197,20 @@ export class Worker {
     return claimed.length
   }
 
-  /** Runs one attempt in a slot `HostSlots` already granted; the freed slot goes to the host's line. */
+  /**
+   * Runs one attempt in a slot `HostSlots` already granted. The slot is freed as soon as the
+   * response is in, and goes to the host's line; the outcome is recorded in the background, and
+   * counts as held until it is, so a slow database slows claiming instead of piling up outcomes.
+   */
   #start(host: string, delivery: ClaimedDelivery): void {
     this.#running += 1
     let durationMs = 0
     const task = runAttempt(delivery, this.#o.attempt)
       .then((report) => {
         durationMs = report.result.durationMs
-        return this.#o.recorder.record(report)
+        this.#o.recorder
+          .record(report)
+          .catch((error) => this.#o.logger.error({ err: error, delivery: delivery.uuid }, 'recording failed'))
       })
       .catch((error) =>
         this.#o.logger.error({ err: error, delivery: delivery.uuid }, 'attempt failed unexpectedly'),
@@ -207,7 +219,9 @@ export class Worker {
         this.#inFlight.delete(task)
         this.#running -= 1
         this.#slots.finish(host, durationMs)
-        const needed = Math.min(this.#o.attemptMaxMs, this.#o.leaseMs / 2)
+        // A waiting delivery starts only if its lease outlasts a whole attempt (or, with a lease
+        // configured shorter than that, half of it).
+        const needed = this.#o.leaseMs > this.#o.attemptMaxMs ? this.#o.attemptMaxMs : this.#o.leaseMs / 2
         const now = this.#o.clock().getTime()
         const { next, stale } = this.#slots.takeParked(host, (d) => d.lease.getTime() - now > needed)
         void this.#release(stale.map((d) => ({ delivery: d, at: now })))

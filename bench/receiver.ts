@@ -1,0 +1,129 @@
+/**
+ * The bench's webhook receiver, in a process of its own so that it never competes with the engine
+ * for a JavaScript thread. A bare `node:http` server: every request is counted, its `webhook-id` and
+ * arrival wall time (`performance.timeOrigin + performance.now()`, sub-millisecond) are recorded, and
+ * it is answered 200 "ok" (in `failing` mode, 500 to every other request).
+ *
+ * Control paths, used by the orchestrator: `POST /_reset?mode=ok|failing` clears everything,
+ * `GET /_stats` returns the counters, `GET /_times` the recorded ids and times.
+ *
+ * Alone: `node bench/receiver.ts [port]`. Forked, it reports its port over IPC and exits when its
+ * parent goes.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+
+/** What `GET /_stats` returns. */
+export interface ReceiverStats {
+  mode: 'ok' | 'failing'
+  requests: number
+  ok: number
+  failed: number
+  /** Wall time (ms) of the first and last request, and of the last one answered 200. */
+  firstAt: number | null
+  lastAt: number | null
+  lastOkAt: number | null
+  /** CPU the receiver used since the reset (µs), and the wall time since then (ms). */
+  cpuMicros: number
+  sinceResetMs: number
+  /** Requests whose id and time were not kept (beyond the cap). */
+  dropped: number
+}
+
+const maxRecorded = 4_000_000
+const wallNow = () => performance.timeOrigin + performance.now()
+
+let mode: 'ok' | 'failing' = 'ok'
+let requests = 0
+let ok = 0
+let failed = 0
+let firstAt: number | null = null
+let lastAt: number | null = null
+let lastOkAt: number | null = null
+let ids: string[] = []
+let times: number[] = []
+let dropped = 0
+let cpuAtReset = process.cpuUsage()
+let resetAt = wallNow()
+
+function reset(nextMode: 'ok' | 'failing'): void {
+  mode = nextMode
+  requests = 0
+  ok = 0
+  failed = 0
+  firstAt = null
+  lastAt = null
+  lastOkAt = null
+  ids = []
+  times = []
+  dropped = 0
+  cpuAtReset = process.cpuUsage()
+  resetAt = wallNow()
+}
+
+function stats(): ReceiverStats {
+  const cpu = process.cpuUsage(cpuAtReset)
+  return {
+    mode,
+    requests,
+    ok,
+    failed,
+    firstAt,
+    lastAt,
+    lastOkAt,
+    cpuMicros: cpu.user + cpu.system,
+    sinceResetMs: wallNow() - resetAt,
+    dropped,
+  }
+}
+
+function control(req: IncomingMessage, res: ServerResponse): void {
+  const url = new URL(req.url ?? '/', 'http://receiver')
+  let body: unknown
+  if (url.pathname === '/_reset') {
+    reset(url.searchParams.get('mode') === 'failing' ? 'failing' : 'ok')
+    body = stats()
+  } else if (url.pathname === '/_stats') body = stats()
+  else if (url.pathname === '/_times') body = { ids, times }
+  else {
+    res.writeHead(404).end()
+    return
+  }
+  const text = JSON.stringify(body)
+  req.resume()
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+  res.end(text)
+}
+
+const server = createServer((req, res) => {
+  const at = wallNow()
+  if (req.url?.startsWith('/_')) return control(req, res)
+  requests += 1
+  firstAt ??= at
+  lastAt = at
+  const id = req.headers['webhook-id']
+  if (ids.length < maxRecorded) {
+    ids.push(typeof id === 'string' ? id : '')
+    times.push(at)
+  } else dropped += 1
+  const fail = mode === 'failing' && requests % 2 === 0
+  if (fail) failed += 1
+  else {
+    ok += 1
+    lastOkAt = at
+  }
+  req.resume()
+  req.on('end', () => {
+    res.writeHead(fail ? 500 : 200, { 'content-type': 'text/plain', 'content-length': 2 })
+    res.end(fail ? 'no' : 'ok')
+  })
+})
+server.keepAliveTimeout = 60_000
+
+const port = Number(process.argv[2] ?? 0)
+server.listen(port, '127.0.0.1', () => {
+  const { port: bound } = server.address() as { port: number }
+  if (process.send) {
+    process.send({ type: 'listening', port: bound })
+    process.on('disconnect', () => process.exit(0))
+  } else console.log(`receiver listening on http://127.0.0.1:${bound}`)
+})

@@ -1,0 +1,247 @@
+/**
+ * `npm run bench`: Whisperer's throughput, latency and resources against a loopback receiver, on
+ * PostgreSQL and on embedded PGlite, next to the raw ceilings of the same machine. See
+ * bench/README.md.
+ *
+ *   npm run bench -- [scenario ...] [--quick] [--db pglite|postgres|both] [--seconds N] [--no-save]
+ *
+ * This process only orchestrates: the receiver runs in a process of its own (bench/receiver.ts),
+ * each database's scenarios in a runner process (bench/runner.ts), and PostgreSQL's workers in
+ * worker processes (bench/worker-process.ts). Every scenario has a deadline, and each runner a hard
+ * one on top: a run never hangs.
+ */
+import { type ChildProcess, fork } from 'node:child_process'
+import { parseArgs } from 'node:util'
+import { resolveConfig } from '../src/config.ts'
+import { version } from '../src/whisperer.ts'
+import { type BenchPostgres, startPostgres } from './postgres.ts'
+import { type DatabaseInfo, type RunnerJob, type RunnerMessage, scenarioBudgetSeconds } from './runner.ts'
+import { machine, type RunRecord, saveRecord, setupLines, today } from './support/record.ts'
+import { formatValue, textTable } from './support/report.ts'
+import { errorResult, type ScenarioResult } from './support/result.ts'
+import {
+  allowedTargets,
+  engineOptions,
+  makePlan,
+  type ScenarioName,
+  scenarioNames,
+} from './support/settings.ts'
+import { addRatios, applyTargets } from './support/targets.ts'
+
+const usage = `Usage: npm run bench -- [scenario ...] [--quick] [--db pglite|postgres|both] [--seconds N] [--no-save]
+
+Scenarios (default: all, in this order): ${scenarioNames.join(', ')}
+  --quick       a smoke run of everything, under a minute
+  --db          the databases to measure on (default both; PostgreSQL is DATABASE_URL or a throwaway cluster)
+  --seconds N   the measuring window of the timed scenarios (publishing, latency schedule, ceilings)
+  --no-save     print only: write no results and leave bench/README.md alone`
+
+const args = process.argv.slice(2)
+const { values, positionals } = parseArgs({
+  args,
+  allowPositionals: true,
+  options: {
+    quick: { type: 'boolean', default: false },
+    db: { type: 'string', default: 'both' },
+    seconds: { type: 'string' },
+    'no-save': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+})
+const fail = (message: string): never => {
+  console.error(`${message}\n\n${usage}`)
+  process.exit(2)
+}
+if (values.help) {
+  console.log(usage)
+  process.exit(0)
+}
+const unknown = positionals.filter((name) => !(scenarioNames as readonly string[]).includes(name))
+if (unknown.length > 0) fail(`Unknown scenario: ${unknown.join(', ')}`)
+if (!['pglite', 'postgres', 'both'].includes(values.db)) fail(`--db must be pglite, postgres or both`)
+const seconds = values.seconds === undefined ? null : Number(values.seconds)
+if (seconds !== null && !(seconds > 0 && seconds <= 3600))
+  fail('--seconds must be a number of seconds, 1 to 3600')
+const selected: ScenarioName[] = scenarioNames.filter(
+  (name) => positionals.length === 0 || positionals.includes(name),
+)
+const plan = makePlan(values.quick, seconds)
+const wantPostgres = values.db !== 'pglite'
+const wantPglite = values.db !== 'postgres'
+
+const startedAt = new Date()
+const resolved = resolveConfig({ ...engineOptions, allowedTargets, env: {} }, version)
+const engine = {
+  options: { ...engineOptions, allowedTargets },
+  resolved: {
+    concurrency: resolved.concurrency,
+    perHostConcurrency: resolved.perHostConcurrency,
+    claimBatch: resolved.claimBatch,
+    pollIntervalMs: resolved.pollIntervalMs,
+    leaseMs: resolved.leaseMs,
+    maxAttempts: resolved.maxAttempts,
+    connectTimeoutMs: resolved.connectTimeoutMs,
+    readTimeoutMs: resolved.readTimeoutMs,
+  },
+}
+
+// Children to stop however this process ends.
+const children = new Set<ChildProcess>()
+let postgres: BenchPostgres | null = null
+const cleanUp = () => {
+  for (const child of children) child.kill('SIGKILL')
+  try {
+    postgres?.stop()
+  } catch (error) {
+    console.error(`stopping PostgreSQL failed: ${(error as Error).message}`)
+  }
+  postgres = null
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    cleanUp()
+    process.exit(130)
+  })
+}
+
+function forkChild(script: string, env: Record<string, string>): ChildProcess {
+  const child = fork(new URL(script, import.meta.url), [], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  children.add(child)
+  child.once('exit', () => children.delete(child))
+  return child
+}
+
+async function startReceiver(): Promise<number> {
+  const child = forkChild('./receiver.ts', {})
+  return new Promise((resolve, reject) => {
+    child.once('message', (message: { port: number }) => resolve(message.port))
+    child.once('exit', (code) => reject(new Error(`the receiver exited with ${code}`)))
+  })
+}
+
+interface Runner {
+  db: RunnerJob['db']
+  child: ChildProcess
+  ready: Promise<DatabaseInfo | null>
+}
+
+function startRunner(job: RunnerJob): Runner {
+  const child = forkChild('./runner.ts', { BENCH_RUNNER: JSON.stringify(job) })
+  const ready = new Promise<DatabaseInfo | null>((resolve, reject) => {
+    const onMessage = (message: RunnerMessage) => {
+      if (message.type !== 'ready') return
+      child.off('message', onMessage)
+      resolve(message.database)
+    }
+    child.on('message', onMessage)
+    child.once('exit', (code) =>
+      reject(new Error(`the ${job.db} runner exited with ${code} while setting up`)),
+    )
+  })
+  return { db: job.db, child, ready }
+}
+
+function headline(result: ScenarioResult): string {
+  const first = result.metrics[0]
+  const figure = first ? `${first.label} ${formatValue(first)}` : (result.error ?? '')
+  const status = result.status === 'ok' ? '' : ` (${result.status})`
+  return `    ${result.db} ${result.scenario} ${result.variant}: ${figure}${status}`
+}
+
+/** Runs `names` on a ready runner and collects its results; a runner past its hard deadline is killed. */
+async function runOn(runner: Runner, names: ScenarioName[]): Promise<ScenarioResult[]> {
+  const results: ScenarioResult[] = []
+  const budget = names.reduce((sum, name) => sum + scenarioBudgetSeconds(name, plan), 0) + 60
+  const { child } = runner
+  const exitCode = await new Promise<number | null>((resolve) => {
+    const timer = setTimeout(() => {
+      console.error(`  the ${runner.db} runner passed its hard deadline (${budget} s): stopped`)
+      child.kill('SIGKILL')
+    }, budget * 1000)
+    child.on('message', (message: RunnerMessage) => {
+      if (message.type === 'result') {
+        results.push(message.result)
+        console.error(headline(message.result))
+      }
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      resolve(code)
+    })
+    child.send({ type: 'run', scenarios: names })
+  })
+  const reported = new Set(results.map((r) => r.scenario))
+  for (const name of names) {
+    if (!reported.has(name)) {
+      results.push(errorResult(name, runner.db, '', `not measured: its runner stopped (exit ${exitCode})`))
+    }
+  }
+  return results
+}
+
+console.log(`Whisperer bench${plan.quick ? ' (quick)' : ''}: ${selected.join(', ')} on ${values.db}`)
+const receiverPort = await startReceiver()
+const base = { receiverPort, quick: plan.quick, seconds }
+const runners: Runner[] = []
+const databases: RunRecord['databases'] = {}
+try {
+  // Runners set up while PostgreSQL starts; nothing is measured until every one is ready.
+  if (selected.includes('ceilings')) runners.push(startRunner({ ...base, db: 'none', url: null }))
+  const pglite = wantPglite ? startRunner({ ...base, db: 'pglite', url: null }) : null
+  if (wantPostgres) {
+    try {
+      postgres = await startPostgres(process.env)
+      if (!postgres) console.error('  PostgreSQL: no DATABASE_URL and no server binaries found; skipped')
+    } catch (error) {
+      console.error(`  PostgreSQL could not start; skipped: ${(error as Error).message}`)
+    }
+    if (postgres) runners.push(startRunner({ ...base, db: 'postgres', url: postgres.url }))
+  }
+  if (pglite) runners.push(pglite)
+  for (const runner of runners) {
+    const info = await runner.ready
+    if (runner.db === 'postgres' && info) databases.postgres = { ...info, origin: postgres!.origin }
+    if (runner.db === 'pglite' && info) databases.pglite = info
+  }
+
+  const record: RunRecord = {
+    date: today(),
+    startedAt: startedAt.toISOString(),
+    seconds: 0,
+    command: `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`,
+    plan,
+    engine,
+    machine: machine(),
+    databases,
+    results: [],
+  }
+  for (const line of setupLines(record)) console.log(line)
+  console.log('')
+
+  for (const runner of runners) {
+    const names = runner.db === 'none' ? (['ceilings'] as ScenarioName[]) : selected
+    record.results.push(...(await runOn(runner, names)))
+  }
+  cleanUp()
+
+  const order = (r: ScenarioResult) =>
+    scenarioNames.indexOf(r.scenario as ScenarioName) * 10 + ['none', 'postgres', 'pglite'].indexOf(r.db)
+  record.results = record.results
+    .map((result, i) => ({ result, i }))
+    .sort((a, b) => order(a.result) - order(b.result) || a.i - b.i)
+    .map(({ result }) => result)
+  addRatios(record.results)
+  applyTargets(record.results)
+  record.seconds = (Date.now() - startedAt.getTime()) / 1000
+
+  console.log('')
+  console.log(textTable(record.results))
+  console.log('')
+  if (!values['no-save']) for (const path of saveRecord(record)) console.log(`wrote ${path}`)
+  console.log(`done in ${record.seconds.toFixed(1)} s`)
+} finally {
+  cleanUp()
+}

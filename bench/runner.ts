@@ -1,0 +1,122 @@
+/**
+ * Runs the scenarios on one database, in a process of its own: on PGlite this process is the
+ * publisher and the worker, so its CPU and peak RSS are the worker's; on PostgreSQL it publishes
+ * and forks the worker processes. Forked by bench/run.ts, with its job in BENCH_RUNNER (JSON). It
+ * sets up first (PGlite.create takes seconds) and says `ready`; on `run` it measures, sending each
+ * result as soon as it has it, then says `done`. `db: none` runs the database-free HTTP ceiling.
+ */
+import { PGlite } from '@electric-sql/pglite'
+import { bigfanout } from './scenarios/bigfanout.ts'
+import { claimCeiling, httpCeiling } from './scenarios/ceilings.ts'
+import { latency } from './scenarios/latency.ts'
+import { failing, fanout1, fanout10 } from './scenarios/throughput.ts'
+import { pgliteContext, postgresContext, type RunnerContext } from './support/context.ts'
+import { ReceiverClient } from './support/receiver-client.ts'
+import { errorResult, type ScenarioResult } from './support/result.ts'
+import { type DbKind, makePlan, type Plan, type ScenarioName, within } from './support/settings.ts'
+
+export interface RunnerJob {
+  db: DbKind | 'none'
+  url: string | null
+  receiverPort: number
+  quick: boolean
+  seconds: number | null
+}
+
+/** What a runner tells its parent. */
+export type RunnerMessage =
+  | { type: 'ready'; database: DatabaseInfo | null }
+  | { type: 'result'; result: ScenarioResult }
+  | { type: 'done' }
+
+export interface DatabaseInfo {
+  version: string
+  settings: Record<string, string>
+}
+
+const scenarios: Record<ScenarioName, (ctx: RunnerContext) => Promise<ScenarioResult[]>> = {
+  ceilings: claimCeiling,
+  fanout10,
+  fanout1,
+  latency,
+  failing,
+  bigfanout,
+}
+
+/** The longest a scenario may take on top of its own deadlines before the runner gives up on it. */
+export function scenarioBudgetSeconds(name: ScenarioName, plan: Plan): number {
+  const slack = 20
+  const throughput = plan.window + plan.drain + slack
+  switch (name) {
+    case 'ceilings':
+      return 2 * (3 * plan.ceiling + slack) + plan.ceiling
+    case 'fanout10':
+      return plan.fanoutWorkers.length * throughput
+    case 'fanout1':
+    case 'failing':
+      return throughput
+    case 'latency':
+      return plan.latency + plan.drain + slack
+    case 'bigfanout':
+      return plan.bigfanoutDeadline + plan.bigfanoutWebhooks / 200 + slack
+  }
+}
+
+/** A pg_settings value in plain units: shared_buffers is counted in 8 kB pages. */
+function withUnit(setting: string, unit: string | null): string {
+  if (unit === '8kB') return `${(Number(setting) * 8) / 1024} MB`
+  return unit ? `${setting} ${unit}` : setting
+}
+
+const send = (message: RunnerMessage) =>
+  new Promise<void>((resolve) => (process.send ? process.send(message, () => resolve()) : resolve()))
+
+const job = JSON.parse(process.env.BENCH_RUNNER ?? '{}') as RunnerJob
+const plan = makePlan(job.quick, job.seconds)
+const receiver = new ReceiverClient(job.receiverPort)
+process.on('disconnect', () => process.exit(1))
+
+let ctx: RunnerContext | null = null
+let database: DatabaseInfo | null = null
+if (job.db === 'postgres') {
+  ctx = postgresContext(job.url!, receiver, plan)
+  const [version] = await ctx.sql<{ version: string }>('SELECT version()')
+  const settings = await ctx.sql<{ name: string; setting: string; unit: string | null }>(
+    `SELECT name, setting, unit FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'shared_buffers',
+       'max_connections', 'wal_level', 'full_page_writes', 'max_wal_size', 'server_version')`,
+  )
+  database = {
+    version: version?.version ?? '?',
+    settings: Object.fromEntries(settings.map((s) => [s.name, withUnit(s.setting, s.unit)])),
+  }
+} else if (job.db === 'pglite') {
+  // In memory: PGlite never fsyncs, so a directory would differ little, and nothing is left behind.
+  const pglite = await PGlite.create()
+  ctx = pgliteContext(pglite, receiver, plan)
+  const [version] = await ctx.sql<{ version: string }>('SELECT version()')
+  database = { version: version?.version ?? '?', settings: { storage: 'memory://' } }
+}
+await send({ type: 'ready', database })
+
+process.on('message', async (message: { type?: string; scenarios?: ScenarioName[] }) => {
+  if (message?.type !== 'run') return
+  for (const name of message.scenarios ?? []) {
+    const db = ctx?.kind ?? 'none'
+    process.stderr.write(`  ${db.padEnd(8)} ${name} …\n`)
+    const budget = scenarioBudgetSeconds(name, plan) * 1000
+    let results: ScenarioResult[]
+    try {
+      const run = ctx ? scenarios[name](ctx) : httpCeiling(receiver, plan)
+      results = await within(run, budget, `${name} on ${db}`)
+    } catch (error) {
+      await send({ type: 'result', result: errorResult(name, db, '', error) })
+      // A scenario past every deadline may still be running: nothing after it would be measured fairly.
+      if (String(error).includes('took longer than')) process.exit(1)
+      continue
+    }
+    for (const result of results) await send({ type: 'result', result })
+  }
+  await ctx?.close().catch(() => {})
+  await send({ type: 'done' })
+  process.exit(0)
+})

@@ -1,0 +1,216 @@
+import { randomUUID } from 'node:crypto'
+import { Agent } from 'undici'
+import { buildBody, uuidHex } from '../../src/core/payload.ts'
+import type { ClaimedDelivery, Completion } from '../../src/storage/store.ts'
+import { Store } from '../../src/storage/store.ts'
+import type { RunnerContext } from '../support/context.ts'
+import { loadNote, machineBusySince, machineTimes } from '../support/load.ts'
+import type { ReceiverClient } from '../support/receiver-client.ts'
+import { errorResult, metric, type ScenarioResult } from '../support/result.ts'
+import { Session } from '../support/session.ts'
+import { type Plan, payload, yieldToLoop } from '../support/settings.ts'
+
+/** Requests in flight in the HTTP ceiling: the engine's concurrency. */
+const httpConcurrency = 64
+
+/**
+ * The raw HTTP ceiling: the engine's HTTP client (an undici `Agent`, `agent.request()`) posting the
+ * same 1 KB bodies with the same headers to the same receiver paths, 64 at a time, with no database,
+ * no signing and no bookkeeping. Requests per second, and the client's CPU per request.
+ */
+export async function httpCeiling(receiver: ReceiverClient, plan: Plan): Promise<ScenarioResult[]> {
+  const agent = new Agent()
+  const { origin } = new URL(receiver.origin)
+  const body = buildBody('bench.fanout10', randomUUID(), 'data', JSON.stringify(payload(1)))
+  const headers = {
+    'content-type': 'application/json',
+    'user-agent': 'Whisperer/bench',
+    'x-whisperer-event': 'bench.fanout10',
+    'webhook-timestamp': String(Math.floor(Date.now() / 1000)),
+    'webhook-signature': `v1,${'A'.repeat(43)}=`,
+    'x-whisperer-signature': `sha256=${'0'.repeat(64)}`,
+  }
+  const paths = Array.from({ length: 10 }, (_, i) => `/fanout10/${i}`)
+  await receiver.reset('ok')
+  let ok = 0
+  let errors = 0
+  let sequence = 0
+  const cpuBefore = process.cpuUsage()
+  const machineBefore = machineTimes()
+  const started = performance.now()
+  const end = started + plan.ceiling * 1000
+  const lane = async () => {
+    while (performance.now() < end) {
+      const n = sequence++
+      try {
+        const response = await agent.request({
+          origin,
+          path: paths[n % paths.length]!,
+          method: 'POST',
+          headers: { ...headers, 'webhook-id': uuidHex(randomUUID()) },
+          body,
+        })
+        await response.body.text()
+        if (response.statusCode === 200) ok += 1
+        else errors += 1
+      } catch {
+        errors += 1
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: httpConcurrency }, lane))
+  const seconds = (performance.now() - started) / 1000
+  const cpu = process.cpuUsage(cpuBefore)
+  await agent.close()
+  const stats = await receiver.stats()
+  const requests = ok + errors
+  return [
+    {
+      scenario: 'ceilings',
+      db: 'none',
+      variant: `raw HTTP, ${httpConcurrency} in flight`,
+      status: 'ok',
+      metrics: [
+        metric('http_rps', 'requests/s', ok / seconds, '/s'),
+        metric('client_cpu_us', 'client CPU µs/request', (cpu.user + cpu.system) / requests, 'µs'),
+        metric('client_rss_mb', 'client peak RSS', process.resourceUsage().maxRSS / 1024, 'MB'),
+      ],
+      notes: [
+        `${ok.toLocaleString('en-US')} requests in ${seconds.toFixed(1)} s`,
+        loadNote(stats, machineBusySince(machineBefore)),
+        ...(errors > 0 ? [`${errors} errors`] : []),
+      ],
+      details: { ok, errors, seconds, receiver: stats, cpuMicros: cpu.user + cpu.system },
+    },
+  ]
+}
+
+/**
+ * The raw claim-and-complete ceiling: a prefilled queue (fan-out 10 events, as fanout10 enqueues
+ * them), emptied by loops of `store.deliveryClaim({ limit: 100 })` and
+ * `store.deliveryComplete()` with synthetic 200 completions, and no HTTP. Rows per second with one
+ * loop, then with two concurrent loops, each on a fresh schema.
+ */
+export async function claimCeiling(ctx: RunnerContext): Promise<ScenarioResult[]> {
+  const results: ScenarioResult[] = []
+  for (const loops of [1, 2]) {
+    const variant = `raw claim + complete, ${loops} loop${loops > 1 ? 's' : ''}`
+    results.push(
+      await claimRun(ctx, loops, variant).catch((error) => errorResult('ceilings', ctx.kind, variant, error)),
+    )
+  }
+  return results
+}
+
+async function claimRun(ctx: RunnerContext, loops: number, variant: string): Promise<ScenarioResult> {
+  const eventType = 'bench.claim'
+  const { plan } = ctx
+  const session = await Session.open(ctx, eventType)
+  try {
+    await session.createWebhooks(10, { eventType, path: '/claim' })
+    // Enough rows for the loops to stay busy the whole time, at about twice the rate measured before.
+    const rows = Math.min(500_000, Math.ceil(plan.ceiling * (loops === 1 ? 25_000 : 40_000)))
+    const prefillStarted = performance.now()
+    let published = 0
+    const lanes = ctx.kind === 'postgres' ? 8 : 1
+    await Promise.all(
+      Array.from({ length: lanes }, async () => {
+        while (published * 10 < rows) {
+          published += 1
+          await session.whisperer.deliverEvent(payload(published), eventType)
+          await yieldToLoop()
+        }
+      }),
+    )
+    const prefillSeconds = (performance.now() - prefillStarted) / 1000
+
+    const store = new Store(session.db, session.schema)
+    session.beginMeasure()
+    const cpuBefore = process.cpuUsage()
+    const machineBefore = machineTimes()
+    const started = performance.now()
+    const end = started + plan.ceiling * 1000
+    let done = 0
+    let emptied = false
+    const loop = async () => {
+      while (performance.now() < end) {
+        const now = new Date()
+        const claimed = await store.deliveryClaim({
+          limit: 100,
+          now,
+          leaseUntil: new Date(now.getTime() + 60_000),
+        })
+        if (claimed.length === 0) {
+          emptied = true
+          return
+        }
+        await store.deliveryComplete({ completions: claimed.map(completion), now: new Date() })
+        done += claimed.length
+        await yieldToLoop()
+      }
+    }
+    await Promise.all(Array.from({ length: loops }, loop))
+    const seconds = (performance.now() - started) / 1000
+    const cpu = process.cpuUsage(cpuBefore)
+    const machineBusy = machineBusySince(machineBefore)
+    return {
+      scenario: 'ceilings',
+      db: ctx.kind,
+      variant,
+      status: 'ok',
+      metrics: [
+        metric(`claim_rows_per_s_${loops}`, 'rows/s', done / seconds, '/s'),
+        metric('statements_per_delivery', 'statements/row', session.db.count / done, ''),
+        metric('client_cpu_us', 'client CPU µs/row', (cpu.user + cpu.system) / done, 'µs'),
+      ],
+      notes: [
+        `${done.toLocaleString('en-US')} rows in ${seconds.toFixed(1)} s${emptied ? ' (queue emptied)' : ''}`,
+        `prefilled ${(published * 10).toLocaleString('en-US')} rows in ${prefillSeconds.toFixed(1)} s`,
+        loadNote(null, machineBusy),
+      ],
+      details: { loops, rows: done, seconds, prefilled: published * 10, prefillSeconds, emptied },
+    }
+  } finally {
+    await session.close()
+  }
+}
+
+const requestHeaders = {
+  'content-type': 'application/json',
+  'user-agent': 'Whisperer/bench',
+  'x-whisperer-event': 'bench.claim',
+  'webhook-timestamp': '1735689600',
+  'webhook-signature': `v1,${'A'.repeat(43)}=`,
+  'x-whisperer-signature': `sha256=${'0'.repeat(64)}`,
+}
+const responseHeaders = {
+  'content-type': 'text/plain',
+  'content-length': '2',
+  date: 'Wed, 01 Jan 2025 00:00:00 GMT',
+  connection: 'keep-alive',
+  'keep-alive': 'timeout=60',
+}
+
+/** What the worker would record for a 200 "ok" answered in a millisecond. */
+function completion(delivery: ClaimedDelivery): Completion {
+  const now = new Date()
+  return {
+    id: delivery.id,
+    lease: delivery.lease,
+    webhookId: delivery.webhook.id,
+    gone: false,
+    attempt: {
+      number: delivery.retryCount + 1,
+      startedAt: now,
+      durationMs: 1,
+      status: 200,
+      errorKind: null,
+      error: null,
+      requestHeaders: { ...requestHeaders, 'webhook-id': uuidHex(delivery.uuid) },
+      responseHeaders,
+      responseBody: 'ok',
+      responseTruncated: false,
+    },
+    next: { status: 'delivered', retryCount: delivery.retryCount + 1, nextAttemptAt: now },
+  }
+}

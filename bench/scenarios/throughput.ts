@@ -1,0 +1,218 @@
+import type { CountdownConfig } from '../../src/core/retry-countdown.ts'
+import type { RunnerContext } from '../support/context.ts'
+import { loadNote } from '../support/load.ts'
+import { errorResult, metric, resourceMetrics, type ScenarioResult } from '../support/result.ts'
+import { Session } from '../support/session.ts'
+import { payload, sleep, wallNow, yieldToLoop } from '../support/settings.ts'
+
+/** One throughput run: fanout10, fanout1 and failing differ only in these. */
+export interface ThroughputRun {
+  scenario: 'fanout10' | 'fanout1' | 'failing'
+  variant: string
+  webhooks: number
+  workers: number
+  mode: 'ok' | 'failing'
+  /** Publishing loops, each awaiting its `deliverEvent` before the next call. */
+  lanes: number
+  retry?: CountdownConfig
+  /** fanout1 reports events/s (one delivery each), the others deliveries/s. */
+  per: 'delivery' | 'event'
+}
+
+/** The publisher keeps at most this many deliveries (or 0.6 s of the observed rate) queued ahead. */
+const minBacklog = 5000
+
+/**
+ * Publishes events with `deliverEvent` (queued) for the plan's window while the workers deliver,
+ * then waits until the queue is empty. The figure is deliveries recorded as delivered, divided by
+ * the time from the first `deliverEvent` call to the `updated_at` of the last delivery recorded.
+ *
+ * The publisher is paced by the receiver's count of 200s (another process, so the check costs the
+ * database nothing): it stays at most about 0.6 s of delivery ahead, so that the queue never grows
+ * beyond what the deadline can drain and the run measures the workers, not a backlog.
+ */
+export async function measureThroughput(ctx: RunnerContext, run: ThroughputRun): Promise<ScenarioResult> {
+  const eventType = `bench.${run.scenario}`
+  const { plan, receiver } = ctx
+  const session = await Session.open(ctx, eventType)
+  try {
+    const setupSeconds = await session.createWebhooks(run.webhooks, {
+      eventType,
+      path: `/${run.scenario}`,
+      ...(run.retry ? { retry: run.retry } : {}),
+    })
+    await session.startWorkers(run.workers)
+    await receiver.reset(run.mode)
+    session.beginMeasure()
+
+    const maxEvents = Math.floor(plan.maxDeliveries / run.webhooks)
+    const firstAt = wallNow()
+    const windowEnd = Date.now() + plan.window * 1000
+    const deadline = windowEnd + plan.drain * 1000
+    let events = 0
+    let enqueued = 0
+    let ok = 0
+    let backlog = minBacklog
+    let publishing = true
+    let waited = 0
+    const progress = (async () => {
+      let previous = { ok: 0, at: performance.now() }
+      while (publishing) {
+        await sleep(200)
+        const stats = await receiver.stats()
+        const at = performance.now()
+        ok = stats.ok
+        const rate = ((stats.ok - previous.ok) / (at - previous.at)) * 1000
+        backlog = Math.max(minBacklog, rate * 0.6)
+        previous = { ok: stats.ok, at }
+        session.sampleRss()
+      }
+    })()
+    const lane = async () => {
+      while (events < maxEvents && Date.now() < windowEnd) {
+        if (enqueued - ok > backlog) {
+          const waitFrom = performance.now()
+          await sleep(2)
+          waited += performance.now() - waitFrom
+          continue
+        }
+        events += 1
+        const result = await session.whisperer.deliverEvent(payload(events), eventType)
+        enqueued += result.deliveries.length
+        // PGlite's queries settle without I/O: yield so that the worker's sockets and timers run.
+        await yieldToLoop()
+      }
+    }
+    await Promise.all(Array.from({ length: run.lanes }, lane))
+    const publishedAt = wallNow()
+    publishing = false
+    await progress
+
+    const { counts, finished } = await session.drain(enqueued, deadline)
+    const resources = await session.stopWorkers()
+    const stats = await receiver.stats()
+    let attempts: number | null = null
+    if (run.mode === 'failing') {
+      const [row] = await ctx.sql<{ n: string | number }>(
+        `SELECT count(*) AS n FROM "${session.schema}".attempts`,
+      )
+      attempts = Number(row?.n ?? 0)
+    }
+
+    const lastAt = counts.lastDeliveredAt
+    const seconds = lastAt === null ? null : (lastAt - firstAt) / 1000
+    const rate = seconds && seconds > 0 ? counts.delivered / seconds : null
+    const publishSeconds = (publishedAt - firstAt) / 1000
+    const throttled = waited / 1000 / (run.lanes * publishSeconds)
+    const metrics = [
+      run.per === 'event'
+        ? metric('events_per_s', 'events/s delivered', rate, '/s')
+        : metric('deliveries_per_s', 'deliveries/s', rate, '/s'),
+    ]
+    if (attempts !== null) {
+      metrics.push({
+        ...metric(
+          'attempts_check',
+          'attempts recorded = requests seen',
+          attempts === stats.requests ? 1 : 0,
+          '',
+        ),
+        text: `${attempts.toLocaleString('en-US')} / ${stats.requests.toLocaleString('en-US')}`,
+        target: { op: '=', value: 1 },
+        met: attempts === stats.requests,
+      })
+    }
+    metrics.push(...resourceMetrics(resources, counts.delivered, run.per))
+    const notes = [
+      `${counts.delivered.toLocaleString('en-US')} of ${enqueued.toLocaleString('en-US')} delivered in ${seconds?.toFixed(1) ?? '?'} s`,
+      `published ${events.toLocaleString('en-US')} events at ${Math.round(events / publishSeconds).toLocaleString('en-US')}/s${throttled < 0.05 ? ' (never held back: the enqueue was the limit)' : ''}`,
+      loadNote(stats, session.machineBusy),
+    ]
+    if (counts.failed > 0) notes.push(`${counts.failed} failed`)
+    if (attempts !== null)
+      notes.push(`${(attempts / Math.max(1, counts.delivered)).toFixed(2)} attempts/delivery`)
+    if (ctx.kind === 'pglite') notes.push(`sampled RSS ${Math.round(session.sampledRssMb)} MB`)
+    notes.push(...resources.errors)
+    return {
+      scenario: run.scenario,
+      db: ctx.kind,
+      variant: run.variant,
+      status: finished ? 'ok' : 'timed out',
+      metrics,
+      notes,
+      details: {
+        webhooks: run.webhooks,
+        workers: run.workers,
+        publishingLanes: run.lanes,
+        setupSeconds,
+        events,
+        enqueued,
+        delivered: counts.delivered,
+        failed: counts.failed,
+        unfinished: counts.unfinished,
+        seconds,
+        publishSeconds,
+        publisherHeldBack: throttled,
+        receiver: stats,
+        attempts,
+        resources,
+        sampledRssMb: session.sampledRssMb,
+      },
+    }
+  } finally {
+    await session.close()
+  }
+}
+
+/** fanout10: 10 webhooks, 1 KB events; one worker, then two and four worker processes on PostgreSQL. */
+export async function fanout10(ctx: RunnerContext): Promise<ScenarioResult[]> {
+  const workers = ctx.kind === 'postgres' ? ctx.plan.fanoutWorkers : [1]
+  const results: ScenarioResult[] = []
+  for (const n of workers) {
+    const variant = ctx.kind === 'pglite' ? '1 worker, in-process' : `${n} worker process${n > 1 ? 'es' : ''}`
+    const run: ThroughputRun = {
+      scenario: 'fanout10',
+      variant,
+      webhooks: 10,
+      workers: n,
+      mode: 'ok',
+      lanes: ctx.kind === 'postgres' ? 8 : 1,
+      per: 'delivery',
+    }
+    results.push(
+      await measureThroughput(ctx, run).catch((error) => errorResult('fanout10', ctx.kind, variant, error)),
+    )
+  }
+  return results
+}
+
+/** fanout1: one webhook, events published one `deliverEvent` call at a time. */
+export async function fanout1(ctx: RunnerContext): Promise<ScenarioResult[]> {
+  return [
+    await measureThroughput(ctx, {
+      scenario: 'fanout1',
+      variant: ctx.kind === 'pglite' ? '1 worker, in-process' : '1 worker process',
+      webhooks: 1,
+      workers: 1,
+      mode: 'ok',
+      lanes: 1,
+      per: 'event',
+    }),
+  ]
+}
+
+/** failing: every other request answered 500, retried at once (fixed 0 s), fan-out 10. */
+export async function failing(ctx: RunnerContext): Promise<ScenarioResult[]> {
+  return [
+    await measureThroughput(ctx, {
+      scenario: 'failing',
+      variant: ctx.kind === 'pglite' ? '1 worker, in-process' : '1 worker process',
+      webhooks: 10,
+      workers: 1,
+      mode: 'failing',
+      lanes: ctx.kind === 'postgres' ? 8 : 1,
+      retry: { choice: 'fixed', kwargs: { seconds: 0 } },
+      per: 'delivery',
+    }),
+  ]
+}

@@ -1,0 +1,114 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import { cpus, release, totalmem, type } from 'node:os'
+import type { DatabaseInfo } from '../runner.ts'
+import { markdownTable } from './report.ts'
+import type { ScenarioResult } from './result.ts'
+import type { Plan } from './settings.ts'
+
+/** The machine a run measured on. */
+export interface Machine {
+  cpu: string
+  cores: number
+  memoryGiB: number
+  os: string
+  node: string
+  pglite: string
+}
+
+export function machine(): Machine {
+  const pglite = JSON.parse(
+    readFileSync(new URL('../../node_modules/@electric-sql/pglite/package.json', import.meta.url), 'utf8'),
+  ) as { version: string }
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+    os: `${type()} ${release()}`,
+    node: process.version,
+    pglite: pglite.version,
+  }
+}
+
+/** Everything a run wrote: bench/results/<date>.json. */
+export interface RunRecord {
+  date: string
+  startedAt: string
+  seconds: number
+  command: string
+  plan: Plan
+  engine: { options: Record<string, unknown>; resolved: Record<string, unknown> }
+  machine: Machine
+  databases: { postgres?: DatabaseInfo & { origin: string }; pglite?: DatabaseInfo }
+  results: ScenarioResult[]
+}
+
+/** Today in local time, YYYY-MM-DD. */
+export function today(): string {
+  const now = new Date()
+  const pad = (n: number) => String(n).padStart(2, '0')
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`
+}
+
+/** The lines describing the machine, the databases and the engine options. */
+export function setupLines(record: RunRecord): string[] {
+  const m = record.machine
+  const lines = [`Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}`]
+  const pg = record.databases.postgres
+  if (pg) {
+    const s = pg.settings
+    lines.push(
+      `PostgreSQL: ${pg.version.split(' on ')[0]} (${pg.origin}; fsync ${s.fsync}, synchronous_commit ${s.synchronous_commit}, shared_buffers ${s.shared_buffers}, max_wal_size ${s.max_wal_size})`,
+    )
+  }
+  const lite = record.databases.pglite
+  if (lite)
+    lines.push(`PGlite: ${m.pglite} (${lite.version.split(' on ')[0]}), in memory, in the worker's process`)
+  const r = record.engine.resolved
+  lines.push(
+    `Engine options: concurrency ${r.concurrency}, perHostConcurrency ${r.perHostConcurrency}, claimBatch ${r.claimBatch}; everything else default (pollInterval ${r.pollIntervalMs} ms, lease ${Number(r.leaseMs) / 1000} s, maxAttempts ${r.maxAttempts}, request timeout ${Number(r.readTimeoutMs) / 1000} s)`,
+  )
+  return lines
+}
+
+function summary(record: RunRecord, heading: string): string {
+  return [
+    heading,
+    '',
+    `Measured ${record.date} with \`${record.command}\` (${Math.round(record.seconds)} s in all${record.plan.quick ? ', a --quick smoke run: figures are indicative only' : ''}).`,
+    '',
+    ...setupLines(record).map((line) => `- ${line}`),
+    '',
+    markdownTable(record.results),
+    '',
+  ].join('\n')
+}
+
+/**
+ * Writes bench/results/<date>.json and .md (a --quick run: <date>-quick.*), overwriting the same
+ * day's; a full run also rewrites the figures section of bench/README.md. Returns the paths written.
+ */
+export function saveRecord(record: RunRecord): string[] {
+  const base = `${record.date}${record.plan.quick ? '-quick' : ''}`
+  const json = new URL(`../results/${base}.json`, import.meta.url)
+  const md = new URL(`../results/${base}.md`, import.meta.url)
+  writeFileSync(json, `${JSON.stringify(record, null, 2)}\n`)
+  writeFileSync(
+    md,
+    summary(record, `# Whisperer bench, ${record.date}${record.plan.quick ? ' (quick)' : ''}`),
+  )
+  const written = [json.pathname, md.pathname]
+  if (!record.plan.quick) {
+    const readme = new URL('../README.md', import.meta.url)
+    const text = readFileSync(readme, 'utf8')
+    const start = '<!-- figures:start -->'
+    const end = '<!-- figures:end -->'
+    const from = text.indexOf(start)
+    const to = text.indexOf(end)
+    if (from >= 0 && to > from) {
+      const section = `${start}\n<!-- Written by \`npm run bench\`; edits here are overwritten. -->\n\n${summary(record, '### Latest figures')}${end}`
+      writeFileSync(readme, text.slice(0, from) + section + text.slice(to + end.length))
+      written.push(readme.pathname)
+    }
+  }
+  return written
+}

@@ -1,0 +1,273 @@
+import { type ChildProcess, fork } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import type { CountdownConfig } from '../../src/core/retry-countdown.ts'
+import { createWhisperer, type Whisperer } from '../../src/whisperer.ts'
+import type { WorkerReport } from '../worker-process.ts'
+import type { RunnerContext } from './context.ts'
+import { addBreakdowns, type CountingDatabase } from './counting-database.ts'
+import { machineBusySince, machineTimes } from './load.ts'
+import type { Resources } from './result.ts'
+import {
+  allowedTargets,
+  engineOptions,
+  type QuietLog,
+  quietLog,
+  sleep,
+  within,
+  yieldToLoop,
+} from './settings.ts'
+
+/** Where a scenario's deliveries stand, read from its deliveries table. */
+export interface QueueCounts {
+  delivered: number
+  failed: number
+  unfinished: number
+  /** `updated_at` of the last delivery recorded as delivered (wall ms). */
+  lastDeliveredAt: number | null
+}
+
+const workerScript = new URL('../worker-process.ts', import.meta.url)
+
+/**
+ * One scenario on one fresh schema: a publishing Whisperer (on PGlite also the worker), the worker
+ * processes on PostgreSQL, the resources they use, and the schema dropped at the end.
+ */
+export class Session {
+  readonly ctx: RunnerContext
+  readonly schema: string
+  readonly db: CountingDatabase
+  readonly whisperer: Whisperer
+  readonly log: QuietLog
+  #children: ChildProcess[] = []
+  #inProcessWorker = false
+  #cpuAtMeasure = process.cpuUsage()
+  #rssSampledKb = 0
+  #machineAtMeasure = machineTimes()
+  #machineBusy: number | null = null
+
+  private constructor(
+    ctx: RunnerContext,
+    schema: string,
+    db: CountingDatabase,
+    whisperer: Whisperer,
+    log: QuietLog,
+  ) {
+    this.ctx = ctx
+    this.schema = schema
+    this.db = db
+    this.whisperer = whisperer
+    this.log = log
+  }
+
+  /** A fresh schema `bench_<random>`, migrated, with `eventType` registered. */
+  static async open(ctx: RunnerContext, eventType: string): Promise<Session> {
+    const schema = `bench_${randomBytes(5).toString('hex')}`
+    const db = await ctx.openDatabase(schema)
+    const log = quietLog()
+    try {
+      const whisperer = await createWhisperer({
+        database: db,
+        schema,
+        allowedTargets,
+        ...engineOptions,
+        logger: log.logger,
+      })
+      whisperer.events.register({ type: eventType })
+      return new Session(ctx, schema, db, whisperer, log)
+    } catch (error) {
+      await db.close()
+      await ctx.sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => {})
+      throw error
+    }
+  }
+
+  /**
+   * Creates `count` webhooks through the API, each to its own path on the receiver (`<path>/<i>`).
+   * Concurrent on PostgreSQL; one at a time on PGlite, which has one connection anyway.
+   */
+  async createWebhooks(
+    count: number,
+    options: { eventType: string; path: string; retry?: CountdownConfig },
+  ): Promise<number> {
+    const started = performance.now()
+    let next = 0
+    const lanes = this.ctx.kind === 'postgres' ? 8 : 1
+    await Promise.all(
+      Array.from({ length: lanes }, async () => {
+        while (next < count) {
+          const i = next++
+          await this.whisperer.webhooks.create('bench', {
+            eventType: options.eventType,
+            targetUrl: this.ctx.receiver.url(`${options.path}/${i}`),
+            secretKey: 'bench-secret-key-of-a-realistic-length',
+            ...(options.retry ? { retryCountdownConfig: options.retry } : {}),
+          })
+          if (lanes === 1 && i % 50 === 0) await yieldToLoop()
+        }
+      }),
+    )
+    return (performance.now() - started) / 1000
+  }
+
+  /**
+   * Starts `count` workers and resolves once they all claim. On PostgreSQL each is a process of its
+   * own (bench/worker-process.ts); on PGlite the publishing Whisperer itself starts its worker.
+   */
+  async startWorkers(count: number): Promise<void> {
+    if (this.ctx.kind === 'pglite') {
+      await this.whisperer.start()
+      this.#inProcessWorker = true
+      return
+    }
+    const starting = Array.from({ length: count }, () => {
+      const child = fork(workerScript, [], {
+        env: { ...process.env, BENCH_WORKER: JSON.stringify({ url: this.ctx.url, schema: this.schema }) },
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      })
+      this.#children.push(child)
+      return new Promise<void>((resolve, reject) => {
+        child.once('message', () => resolve())
+        child.once('exit', (code) =>
+          reject(new Error(`a worker process exited with ${code} before it was ready`)),
+        )
+      })
+    })
+    await within(Promise.all(starting), 30_000, 'starting the worker processes')
+  }
+
+  /** Zeroes the statement counter and the CPU baseline: the measurement starts now. */
+  beginMeasure(): void {
+    this.db.reset()
+    this.#cpuAtMeasure = process.cpuUsage()
+    this.#rssSampledKb = 0
+    this.#machineAtMeasure = machineTimes()
+  }
+
+  /** Notes this process's RSS now (the progress loop calls it), for the sampled peak. */
+  sampleRss(): void {
+    this.#rssSampledKb = Math.max(this.#rssSampledKb, process.memoryUsage.rss() / 1024)
+  }
+
+  /** Where the deliveries stand; harness query, not counted. */
+  async counts(): Promise<QueueCounts> {
+    const [row] = await this.ctx.sql<{
+      delivered: string | number
+      failed: string | number
+      unfinished: string | number
+      last: Date | string | null
+    }>(
+      `SELECT count(*) FILTER (WHERE status = 'delivered') AS delivered,
+         count(*) FILTER (WHERE status = 'failed') AS failed,
+         count(*) FILTER (WHERE status IN ('pending', 'delivering')) AS unfinished,
+         max(updated_at) FILTER (WHERE status = 'delivered') AS last
+       FROM "${this.schema}".deliveries`,
+    )
+    return {
+      delivered: Number(row?.delivered ?? 0),
+      failed: Number(row?.failed ?? 0),
+      unfinished: Number(row?.unfinished ?? 0),
+      lastDeliveredAt: row?.last ? new Date(row.last).getTime() : null,
+    }
+  }
+
+  /**
+   * Waits until the receiver has answered `expectedOk` requests with 200 (a cheap check on another
+   * process), then until the deliveries table has nothing unfinished (at most 5 queries a second),
+   * or until `deadline`. Returns the last counts and whether it finished.
+   */
+  async drain(expectedOk: number, deadline: number): Promise<{ counts: QueueCounts; finished: boolean }> {
+    while (Date.now() < deadline) {
+      const stats = await this.ctx.receiver.stats()
+      this.sampleRss()
+      if (stats.ok >= expectedOk) break
+      await sleep(100)
+    }
+    for (;;) {
+      const counts = await this.counts()
+      this.sampleRss()
+      if (counts.unfinished === 0) return { counts, finished: true }
+      if (Date.now() >= deadline) return { counts, finished: false }
+      await sleep(200)
+    }
+  }
+
+  /** Stops the workers and returns what the measurement used, everything summed. */
+  async stopWorkers(): Promise<Resources> {
+    this.#machineBusy = machineBusySince(this.#machineAtMeasure)
+    const publisherCpu = process.cpuUsage(this.#cpuAtMeasure)
+    const publisherCpuMicros = publisherCpu.user + publisherCpu.system
+    const errors = this.log.errors + this.log.warnings > 0 ? [...this.log.samples] : []
+    if (this.#inProcessWorker) {
+      const resources: Resources = {
+        statements: this.db.count,
+        breakdown: this.db.breakdown(),
+        workerCpuMicros: publisherCpuMicros,
+        workerPeakRssKb: process.resourceUsage().maxRSS,
+        publisherCpuMicros,
+        errors,
+      }
+      this.#inProcessWorker = false
+      await within(this.whisperer.close(), 30_000, 'closing the worker')
+      return resources
+    }
+    const reports = await Promise.all(this.#children.map((child) => stopChild(child)))
+    this.#children = []
+    const got = reports.filter((report): report is WorkerReport => report !== null)
+    for (const report of got) errors.push(...report.errors)
+    if (got.length < reports.length) errors.push(`${reports.length - got.length} worker(s) did not report`)
+    return {
+      statements: this.db.count + got.reduce((sum, r) => sum + r.statements, 0),
+      breakdown: addBreakdowns(this.db.breakdown(), ...got.map((r) => r.breakdown)),
+      workerCpuMicros: got.reduce((sum, r) => sum + r.cpuMicros, 0),
+      workerPeakRssKb: got.length > 0 ? Math.max(...got.map((r) => r.maxRssKb)) : null,
+      publisherCpuMicros,
+      errors,
+    }
+  }
+
+  /**
+   * How busy the whole machine was while measuring (0–1, all cores): Whisperer, PostgreSQL, the
+   * receiver, the harness, and anything else running, which would make the figures low.
+   */
+  get machineBusy(): number | null {
+    return this.#machineBusy
+  }
+
+  /** The highest RSS this process showed while measuring (MB), sampled by the progress loops. */
+  get sampledRssMb(): number {
+    return this.#rssSampledKb / 1024
+  }
+
+  /** Stops anything still running, closes the Whisperer and its connections, drops the schema. */
+  async close(): Promise<void> {
+    for (const child of this.#children) child.kill('SIGKILL')
+    this.#children = []
+    await within(this.whisperer.close(), 30_000, 'closing Whisperer').catch(() => {})
+    await this.db.close().catch(() => {})
+    await within(
+      this.ctx.sql(`DROP SCHEMA IF EXISTS "${this.schema}" CASCADE`),
+      60_000,
+      'dropping the schema',
+    )
+  }
+}
+
+async function stopChild(child: ChildProcess): Promise<WorkerReport | null> {
+  if (child.exitCode !== null) return null
+  const report = new Promise<WorkerReport | null>((resolve) => {
+    child.on('message', (message: WorkerReport) => {
+      if (message?.type === 'stats') resolve(message)
+    })
+    child.once('exit', () => resolve(null))
+  })
+  child.send({ type: 'stop' })
+  const result = await within(report, 30_000, 'stopping a worker process').catch(() => null)
+  if (child.exitCode === null) {
+    await within(
+      new Promise((resolve) => child.once('exit', resolve)),
+      5_000,
+      'a worker process exiting',
+    ).catch(() => child.kill('SIGKILL'))
+  }
+  return result
+}

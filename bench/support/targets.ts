@@ -1,0 +1,97 @@
+import { type Metric, metric, type ScenarioResult, type Target } from './result.ts'
+
+/** The issue's targets (PostgreSQL unless noted), each matched to a figure of a scenario run. */
+interface Rule {
+  scenario: string
+  db: 'postgres' | 'pglite'
+  /** Only runs with this many worker processes. */
+  workers?: number
+  key: string
+  target: Target
+}
+
+const rules: Rule[] = [
+  {
+    scenario: 'fanout10',
+    db: 'postgres',
+    workers: 1,
+    key: 'deliveries_per_s',
+    target: { op: '>=', value: 8000 },
+  },
+  {
+    scenario: 'fanout10',
+    db: 'postgres',
+    workers: 1,
+    key: 'http_ratio_pct',
+    target: { op: '>=', value: 20 },
+  },
+  { scenario: 'fanout10', db: 'postgres', key: 'statements_per_delivery', target: { op: '<=', value: 1 } },
+  { scenario: 'fanout10', db: 'pglite', key: 'deliveries_per_s', target: { op: '>=', value: 3000 } },
+  { scenario: 'fanout1', db: 'postgres', key: 'events_per_s', target: { op: '>=', value: 3000 } },
+  { scenario: 'latency', db: 'postgres', key: 'receiver_p50_ms', target: { op: '<=', value: 5 } },
+  { scenario: 'latency', db: 'postgres', key: 'receiver_p99_ms', target: { op: '<=', value: 20 } },
+  { scenario: 'bigfanout', db: 'postgres', key: 'enqueue_s', target: { op: '<', value: 1 } },
+  { scenario: 'bigfanout', db: 'postgres', key: 'all_delivered_s', target: { op: '<', value: 10 } },
+  ...['fanout10', 'fanout1', 'latency', 'failing', 'bigfanout'].map(
+    (scenario): Rule => ({ scenario, db: 'postgres', key: 'peak_rss_mb', target: { op: '<=', value: 200 } }),
+  ),
+]
+
+export function meets(value: number, target: Target): boolean {
+  switch (target.op) {
+    case '>=':
+      return value >= target.value
+    case '<=':
+      return value <= target.value
+    case '<':
+      return value < target.value
+    case '=':
+      return value === target.value
+  }
+}
+
+/**
+ * Adds fanout10's ratios to the ceilings measured in the same run: to the raw HTTP ceiling, and to
+ * the claim ceiling of the same database (one loop for one worker, two loops for more).
+ */
+export function addRatios(results: ScenarioResult[]): void {
+  const find = (db: string, key: string) =>
+    results
+      .filter((r) => r.scenario === 'ceilings' && r.db === db)
+      .flatMap((r) => r.metrics)
+      .find((m) => m.key === key)?.value ?? null
+  const http = find('none', 'http_rps')
+  for (const result of results) {
+    if (result.scenario !== 'fanout10') continue
+    const at = result.metrics.findIndex((m) => m.key === 'deliveries_per_s')
+    if (at < 0) continue
+    const rate = result.metrics[at]!.value
+    const loops = Number(result.details.workers ?? 1) > 1 ? 2 : 1
+    const claim = find(result.db, `claim_rows_per_s_${loops}`)
+    const ratio = (ceiling: number | null) => (rate !== null && ceiling ? (rate / ceiling) * 100 : null)
+    const added: Metric[] = [
+      metric('http_ratio_pct', '% of raw HTTP ceiling', ratio(http), '%'),
+      metric(
+        'claim_ratio_pct',
+        `% of claim ceiling (${loops} loop${loops > 1 ? 's' : ''})`,
+        ratio(claim),
+        '%',
+      ),
+    ]
+    result.metrics.splice(at + 1, 0, ...added)
+  }
+}
+
+/** Sets each figure's target and whether it is met. */
+export function applyTargets(results: ScenarioResult[]): void {
+  for (const result of results) {
+    for (const rule of rules) {
+      if (rule.scenario !== result.scenario || rule.db !== result.db) continue
+      if (rule.workers !== undefined && Number(result.details.workers ?? 1) !== rule.workers) continue
+      const figure = result.metrics.find((m) => m.key === rule.key)
+      if (!figure) continue
+      figure.target = rule.target
+      figure.met = figure.value === null ? null : meets(figure.value, rule.target)
+    }
+  }
+}
