@@ -33,7 +33,10 @@ export interface WhispererOptions {
   allowPrivateTargets?: boolean
   /** Hosts, addresses or CIDR ranges allowed although private. Env: `WHISPERER_ALLOWED_TARGETS` (comma-separated). @default [] */
   allowedTargets?: string[]
-  /** Attempts in flight per worker. @default 64 */
+  /**
+   * Deliveries a worker holds at once: attempts in flight, deliveries waiting for a host slot, and
+   * outcomes not yet stored. @default 64
+   */
   concurrency?: number
   /** Attempts in flight per target host. @default 16 */
   perHostConcurrency?: number
@@ -47,7 +50,10 @@ export interface WhispererOptions {
    * @default 2 × (connect + 2 × read) + 10
    */
   leaseSeconds?: number
-  /** Finished deliveries, with their attempts and events, are deleted after this many days. @default 84 (12 weeks) */
+  /**
+   * Finished deliveries and their events are deleted after this many days; attempts go a whole
+   * week at a time once their week is older than that. @default 84 (12 weeks)
+   */
   retentionDays?: number
   /**
    * A webhook whose attempts have all failed for this many days is disabled (`disabledReason:

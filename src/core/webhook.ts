@@ -31,7 +31,7 @@ export interface WebhookInput {
   targetUrl: string
   secretKey?: string | null
   isActive?: boolean
-  /** @default {"choice":"exponential","kwargs":{"base":2}} */
+  /** @default {"choice":"exponential","kwargs":{"base":2,"factor":1}} */
   retryCountdownConfig?: CountdownConfig
   callback?: string | null
   additionalHeaders?: Record<string, string>

@@ -8,7 +8,7 @@ export interface MaintenanceOptions {
   store: Store
   logger: Logger
   clock: () => Date
-  /** Finished deliveries, their attempts and events are kept this long (ms). */
+  /** Finished deliveries and their events are kept this long (ms); attempts, by whole weeks past it. */
   retentionMs: number
   /** Rows deleted per statement. */
   batchSize: number

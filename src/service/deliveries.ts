@@ -12,8 +12,8 @@ import { type ActorLike, toActor } from './actor.ts'
 export interface DeliveryOutcome {
   uuid: string
   webhookId: number
-  /** Where the delivery is now. */
-  status: 'delivered' | 'pending' | 'failed'
+  /** Where the delivery is now, as stored. */
+  status: DeliveryStatus
   delivered: boolean
   responseStatus: number | null
   responseBody: string | null
@@ -116,13 +116,14 @@ export class DeliveryService {
       leaseUntil: new Date(now.getTime() + this.#leaseMs),
     })
     if (!claimed) return this.#raced(actor, delivery, options)
-    const [report] = await attemptNow({
+    const [attempted] = await attemptNow({
       deliveries: [claimed],
       context: this.#context,
       recorder: this.#recorder,
+      store: this.#store,
       concurrency: 1,
     })
-    return toOutcome(report!)
+    return toOutcome(attempted!.report, attempted!.status)
   }
 
   async #refuseUnlessAllowed(
@@ -158,13 +159,13 @@ export class DeliveryService {
   }
 }
 
-export function toOutcome(report: AttemptReport): DeliveryOutcome {
-  const { result, transition, delivery } = report
+export function toOutcome(report: AttemptReport, status: DeliveryStatus): DeliveryOutcome {
+  const { result, delivery } = report
   return {
     uuid: delivery.uuid,
     webhookId: delivery.webhook.id,
-    status: transition.status,
-    delivered: transition.status === 'delivered',
+    status,
+    delivered: status === 'delivered',
     responseStatus: result.kind === 'response' ? result.status : null,
     responseBody: result.kind === 'response' ? result.body : null,
     errorKind: report.completion.attempt.errorKind,

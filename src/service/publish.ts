@@ -90,14 +90,15 @@ export class Publisher {
       if (!db && deliveries.length > 0) this.#o.onEnqueued()
       return result
     }
-    const reports = await attemptNow({
+    const attempted = await attemptNow({
       deliveries: claimed,
       context: this.#o.context,
       recorder: this.#o.recorder,
+      store: this.#o.store,
       concurrency: this.#o.concurrency,
       instance,
     })
-    return { ...result, outcomes: reports.map(toOutcome) }
+    return { ...result, outcomes: attempted.map(({ report, status }) => toOutcome(report, status)) }
   }
 
   async #resend(

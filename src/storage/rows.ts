@@ -89,6 +89,19 @@ export function toAttempt(row: Row): Attempt {
   }
 }
 
+/** What sending needs of a webhook; kept by the {@link Store} between claims. */
+export type ClaimedWebhook = Pick<
+  Webhook,
+  | 'id'
+  | 'targetUrl'
+  | 'secretKey'
+  | 'additionalHeaders'
+  | 'config'
+  | 'retryCountdownConfig'
+  | 'callback'
+  | 'updatedAt'
+>
+
 /** A delivery taken by a claim: everything needed to send it, with its lease. */
 export interface ClaimedDelivery {
   id: number
@@ -99,25 +112,21 @@ export interface ClaimedDelivery {
   eventType: string
   body: string
   subjectId: string | null
-  webhook: Pick<
-    Webhook,
-    | 'id'
-    | 'targetUrl'
-    | 'secretKey'
-    | 'additionalHeaders'
-    | 'config'
-    | 'retryCountdownConfig'
-    | 'callback'
-    | 'updatedAt'
-  >
+  webhook: ClaimedWebhook
 }
 
-const claimedWebhookColumns = `w.id AS webhook_id, w.target_url, w.secret_key, w.additional_headers, w.config,
-  w.retry_countdown_config, w.callback, w.updated_at AS webhook_updated_at`
+/** A claimed row before its webhook is attached: the webhook's id and version only. */
+export interface ClaimedRow extends Omit<ClaimedDelivery, 'webhook'> {
+  webhookId: number
+  webhookUpdatedAt: Date
+}
 
-/** Columns of a claimed delivery (`d`, `e`, `w`), for {@link toClaimed}. */
+/**
+ * Columns of a claimed delivery (`d`, `e`, and `w` for the webhook's version only: the webhook
+ * itself comes from the store's cache, so a claim does not carry and parse it on every row).
+ */
 export const claimedColumns = `d.id, d.uuid::text AS uuid, d.next_attempt_at AS lease, d.retry_count, d.body::text AS body,
-  e.type AS event_type, e.data::text AS data, e.payload_key, e.subject_id, ${claimedWebhookColumns}`
+  e.type AS event_type, e.data::text AS data, e.payload_key, e.subject_id, d.webhook_id, w.updated_at AS webhook_updated_at`
 
 /**
  * Columns of a delivery claimed as it is inserted: the event row is not visible to its own
@@ -125,9 +134,9 @@ export const claimedColumns = `d.id, d.uuid::text AS uuid, d.next_attempt_at AS 
  */
 export const insertedClaimedColumns = `d.id, d.uuid::text AS uuid, d.next_attempt_at AS lease, d.retry_count,
   d.body::text AS body, $2::text AS event_type, $3::text AS data, $4::text AS payload_key,
-  $6::text AS subject_id, ${claimedWebhookColumns}`
+  $6::text AS subject_id, d.webhook_id, w.updated_at AS webhook_updated_at`
 
-export function toClaimed(row: Row): ClaimedDelivery {
+export function toClaimedRow(row: Row): ClaimedRow {
   const uuid = String(row.uuid)
   const eventType = String(row.event_type)
   return {
@@ -140,15 +149,23 @@ export function toClaimed(row: Row): ClaimedDelivery {
       (row.body as string | null) ??
       buildBody(eventType, uuid, row.payload_key as PayloadKey, String(row.data)),
     subjectId: (row.subject_id as string | null) ?? null,
-    webhook: {
-      id: int(row.webhook_id),
-      targetUrl: String(row.target_url),
-      secretKey: (row.secret_key as string | null) ?? null,
-      additionalHeaders: json<Record<string, string>>(row.additional_headers),
-      config: json<Record<string, unknown>>(row.config),
-      retryCountdownConfig: json<CountdownConfig>(row.retry_countdown_config),
-      callback: (row.callback as string | null) ?? null,
-      updatedAt: date(row.webhook_updated_at),
-    },
+    webhookId: int(row.webhook_id),
+    webhookUpdatedAt: date(row.webhook_updated_at),
+  }
+}
+
+export const claimedWebhookColumns = `id, target_url, secret_key, additional_headers, config, retry_countdown_config,
+  callback, updated_at`
+
+export function toClaimedWebhook(row: Row): ClaimedWebhook {
+  return {
+    id: int(row.id),
+    targetUrl: String(row.target_url),
+    secretKey: (row.secret_key as string | null) ?? null,
+    additionalHeaders: json<Record<string, string>>(row.additional_headers),
+    config: json<Record<string, unknown>>(row.config),
+    retryCountdownConfig: json<CountdownConfig>(row.retry_countdown_config),
+    callback: (row.callback as string | null) ?? null,
+    updatedAt: date(row.updated_at),
   }
 }

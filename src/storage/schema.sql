@@ -9,8 +9,8 @@ TABLE whisperer.attempts
   status integer
   error_kind text
   error text
-  request_headers jsonb NOT NULL
-  response_headers jsonb
+  request_headers json NOT NULL
+  response_headers json
   response_body text
   response_truncated boolean NOT NULL DEFAULT false
   callback_error text

@@ -1,4 +1,10 @@
-import { claimedColumns, deliveryColumns, insertedClaimedColumns, webhookColumns } from './rows.ts'
+import {
+  claimedColumns,
+  claimedWebhookColumns,
+  deliveryColumns,
+  insertedClaimedColumns,
+  webhookColumns,
+} from './rows.ts'
 
 /** Every statement of the {@link Store}, for one schema (`s` is its quoted name). */
 export function statements(s: string) {
@@ -89,6 +95,8 @@ export function statements(s: string) {
       ), ${cancelPending('(SELECT id FROM deleted)', '$3')}
       SELECT id FROM deleted`,
     webhookTargets: liveTargets('$1', '$2'),
+    webhooksForSending: `
+      SELECT ${claimedWebhookColumns} FROM ${s}.webhooks WHERE id = ANY($1::bigint[])`,
     eventInsert: eventInsert(false, false),
     eventInsertClaimed: eventInsert(false, true),
     eventInsertBodies: eventInsert(true, false),
@@ -164,14 +172,16 @@ export function statements(s: string) {
       )
       INSERT INTO ${s}.attempts (delivery_id, attempt, created_at, duration_ms, status, error_kind, error,
         request_headers, response_headers, response_body, response_truncated)
-      SELECT id, attempt, started_at, duration_ms, http_status, error_kind, error, request_headers::jsonb,
-        response_headers::jsonb, response_body, response_truncated
+      SELECT id, attempt, started_at, duration_ms, http_status, error_kind, error, request_headers::json,
+        response_headers::json, response_body, response_truncated
       FROM input
       RETURNING delivery_id, id`,
     deliveryRelease: `
       UPDATE ${s}.deliveries d SET status = 'pending', next_attempt_at = r.at
       FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[]) AS r(id, lease, at)
       WHERE d.id = r.id AND d.status = 'delivering' AND d.next_attempt_at = r.lease`,
+    deliveryStatuses: `
+      SELECT id, status FROM ${s}.deliveries WHERE id = ANY($1::bigint[])`,
     deliveryNextDue: `
       SELECT min(next_attempt_at) AS at FROM ${s}.deliveries WHERE status IN ('pending', 'delivering')`,
     deliveryGet: `

@@ -8,7 +8,16 @@ import type { Actor, Webhook, WebhookInput } from '../core/webhook.ts'
 import { partitionStart, partitionsCovering } from './attempt-partitions.ts'
 import type { Database, Queryable } from './database.ts'
 import { quoteIdentifier } from './identifier.ts'
-import { type ClaimedDelivery, toAttempt, toClaimed, toDelivery, toWebhook } from './rows.ts'
+import {
+  type ClaimedDelivery,
+  type ClaimedRow,
+  type ClaimedWebhook,
+  toAttempt,
+  toClaimedRow,
+  toClaimedWebhook,
+  toDelivery,
+  toWebhook,
+} from './rows.ts'
 import { statements } from './statements.ts'
 
 export type { ClaimedDelivery } from './rows.ts'
@@ -82,6 +91,8 @@ export class Store {
   readonly #qualified: string
   /** Weekly attempt partitions known to exist, by name. */
   readonly #partitions = new Set<string>()
+  /** Webhooks as sending needs them, by id; an entry is used only while its version matches. */
+  readonly #webhooks = new Map<number, ClaimedWebhook>()
 
   constructor(db: Database, schema: string) {
     this.db = db
@@ -228,7 +239,7 @@ export class Store {
         uuid: String(row.uuid),
         webhookId: Number(row.webhook_id),
       })),
-      claimed: lease ? rows.map(toClaimed) : [],
+      claimed: lease ? await this.#withWebhooks(rows.map(toClaimedRow)) : [],
     }
   }
 
@@ -250,14 +261,9 @@ export class Store {
    * `FOR UPDATE SKIP LOCKED`, leasing them until `leaseUntil`. One prepared statement.
    */
   async deliveryClaim(params: { limit: number; now: Date; leaseUntil: Date }): Promise<ClaimedDelivery[]> {
-    const { rows } = await this.db.query(
-      this.#sql.deliveryClaim,
-      [params.now, params.limit, params.leaseUntil],
-      {
-        prepare: true,
-      },
-    )
-    return rows.map(toClaimed)
+    const values = [params.now, params.limit, params.leaseUntil]
+    const { rows } = await this.db.query(this.#sql.deliveryClaim, values, { prepare: true })
+    return this.#withWebhooks(rows.map(toClaimedRow))
   }
 
   /**
@@ -276,7 +282,7 @@ export class Store {
       params.now,
       params.leaseUntil,
     ])
-    return rows[0] ? toClaimed(rows[0]) : null
+    return rows[0] ? ((await this.#withWebhooks([toClaimedRow(rows[0])]))[0] ?? null) : null
   }
 
   /** Makes a delivery due now (an asynchronous manual re-send) if its status is one of `statuses`. */
@@ -335,6 +341,36 @@ export class Store {
       params.releases.map((r) => r.lease),
       params.releases.map((r) => r.at),
     ])
+  }
+
+  /**
+   * Attaches each claimed row's webhook, from the cache when its version matches, otherwise read
+   * (all missing ones in one query) and cached.
+   */
+  async #withWebhooks(rows: ClaimedRow[]): Promise<ClaimedDelivery[]> {
+    const stale = new Set<number>()
+    for (const row of rows) {
+      const cached = this.#webhooks.get(row.webhookId)
+      if (!cached || cached.updatedAt.getTime() !== row.webhookUpdatedAt.getTime()) stale.add(row.webhookId)
+    }
+    if (stale.size > 0) {
+      const { rows: fresh } = await this.db.query(this.#sql.webhooksForSending, [[...stale]])
+      if (this.#webhooks.size + fresh.length > 10_000) this.#webhooks.clear()
+      for (const row of fresh) {
+        const webhook = toClaimedWebhook(row)
+        this.#webhooks.set(webhook.id, webhook)
+      }
+    }
+    return rows.map(({ webhookId, webhookUpdatedAt: _version, ...row }) => ({
+      ...row,
+      webhook: this.#webhooks.get(webhookId)!,
+    }))
+  }
+
+  /** The current status of each delivery, by id. */
+  async deliveryStatuses(params: { ids: number[] }): Promise<Map<number, DeliveryStatus>> {
+    const { rows } = await this.db.query(this.#sql.deliveryStatuses, [params.ids])
+    return new Map(rows.map((row) => [Number(row.id), row.status as DeliveryStatus]))
   }
 
   /** The earliest time a delivery becomes due (or its lease expires); null if none is unfinished. */

@@ -247,6 +247,20 @@ forEachDatabase((db) => {
     expect((await whisperer.deliveries.attempts('acme', uuid)).map((a) => a.status)).toEqual([500, 500, 200])
   })
 
+  test('a retry of a deactivated webhook is sent once; a failure is cancelled, not rescheduled', async () => {
+    receiver.respond(() => ({ status: 500 }))
+    const whisperer = await subscribed()
+    const [webhook] = await whisperer.webhooks.list('acme')
+    const { deliveries } = await whisperer.deliverEvent({}, 'order-created')
+    await whisperer.webhooks.update('acme', webhook!.id, { isActive: false })
+    const uuid = deliveries[0]!.uuid
+    expect((await whisperer.deliveries.get('acme', uuid)).status).toBe('cancelled')
+    const outcome = await whisperer.deliveries.retry('acme', uuid)
+    expect(outcome).toMatchObject({ status: 'cancelled', delivered: false, responseStatus: 500 })
+    expect((await whisperer.deliveries.get('acme', uuid)).status).toBe('cancelled')
+    expect(receiver.requests).toHaveLength(1)
+  })
+
   test('deliveries list and filter within the owner scope', async () => {
     const whisperer = await subscribed(2)
     whisperer.events.register({ type: 'order-deleted' })
