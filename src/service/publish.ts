@@ -6,8 +6,9 @@ import type { AttemptContext } from '../delivery/attempt.ts'
 import { attemptNow } from '../delivery/attempt-now.ts'
 import type { Recorder } from '../delivery/recorder.ts'
 import type { Queryable } from '../storage/database.ts'
-import type { Store } from '../storage/store.ts'
+import type { ClaimedDelivery, EnqueuedDelivery, NewEvent, Store } from '../storage/store.ts'
 import { type DeliveryOutcome, type DeliveryService, toOutcome } from './deliveries.ts'
+import { GroupCommit } from './group-commit.ts'
 
 export interface DeliverOptions {
   /** Queue the deliveries for the workers (true) or attempt them before returning (false). @default true */
@@ -47,8 +48,17 @@ export interface PublisherOptions {
 export class Publisher {
   readonly #o: PublisherOptions
 
+  readonly #batch: GroupCommit<
+    { event: NewEvent; configFilter: Record<string, unknown> | null },
+    EnqueuedDelivery[]
+  >
+
   constructor(options: PublisherOptions) {
     this.#o = options
+    this.#batch = new GroupCommit(async (items) => {
+      const { deliveries } = await options.store.eventsInsert({ events: items, now: options.context.clock() })
+      return items.map(({ event }) => deliveries.get(event.uuid) ?? [])
+    }, 500)
   }
 
   async deliverEvent(instance: unknown, type: string, options: DeliverOptions = {}): Promise<DeliverResult> {
@@ -63,31 +73,35 @@ export class Publisher {
     if (options.eventUuid !== undefined) return this.#resend(type, options.eventUuid, options, sync)
 
     const { dataJson, subject } = this.#o.eventTypes.serialize(type, instance)
-    const eventUuid = randomUUID()
-    const now = this.#o.context.clock()
+    const event: NewEvent = { uuid: randomUUID(), type, dataJson, payloadKey: this.#o.payloadKey, subject }
     const configFilter = options.configFilter ?? null
-    const db = options.tx
-    let bodies: { uuid: string; webhookId: number; body: string }[] | undefined
+    const tx = options.tx
+    const now = this.#o.context.clock()
+    const lease = sync ? new Date(now.getTime() + this.#o.leaseMs) : undefined
+    let deliveries: EnqueuedDelivery[]
+    let claimed: ClaimedDelivery[] = []
     if (definition.customizePayload) {
       const customize = definition.customizePayload
-      const targets = await this.#o.store.webhookTargets({ tx: db, eventType: type, configFilter })
-      bodies = targets.map((webhookId) => {
+      const targets = await this.#o.store.webhookTargets({ tx, eventType: type, configFilter })
+      const bodies = targets.map((webhookId) => {
         const uuid = randomUUID()
-        const body = toJson(customize(JSON.parse(buildBody(type, uuid, this.#o.payloadKey, dataJson))))
+        const body = toJson(customize(JSON.parse(buildBody(type, uuid, event.payloadKey, dataJson))))
         return { uuid, webhookId, body }
       })
+      const stored = await this.#o.store.eventInsertBodies({ tx, event, configFilter, bodies, now, lease })
+      deliveries = stored.deliveries.get(event.uuid) ?? []
+      claimed = stored.claimed
+    } else if (!tx && !sync) {
+      // Concurrent calls share one statement.
+      deliveries = await this.#batch.submit({ event, configFilter })
+    } else {
+      const stored = await this.#o.store.eventsInsert({ tx, events: [{ event, configFilter }], now, lease })
+      deliveries = stored.deliveries.get(event.uuid) ?? []
+      claimed = stored.claimed
     }
-    const { deliveries, claimed } = await this.#o.store.eventInsert({
-      ...(db ? { tx: db } : {}),
-      event: { uuid: eventUuid, type, dataJson, payloadKey: this.#o.payloadKey, subject },
-      configFilter,
-      now,
-      ...(sync ? { lease: new Date(now.getTime() + this.#o.leaseMs) } : {}),
-      ...(bodies ? { bodies } : {}),
-    })
-    const result: DeliverResult = { eventUuid: deliveries.length > 0 ? eventUuid : null, deliveries }
+    const result: DeliverResult = { eventUuid: deliveries.length > 0 ? event.uuid : null, deliveries }
     if (!sync) {
-      if (!db && deliveries.length > 0) this.#o.onEnqueued()
+      if (!tx && deliveries.length > 0) this.#o.onEnqueued()
       return result
     }
     const attempted = await attemptNow({

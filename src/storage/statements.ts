@@ -16,32 +16,66 @@ export function statements(s: string) {
      WHERE w.event_type = ${type} AND w.is_active AND w.deleted_at IS NULL
        AND ${configMatches.replaceAll('$2', filter)}`
 
-  const insertEvent = `event AS (
+  const notify = `notified AS (SELECT pg_notify($10, '') AS n WHERE EXISTS (SELECT 1 FROM inserted))`
+
+  // One event with its own bodies (customized payloads): $1-$7 the event, $12-$14 the bodies.
+  const eventInsertBodies = (claimed: boolean) => `
+    WITH targets AS (
+      SELECT b.uuid, b.webhook_id AS id, b.body FROM unnest($12::uuid[], $13::bigint[], $14::text[]) AS b(uuid, webhook_id, body)
+      WHERE b.webhook_id IN (${liveTargets('$2', '$11')})
+    ), event AS (
       INSERT INTO ${s}.events (uuid, type, data, payload_key, subject_type, subject_id, created_at)
       SELECT $1, $2, $3::json, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM targets)
       RETURNING id
-    )`
-  const notify = `notified AS (SELECT pg_notify($10, '') AS n WHERE EXISTS (SELECT 1 FROM inserted))`
-  const eventInsert = (fromBodies: boolean, claimed: boolean) => `
-    WITH targets AS (
-      ${
-        fromBodies
-          ? `SELECT b.uuid, b.webhook_id AS id, b.body FROM unnest($12::uuid[], $13::bigint[], $14::text[]) AS b(uuid, webhook_id, body)
-             WHERE b.webhook_id IN (${liveTargets('$2', '$11')})`
-          : liveTargets('$2', '$11')
-      }
-    ), ${insertEvent}, inserted AS (
+    ), inserted AS (
       INSERT INTO ${s}.deliveries (uuid, event_id, webhook_id, status, next_attempt_at, body, created_at, updated_at)
-      SELECT ${fromBodies ? 'targets.uuid' : 'gen_random_uuid()'}, event.id, targets.id, $8, $9,
-        ${fromBodies ? 'targets.body::json' : 'NULL'}, $7, $7
+      SELECT targets.uuid, event.id, targets.id, $8, $9, targets.body::json, $7, $7
       FROM event, targets
       RETURNING *
     ), ${notify}
     ${
       claimed
-        ? `SELECT ${insertedClaimedColumns} FROM inserted d
+        ? `SELECT ${insertedClaimedColumns}, $1::text AS event_uuid FROM inserted d
            JOIN ${s}.webhooks w ON w.id = d.webhook_id LEFT JOIN notified ON true`
-        : 'SELECT inserted.id, inserted.uuid::text AS uuid, inserted.webhook_id FROM inserted LEFT JOIN notified ON true'
+        : `SELECT inserted.id, inserted.uuid::text AS uuid, inserted.webhook_id, $1::text AS event_uuid
+           FROM inserted LEFT JOIN notified ON true`
+    }`
+
+  // Any number of events, each fanned out to the live webhooks of its type matching its config
+  // filter, in one statement: $1-$7 arrays (one element per event), $8 now, $9 status, $10 the
+  // channel to notify, $11 next_attempt_at (the lease of deliveries claimed as they are inserted).
+  const eventsInsert = (claimed: boolean) => `
+    WITH input AS (
+      SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+        WITH ORDINALITY AS i(uuid, type, data, payload_key, subject_type, subject_id, config_filter, n)
+    ), targets AS (
+      SELECT i.n, w.id AS webhook_id FROM input i
+      JOIN ${s}.webhooks w ON w.event_type = i.type AND w.is_active AND w.deleted_at IS NULL
+      WHERE i.config_filter IS NULL OR NOT EXISTS (
+        SELECT 1 FROM jsonb_each(i.config_filter::jsonb) f
+        WHERE w.config #> string_to_array(f.key, '__') IS DISTINCT FROM f.value)
+    ), event AS (
+      INSERT INTO ${s}.events (uuid, type, data, payload_key, subject_type, subject_id, created_at)
+      SELECT i.uuid, i.type, i.data::json, i.payload_key, i.subject_type, i.subject_id, $8 FROM input i
+      WHERE EXISTS (SELECT 1 FROM targets t WHERE t.n = i.n)
+      ORDER BY i.n
+      RETURNING id, uuid
+    ), inserted AS (
+      INSERT INTO ${s}.deliveries (uuid, event_id, webhook_id, status, next_attempt_at, created_at, updated_at)
+      SELECT gen_random_uuid(), e.id, t.webhook_id, $9, $11, $8, $8
+      FROM targets t JOIN input i ON i.n = t.n JOIN event e ON e.uuid = i.uuid
+      ORDER BY t.n, t.webhook_id
+      RETURNING id, uuid, webhook_id, event_id, next_attempt_at, retry_count
+    ), ${notify}
+    ${
+      claimed
+        ? `SELECT d.id, d.uuid::text AS uuid, d.next_attempt_at AS lease, d.retry_count, NULL::text AS body,
+             i.type AS event_type, i.data, i.payload_key, i.subject_id, d.webhook_id,
+             w.updated_at AS webhook_updated_at, e.uuid::text AS event_uuid
+           FROM inserted d JOIN event e ON e.id = d.event_id JOIN input i ON i.uuid = e.uuid
+           JOIN ${s}.webhooks w ON w.id = d.webhook_id LEFT JOIN notified ON true`
+        : `SELECT d.id, d.uuid::text AS uuid, d.webhook_id, e.uuid::text AS event_uuid
+           FROM inserted d JOIN event e ON e.id = d.event_id LEFT JOIN notified ON true`
     }`
 
   const cancelPending = (webhookId: string, now: string) => `cancelled AS (
@@ -97,10 +131,10 @@ export function statements(s: string) {
     webhookTargets: liveTargets('$1', '$2'),
     webhooksForSending: `
       SELECT ${claimedWebhookColumns} FROM ${s}.webhooks WHERE id = ANY($1::bigint[])`,
-    eventInsert: eventInsert(false, false),
-    eventInsertClaimed: eventInsert(false, true),
-    eventInsertBodies: eventInsert(true, false),
-    eventInsertBodiesClaimed: eventInsert(true, true),
+    eventsInsert: eventsInsert(false),
+    eventsInsertClaimed: eventsInsert(true),
+    eventInsertBodies: eventInsertBodies(false),
+    eventInsertBodiesClaimed: eventInsertBodies(true),
     deliveryClaim: `
       WITH due AS (
         SELECT id FROM ${s}.deliveries

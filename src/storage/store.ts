@@ -196,21 +196,55 @@ export class Store {
   // Events and deliveries
 
   /**
-   * Stores an event and one delivery per matching webhook in one statement, and wakes workers at
-   * commit. With `bodies`, the deliveries are exactly those (customized payloads); otherwise one per
-   * live webhook of the type whose config matches `configFilter`. With `lease`, the deliveries
-   * start out claimed, for an attempt made right away. Runs on `tx` when given.
+   * Stores events and one delivery per matching webhook, all in one statement, and wakes workers
+   * at commit. Each event goes to the live webhooks of its type whose config matches its filter.
+   * With `lease`, the deliveries start out claimed, for an attempt made right away. Runs on `tx`
+   * when given. Returns the deliveries of each event, by event uuid.
    */
-  async eventInsert(params: {
+  async eventsInsert(params: {
+    tx?: Queryable
+    events: { event: NewEvent; configFilter: Record<string, unknown> | null }[]
+    now: Date
+    lease?: Date
+  }): Promise<{ deliveries: Map<string, EnqueuedDelivery[]>; claimed: ClaimedDelivery[] }> {
+    const { events, lease } = params
+    const values = [
+      events.map(({ event }) => event.uuid),
+      events.map(({ event }) => event.type),
+      events.map(({ event }) => event.dataJson),
+      events.map(({ event }) => event.payloadKey),
+      events.map(({ event }) => event.subject?.type ?? null),
+      events.map(({ event }) => event.subject?.id ?? null),
+      events.map(({ configFilter }) => (configFilter ? JSON.stringify(configFilter) : null)),
+      params.now,
+      lease ? 'delivering' : 'pending',
+      this.channel,
+      lease ?? params.now,
+    ]
+    const text = lease ? this.#sql.eventsInsertClaimed : this.#sql.eventsInsert
+    const { rows } = params.tx
+      ? await params.tx.query(text, values)
+      : await this.db.query(text, values, { prepare: true })
+    return {
+      deliveries: byEvent(rows),
+      claimed: lease ? await this.#withWebhooks(rows.map(toClaimedRow)) : [],
+    }
+  }
+
+  /**
+   * Stores one event whose every delivery has its own body (a customized payload): one delivery
+   * per body whose webhook is still live and matching. Otherwise as {@link eventsInsert}.
+   */
+  async eventInsertBodies(params: {
     tx?: Queryable
     event: NewEvent
     configFilter: Record<string, unknown> | null
+    bodies: { uuid: string; webhookId: number; body: string }[]
     now: Date
     lease?: Date
-    bodies?: { uuid: string; webhookId: number; body: string }[]
-  }): Promise<{ deliveries: EnqueuedDelivery[]; claimed: ClaimedDelivery[] }> {
-    const { event, lease } = params
-    const values: unknown[] = [
+  }): Promise<{ deliveries: Map<string, EnqueuedDelivery[]>; claimed: ClaimedDelivery[] }> {
+    const { event, lease, bodies } = params
+    const values = [
       event.uuid,
       event.type,
       event.dataJson,
@@ -222,23 +256,14 @@ export class Store {
       lease ?? params.now,
       this.channel,
       params.configFilter ? JSON.stringify(params.configFilter) : null,
+      bodies.map((b) => b.uuid),
+      bodies.map((b) => b.webhookId),
+      bodies.map((b) => b.body),
     ]
-    let text: string
-    if (params.bodies) {
-      text = lease ? this.#sql.eventInsertBodiesClaimed : this.#sql.eventInsertBodies
-      values.push(
-        params.bodies.map((b) => b.uuid),
-        params.bodies.map((b) => b.webhookId),
-        params.bodies.map((b) => b.body),
-      )
-    } else text = lease ? this.#sql.eventInsertClaimed : this.#sql.eventInsert
+    const text = lease ? this.#sql.eventInsertBodiesClaimed : this.#sql.eventInsertBodies
     const { rows } = await (params.tx ?? this.db).query(text, values)
     return {
-      deliveries: rows.map((row) => ({
-        id: Number(row.id),
-        uuid: String(row.uuid),
-        webhookId: Number(row.webhook_id),
-      })),
+      deliveries: byEvent(rows),
       claimed: lease ? await this.#withWebhooks(rows.map(toClaimedRow)) : [],
     }
   }
@@ -495,6 +520,17 @@ export class Store {
   async vacuum(): Promise<void> {
     await this.db.query(this.#sql.vacuum)
   }
+}
+
+function byEvent(rows: Record<string, unknown>[]): Map<string, EnqueuedDelivery[]> {
+  const deliveries = new Map<string, EnqueuedDelivery[]>()
+  for (const row of rows) {
+    const eventUuid = String(row.event_uuid)
+    const list = deliveries.get(eventUuid) ?? []
+    list.push({ id: Number(row.id), uuid: String(row.uuid), webhookId: Number(row.webhook_id) })
+    deliveries.set(eventUuid, list)
+  }
+  return deliveries
 }
 
 function ownerScope(actor: Actor): string | null {

@@ -95,6 +95,41 @@ forEachDatabase((db) => {
     expect(counts).toEqual([1, 1])
   })
 
+  test('concurrent calls share statements; each gets its own deliveries; a bad one fails alone', async () => {
+    const { database, schema } = await db.source()
+    const counting = countingDatabase(await openDatabase(database!))
+    const whisperer = await db.whisperer({ database: counting, schema })
+    whisperer.events.register({ type: 'order-created' })
+    for (let i = 0; i < 3; i += 1) {
+      await whisperer.webhooks.create('acme', { eventType: 'order-created', targetUrl: `${receiver.url}?n=${i}` })
+    }
+    counting.statements.length = 0
+    const calls = Array.from({ length: 20 }, (_, i) => whisperer.deliverEvent({ i }, 'order-created'))
+    const results = await Promise.all(calls)
+    expect(counting.statements.length).toBeLessThan(calls.length)
+    // PostgreSQL cannot hold a NUL character in jsonb: this filter fails inside the statement,
+    // and only its own call fails.
+    const [good, bad] = await Promise.allSettled([
+      whisperer.deliverEvent({ i: 'good' }, 'order-created'),
+      whisperer.deliverEvent({ i: 'bad' }, 'order-created', { configFilter: { tenant: '\u0000' } }),
+    ])
+    expect(good.status).toBe('fulfilled')
+    expect(bad.status).toBe('rejected')
+    const uuids = new Set<string>()
+    for (const [i, result] of results.entries()) {
+      expect(result.deliveries).toHaveLength(3)
+      for (const delivery of result.deliveries) {
+        uuids.add(delivery.uuid)
+        const stored = await whisperer.deliveries.get('acme', delivery.uuid)
+        expect(stored.eventUuid).toBe(result.eventUuid)
+        expect(JSON.parse(stored.body).data).toEqual({ i })
+      }
+    }
+    expect(uuids.size).toBe(60)
+    await whisperer.close()
+    await counting.close()
+  })
+
   test('a rolled-back caller transaction leaves no event and no delivery; a committed one is delivered', async () => {
     const whisperer = await subscribed()
     const schema = whisperer.config.schema
