@@ -2,7 +2,10 @@
  * The bench's webhook receiver, in a process of its own so that it never competes with the engine
  * for a JavaScript thread. A bare `node:http` server: every request is counted, its `webhook-id` and
  * arrival wall time (`performance.timeOrigin + performance.now()`, sub-millisecond) are recorded, and
- * it is answered 200 "ok" (in `failing` mode, 500 to every other request).
+ * it is answered 200 "ok". In `failing` mode it answers 500 to every other request of each delivery
+ * (its first try 500, its retry 200, and so on): exactly half of all requests fail. (Alternating over
+ * all requests instead lets two retried deliveries fall into lockstep, one of them failing every
+ * time until it runs out of attempts.)
  *
  * Control paths, used by the orchestrator: `POST /_reset?mode=ok|failing` clears everything,
  * `GET /_stats` returns the counters, `GET /_times` the recorded ids and times.
@@ -41,6 +44,8 @@ let lastAt: number | null = null
 let lastOkAt: number | null = null
 let ids: string[] = []
 let times: number[] = []
+/** In failing mode: the ids whose last request was answered 500. */
+let failedLast = new Set<string>()
 let dropped = 0
 let cpuAtReset = process.cpuUsage()
 let resetAt = wallNow()
@@ -55,6 +60,7 @@ function reset(nextMode: 'ok' | 'failing'): void {
   lastOkAt = null
   ids = []
   times = []
+  failedLast = new Set()
   dropped = 0
   cpuAtReset = process.cpuUsage()
   resetAt = wallNow()
@@ -100,12 +106,17 @@ const server = createServer((req, res) => {
   requests += 1
   firstAt ??= at
   lastAt = at
-  const id = req.headers['webhook-id']
+  const header = req.headers['webhook-id']
+  const id = typeof header === 'string' ? header : ''
   if (ids.length < maxRecorded) {
-    ids.push(typeof id === 'string' ? id : '')
+    ids.push(id)
     times.push(at)
   } else dropped += 1
-  const fail = mode === 'failing' && requests % 2 === 0
+  let fail = false
+  if (mode === 'failing') {
+    fail = !failedLast.delete(id)
+    if (fail) failedLast.add(id)
+  }
   if (fail) failed += 1
   else {
     ok += 1

@@ -16,6 +16,7 @@ import { resolveConfig } from '../src/config.ts'
 import { version } from '../src/whisperer.ts'
 import { type BenchPostgres, startPostgres } from './postgres.ts'
 import { type DatabaseInfo, type RunnerJob, type RunnerMessage, scenarioBudgetSeconds } from './runner.ts'
+import { machineBusySince, machineTimes } from './support/load.ts'
 import { machine, type RunRecord, saveRecord, setupLines, today } from './support/record.ts'
 import { formatValue, textTable } from './support/report.ts'
 import { errorResult, type ScenarioResult } from './support/result.ts'
@@ -25,6 +26,7 @@ import {
   makePlan,
   type ScenarioName,
   scenarioNames,
+  within,
 } from './support/settings.ts'
 import { addRatios, applyTargets } from './support/targets.ts'
 
@@ -37,21 +39,28 @@ Scenarios (default: all, in this order): ${scenarioNames.join(', ')}
   --no-save     print only: write no results and leave bench/README.md alone`
 
 const args = process.argv.slice(2)
-const { values, positionals } = parseArgs({
-  args,
-  allowPositionals: true,
-  options: {
-    quick: { type: 'boolean', default: false },
-    db: { type: 'string', default: 'both' },
-    seconds: { type: 'string' },
-    'no-save': { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-})
 const fail = (message: string): never => {
   console.error(`${message}\n\n${usage}`)
   process.exit(2)
 }
+const parsed = (() => {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        quick: { type: 'boolean', default: false },
+        db: { type: 'string', default: 'both' },
+        seconds: { type: 'string' },
+        'no-save': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    })
+  } catch (error) {
+    return fail((error as Error).message)
+  }
+})()
+const { values, positionals } = parsed
 if (values.help) {
   console.log(usage)
   process.exit(0)
@@ -61,7 +70,7 @@ if (unknown.length > 0) fail(`Unknown scenario: ${unknown.join(', ')}`)
 if (!['pglite', 'postgres', 'both'].includes(values.db)) fail(`--db must be pglite, postgres or both`)
 const seconds = values.seconds === undefined ? null : Number(values.seconds)
 if (seconds !== null && !(seconds > 0 && seconds <= 3600))
-  fail('--seconds must be a number of seconds, 1 to 3600')
+  fail('--seconds must be a positive number of seconds, at most 3600')
 const selected: ScenarioName[] = scenarioNames.filter(
   (name) => positionals.length === 0 || positionals.includes(name),
 )
@@ -161,10 +170,16 @@ async function runOn(runner: Runner, names: ScenarioName[]): Promise<ScenarioRes
       console.error(`  the ${runner.db} runner passed its hard deadline (${budget} s): stopped`)
       child.kill('SIGKILL')
     }, budget * 1000)
+    let since = performance.now()
     child.on('message', (message: RunnerMessage) => {
+      if (message.type === 'start') {
+        console.error(`  ${runner.db} ${message.scenario} …`)
+        since = performance.now()
+      }
       if (message.type === 'result') {
         results.push(message.result)
-        console.error(headline(message.result))
+        console.error(`${headline(message.result)} [${((performance.now() - since) / 1000).toFixed(1)} s]`)
+        since = performance.now()
       }
     })
     child.once('exit', (code) => {
@@ -183,7 +198,14 @@ async function runOn(runner: Runner, names: ScenarioName[]): Promise<ScenarioRes
 }
 
 console.log(`Whisperer bench${plan.quick ? ' (quick)' : ''}: ${selected.join(', ')} on ${values.db}`)
-const receiverPort = await startReceiver()
+// Other work on the machine lowers every figure: measure how busy it is before anything starts.
+const idleFrom = machineTimes()
+await new Promise((resolve) => setTimeout(resolve, 300))
+const backgroundBusy = machineBusySince(idleFrom)
+if (backgroundBusy > 0.1) {
+  console.log(`Warning: the machine was ${Math.round(backgroundBusy * 100)}% busy before the bench started.`)
+}
+const receiverPort = await within(startReceiver(), 30_000, 'starting the receiver')
 const base = { receiverPort, quick: plan.quick, seconds }
 const runners: Runner[] = []
 const databases: RunRecord['databases'] = {}
@@ -201,10 +223,18 @@ try {
     if (postgres) runners.push(startRunner({ ...base, db: 'postgres', url: postgres.url }))
   }
   if (pglite) runners.push(pglite)
-  for (const runner of runners) {
-    const info = await runner.ready
-    if (runner.db === 'postgres' && info) databases.postgres = { ...info, origin: postgres!.origin }
-    if (runner.db === 'pglite' && info) databases.pglite = info
+  const setupFailures: ScenarioResult[] = []
+  for (const runner of [...runners]) {
+    const names = runner.db === 'none' ? ['ceilings'] : selected
+    try {
+      const info = await within(runner.ready, 180_000, `setting up the ${runner.db} runner`)
+      if (runner.db === 'postgres' && info) databases.postgres = { ...info, origin: postgres!.origin }
+      if (runner.db === 'pglite' && info) databases.pglite = info
+    } catch (error) {
+      runner.child.kill('SIGKILL')
+      runners.splice(runners.indexOf(runner), 1)
+      for (const name of names) setupFailures.push(errorResult(name, runner.db, '', error))
+    }
   }
 
   const record: RunRecord = {
@@ -216,7 +246,8 @@ try {
     engine,
     machine: machine(),
     databases,
-    results: [],
+    backgroundBusy,
+    results: setupFailures,
   }
   for (const line of setupLines(record)) console.log(line)
   console.log('')

@@ -23,9 +23,15 @@ export interface RunnerJob {
   seconds: number | null
 }
 
+/**
+ * A scenario returns its results, or emits them as it goes (one per variant) and returns the rest.
+ */
+type Scenario = (ctx: RunnerContext) => Promise<ScenarioResult[]>
+
 /** What a runner tells its parent. */
 export type RunnerMessage =
   | { type: 'ready'; database: DatabaseInfo | null }
+  | { type: 'start'; scenario: ScenarioName }
   | { type: 'result'; result: ScenarioResult }
   | { type: 'done' }
 
@@ -34,7 +40,7 @@ export interface DatabaseInfo {
   settings: Record<string, string>
 }
 
-const scenarios: Record<ScenarioName, (ctx: RunnerContext) => Promise<ScenarioResult[]>> = {
+const scenarios: Record<ScenarioName, Scenario> = {
   ceilings: claimCeiling,
   fanout10,
   fanout1,
@@ -71,6 +77,8 @@ function withUnit(setting: string, unit: string | null): string {
 const send = (message: RunnerMessage) =>
   new Promise<void>((resolve) => (process.send ? process.send(message, () => resolve()) : resolve()))
 
+const emit = (result: ScenarioResult) => send({ type: 'result', result })
+
 const job = JSON.parse(process.env.BENCH_RUNNER ?? '{}') as RunnerJob
 const plan = makePlan(job.quick, job.seconds)
 const receiver = new ReceiverClient(job.receiverPort)
@@ -79,7 +87,7 @@ process.on('disconnect', () => process.exit(1))
 let ctx: RunnerContext | null = null
 let database: DatabaseInfo | null = null
 if (job.db === 'postgres') {
-  ctx = postgresContext(job.url!, receiver, plan)
+  ctx = postgresContext(job.url!, receiver, plan, emit)
   const [version] = await ctx.sql<{ version: string }>('SELECT version()')
   const settings = await ctx.sql<{ name: string; setting: string; unit: string | null }>(
     `SELECT name, setting, unit FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'shared_buffers',
@@ -92,7 +100,7 @@ if (job.db === 'postgres') {
 } else if (job.db === 'pglite') {
   // In memory: PGlite never fsyncs, so a directory would differ little, and nothing is left behind.
   const pglite = await PGlite.create()
-  ctx = pgliteContext(pglite, receiver, plan)
+  ctx = pgliteContext(pglite, receiver, plan, emit)
   const [version] = await ctx.sql<{ version: string }>('SELECT version()')
   database = { version: version?.version ?? '?', settings: { storage: 'memory://' } }
 }
@@ -102,19 +110,19 @@ process.on('message', async (message: { type?: string; scenarios?: ScenarioName[
   if (message?.type !== 'run') return
   for (const name of message.scenarios ?? []) {
     const db = ctx?.kind ?? 'none'
-    process.stderr.write(`  ${db.padEnd(8)} ${name} …\n`)
+    await send({ type: 'start', scenario: name })
     const budget = scenarioBudgetSeconds(name, plan) * 1000
     let results: ScenarioResult[]
     try {
       const run = ctx ? scenarios[name](ctx) : httpCeiling(receiver, plan)
       results = await within(run, budget, `${name} on ${db}`)
     } catch (error) {
-      await send({ type: 'result', result: errorResult(name, db, '', error) })
+      await emit(errorResult(name, db, '', error))
       // A scenario past every deadline may still be running: nothing after it would be measured fairly.
       if (String(error).includes('took longer than')) process.exit(1)
       continue
     }
-    for (const result of results) await send({ type: 'result', result })
+    for (const result of results) await emit(result)
   }
   await ctx?.close().catch(() => {})
   await send({ type: 'done' })

@@ -48,7 +48,9 @@ process.on('message', async (message: { type?: string }) => {
     cpuMicros: cpu.user + cpu.system,
     maxRssKb: process.resourceUsage().maxRSS,
     errors:
-      log.errors + log.warnings > 0 ? [`${log.errors} errors, ${log.warnings} warnings`, ...log.samples] : [],
+      log.errors + log.warnings > 0
+        ? [`a worker logged ${log.errors} errors, ${log.warnings} warnings`, ...log.samples]
+        : [],
   }
   await whisperer.close()
   await db.close()

@@ -77,7 +77,7 @@ export class Whisperer {
       logger: this.logger,
       clock,
       onScheduled: (at) => this.#worker.noteDue(at),
-      onStored: () => this.#worker.wake(),
+      onStored: () => this.#worker.roomFreed(),
     })
     this.#worker = new Worker({
       store: this.#store,

@@ -1,6 +1,6 @@
 import type { RunnerContext } from '../support/context.ts'
 import { loadNote } from '../support/load.ts'
-import { metric, resourceMetrics, type ScenarioResult } from '../support/result.ts'
+import { metric, resourceMetrics, type ScenarioResult, statementsNote } from '../support/result.ts'
 import { Session } from '../support/session.ts'
 import { payload, wallNow } from '../support/settings.ts'
 
@@ -34,7 +34,7 @@ export async function bigfanout(ctx: RunnerContext): Promise<ScenarioResult[]> {
       `receiver saw the last request after ${stats.lastAt === null ? '?' : ((stats.lastAt - calledAt) / 1000).toFixed(2)} s`,
     ]
     if (ctx.kind === 'pglite') notes.push(`sampled RSS ${Math.round(session.sampledRssMb)} MB`)
-    notes.push(...resources.errors)
+    notes.push(statementsNote(resources), ...resources.errors)
     return [
       {
         scenario: 'bigfanout',

@@ -86,20 +86,19 @@ export async function httpCeiling(receiver: ReceiverClient, plan: Plan): Promise
 }
 
 /**
- * The raw claim-and-complete ceiling: a prefilled queue (fan-out 10 events, as fanout10 enqueues
- * them), emptied by loops of `store.deliveryClaim({ limit: 100 })` and
+ * The raw claim-and-complete ceiling: a prefilled queue (fan-out 10 events of 1 KB, as fanout10
+ * enqueues them), emptied by loops of `store.deliveryClaim({ limit: 100 })` and
  * `store.deliveryComplete()` with synthetic 200 completions, and no HTTP. Rows per second with one
  * loop, then with two concurrent loops, each on a fresh schema.
  */
 export async function claimCeiling(ctx: RunnerContext): Promise<ScenarioResult[]> {
-  const results: ScenarioResult[] = []
   for (const loops of [1, 2]) {
     const variant = `raw claim + complete, ${loops} loop${loops > 1 ? 's' : ''}`
-    results.push(
+    await ctx.emit(
       await claimRun(ctx, loops, variant).catch((error) => errorResult('ceilings', ctx.kind, variant, error)),
     )
   }
-  return results
+  return []
 }
 
 async function claimRun(ctx: RunnerContext, loops: number, variant: string): Promise<ScenarioResult> {
@@ -108,20 +107,12 @@ async function claimRun(ctx: RunnerContext, loops: number, variant: string): Pro
   const session = await Session.open(ctx, eventType)
   try {
     await session.createWebhooks(10, { eventType, path: '/claim' })
-    // Enough rows for the loops to stay busy the whole time, at about twice the rate measured before.
-    const rows = Math.min(500_000, Math.ceil(plan.ceiling * (loops === 1 ? 25_000 : 40_000)))
+    // Enough rows for the loops to stay busy the whole time at well above the rates seen so far; if
+    // they empty the queue sooner, the figure covers the time it took.
+    const perSecond = ctx.kind === 'pglite' ? 15_000 : loops === 1 ? 30_000 : 45_000
+    const rows = Math.min(500_000, Math.ceil(plan.ceiling * perSecond))
     const prefillStarted = performance.now()
-    let published = 0
-    const lanes = ctx.kind === 'postgres' ? 8 : 1
-    await Promise.all(
-      Array.from({ length: lanes }, async () => {
-        while (published * 10 < rows) {
-          published += 1
-          await session.whisperer.deliverEvent(payload(published), eventType)
-          await yieldToLoop()
-        }
-      }),
-    )
+    const prefilled = await prefill(ctx, session, eventType, Math.ceil(rows / 10))
     const prefillSeconds = (performance.now() - prefillStarted) / 1000
 
     const store = new Store(session.db, session.schema)
@@ -165,14 +156,64 @@ async function claimRun(ctx: RunnerContext, loops: number, variant: string): Pro
       ],
       notes: [
         `${done.toLocaleString('en-US')} rows in ${seconds.toFixed(1)} s${emptied ? ' (queue emptied)' : ''}`,
-        `prefilled ${(published * 10).toLocaleString('en-US')} rows in ${prefillSeconds.toFixed(1)} s`,
+        `prefilled ${prefilled.toLocaleString('en-US')} rows in ${prefillSeconds.toFixed(1)} s`,
         loadNote(null, machineBusy),
       ],
-      details: { loops, rows: done, seconds, prefilled: published * 10, prefillSeconds, emptied },
+      details: { loops, rows: done, seconds, prefilled, prefillSeconds, emptied },
     }
   } finally {
     await session.close()
   }
+}
+
+/**
+ * Fills the queue with `events` copies of one event enqueued by `deliverEvent` (fan-out 10), in
+ * a few bulk statements: the enqueue path is not what this ceiling measures, and at the engine's
+ * enqueue speed the prefill would take longer than the measurement. Every column is copied from
+ * the template rows (read from information_schema, so the copy follows the schema), with fresh
+ * uuids and the new events' ids. Returns the deliveries now queued.
+ */
+async function prefill(
+  ctx: RunnerContext,
+  session: Session,
+  eventType: string,
+  events: number,
+): Promise<number> {
+  const template = await session.whisperer.deliverEvent(payload(0), eventType)
+  const s = `"${session.schema}"`
+  const [event] = await ctx.sql<{ id: string | number }>(`SELECT id FROM ${s}.events WHERE uuid = $1`, [
+    template.eventUuid,
+  ])
+  const columns = async (table: string) =>
+    (
+      await ctx.sql<{ name: string }>(
+        `SELECT column_name AS name FROM information_schema.columns
+         WHERE table_schema = $1 AND table_name = $2 AND is_identity = 'NO' ORDER BY ordinal_position`,
+        [session.schema, table],
+      )
+    ).map((c) => c.name)
+  const eventColumns = await columns('events')
+  const deliveryColumns = await columns('deliveries')
+  const pick = (columns: string[], alias: string, replace: Record<string, string>) =>
+    columns.map((c) => replace[c] ?? `${alias}."${c}"`).join(', ')
+  const list = (columns: string[]) => columns.map((c) => `"${c}"`).join(', ')
+  const copy = `
+    WITH copies AS (
+      INSERT INTO ${s}.events (${list(eventColumns)})
+      SELECT ${pick(eventColumns, 'e', { uuid: 'gen_random_uuid()' })}
+      FROM ${s}.events e CROSS JOIN generate_series(1, $2) WHERE e.id = $1
+      RETURNING id
+    )
+    INSERT INTO ${s}.deliveries (${list(deliveryColumns)})
+    SELECT ${pick(deliveryColumns, 'd', { uuid: 'gen_random_uuid()', event_id: 'copies.id' })}
+    FROM copies CROSS JOIN ${s}.deliveries d WHERE d.event_id = $1`
+  for (let done = 1; done < events; ) {
+    const chunk = Math.min(2000, events - done)
+    await ctx.sql(copy, [event!.id, chunk])
+    done += chunk
+  }
+  const [count] = await ctx.sql<{ n: string | number }>(`SELECT count(*) AS n FROM ${s}.deliveries`)
+  return Number(count?.n ?? 0)
 }
 
 const requestHeaders = {

@@ -4,6 +4,7 @@ import { pgliteDatabase } from '../../src/storage/pglite-database.ts'
 import { postgresDatabase } from '../../src/storage/postgres-database.ts'
 import { type CountingDatabase, countingDatabase } from './counting-database.ts'
 import type { ReceiverClient } from './receiver-client.ts'
+import type { ScenarioResult } from './result.ts'
 import type { DbKind, Plan } from './settings.ts'
 
 /** What a runner gives each scenario: its database, the receiver and the plan. */
@@ -13,6 +14,8 @@ export interface RunnerContext {
   url: string | null
   receiver: ReceiverClient
   plan: Plan
+  /** Reports a result at once (a scenario with several variants reports each as it ends). */
+  emit(result: ScenarioResult): Promise<void>
   /** A Database for a Whisperer on `schema`, counting its statements. */
   openDatabase(schema: string): Promise<CountingDatabase>
   /** The harness's own queries: not counted, on a connection of their own where there is one. */
@@ -20,7 +23,12 @@ export interface RunnerContext {
   close(): Promise<void>
 }
 
-export function postgresContext(url: string, receiver: ReceiverClient, plan: Plan): RunnerContext {
+export function postgresContext(
+  url: string,
+  receiver: ReceiverClient,
+  plan: Plan,
+  emit: RunnerContext['emit'],
+): RunnerContext {
   const monitor = new pg.Pool({ connectionString: url, max: 2, application_name: 'whisperer-bench-monitor' })
   monitor.on('error', () => {})
   return {
@@ -28,6 +36,7 @@ export function postgresContext(url: string, receiver: ReceiverClient, plan: Pla
     url,
     receiver,
     plan,
+    emit,
     async openDatabase(schema) {
       return countingDatabase(postgresDatabase(url, { applicationName: 'whisperer-bench' }), schema)
     },
@@ -42,12 +51,18 @@ export function postgresContext(url: string, receiver: ReceiverClient, plan: Pla
  * PGlite has one connection, so the harness's queries share it with the engine: they are kept few
  * (at most 5 a second, and only once the receiver has seen everything).
  */
-export function pgliteContext(pglite: PGlite, receiver: ReceiverClient, plan: Plan): RunnerContext {
+export function pgliteContext(
+  pglite: PGlite,
+  receiver: ReceiverClient,
+  plan: Plan,
+  emit: RunnerContext['emit'],
+): RunnerContext {
   return {
     kind: 'pglite',
     url: null,
     receiver,
     plan,
+    emit,
     async openDatabase(schema) {
       return countingDatabase(await pgliteDatabase(pglite), schema)
     },

@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, release, totalmem, type } from 'node:os'
 import type { DatabaseInfo } from '../runner.ts'
 import { markdownTable } from './report.ts'
@@ -39,6 +40,8 @@ export interface RunRecord {
   engine: { options: Record<string, unknown>; resolved: Record<string, unknown> }
   machine: Machine
   databases: { postgres?: DatabaseInfo & { origin: string }; pglite?: DatabaseInfo }
+  /** How busy the machine was (0–1) in the 300 ms before the bench started anything. */
+  backgroundBusy: number
   results: ScenarioResult[]
 }
 
@@ -52,7 +55,9 @@ export function today(): string {
 /** The lines describing the machine, the databases and the engine options. */
 export function setupLines(record: RunRecord): string[] {
   const m = record.machine
-  const lines = [`Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}`]
+  const lines = [
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}; ${Math.round(record.backgroundBusy * 100)}% busy just before the run`,
+  ]
   const pg = record.databases.postgres
   if (pg) {
     const s = pg.settings
@@ -70,10 +75,9 @@ export function setupLines(record: RunRecord): string[] {
   return lines
 }
 
-function summary(record: RunRecord, heading: string): string {
+function summary(record: RunRecord, heading: string | null): string {
   return [
-    heading,
-    '',
+    ...(heading ? [heading, ''] : []),
     `Measured ${record.date} with \`${record.command}\` (${Math.round(record.seconds)} s in all${record.plan.quick ? ', a --quick smoke run: figures are indicative only' : ''}).`,
     '',
     ...setupLines(record).map((line) => `- ${line}`),
@@ -92,6 +96,7 @@ export function saveRecord(record: RunRecord): string[] {
   const json = new URL(`../results/${base}.json`, import.meta.url)
   const md = new URL(`../results/${base}.md`, import.meta.url)
   writeFileSync(json, `${JSON.stringify(record, null, 2)}\n`)
+  formatJson(json)
   writeFileSync(
     md,
     summary(record, `# Whisperer bench, ${record.date}${record.plan.quick ? ' (quick)' : ''}`),
@@ -105,10 +110,17 @@ export function saveRecord(record: RunRecord): string[] {
     const from = text.indexOf(start)
     const to = text.indexOf(end)
     if (from >= 0 && to > from) {
-      const section = `${start}\n<!-- Written by \`npm run bench\`; edits here are overwritten. -->\n\n${summary(record, '### Latest figures')}${end}`
+      const section = `${start}\n<!-- Written by \`npm run bench\`; edits here are overwritten. -->\n\n${summary(record, null)}${end}`
       writeFileSync(readme, text.slice(0, from) + section + text.slice(to + end.length))
       written.push(readme.pathname)
     }
   }
   return written
+}
+
+/** Formats a written JSON file as the repository's Biome does, so that `npm run check` stays clean. */
+function formatJson(file: URL): void {
+  const biome = new URL('../../node_modules/.bin/biome', import.meta.url)
+  if (!existsSync(biome)) return
+  spawnSync(biome.pathname, ['format', '--write', file.pathname], { stdio: 'ignore' })
 }

@@ -83,3 +83,12 @@ export function errorResult(
     details: {},
   }
 }
+
+/** The statements a run sent, most frequent first, as a short note: `SQL: deliveryClaim 120, …`. */
+export function statementsNote(resources: Resources): string {
+  const top = Object.entries(resources.breakdown)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 5)
+    .map(([name, n]) => `${name} ${n.toLocaleString('en-US')}`)
+  return `SQL: ${top.join(', ')}`
+}

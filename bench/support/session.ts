@@ -196,7 +196,13 @@ export class Session {
     this.#machineBusy = machineBusySince(this.#machineAtMeasure)
     const publisherCpu = process.cpuUsage(this.#cpuAtMeasure)
     const publisherCpuMicros = publisherCpu.user + publisherCpu.system
-    const errors = this.log.errors + this.log.warnings > 0 ? [...this.log.samples] : []
+    const errors =
+      this.log.errors + this.log.warnings > 0
+        ? [
+            `the ${this.#inProcessWorker ? 'in-process worker' : 'publisher'} logged ${this.log.errors} errors, ${this.log.warnings} warnings`,
+            ...this.log.samples,
+          ]
+        : []
     if (this.#inProcessWorker) {
       const resources: Resources = {
         statements: this.db.count,

@@ -51,7 +51,7 @@ export function makePlan(quick: boolean, seconds: number | null): Plan {
         latency: 5,
         latencyRate: 1000,
         ceiling: 1,
-        drain: 5,
+        drain: 3,
         bigfanoutWebhooks: 1000,
         bigfanoutDeadline: 10,
         maxDeliveries: 200_000,

@@ -41,6 +41,10 @@ export class Worker {
   #unlisten: (() => Promise<void>) | null = null
   /** The earliest retry this process scheduled that the loop has not looked at yet. */
   #dueHint: number | null = null
+  /** The last claim stopped for lack of room, not of due deliveries: a freed slot is worth a wake. */
+  #wantsRoom = false
+  /** When the next due time was last read, and what it was. */
+  #nextDueRead = { at: Number.NEGATIVE_INFINITY, value: null as number | null }
 
   constructor(options: WorkerOptions) {
     this.#o = options
@@ -65,10 +69,15 @@ export class Worker {
     this.#loop = this.#run()
   }
 
-  /** Asks the loop to claim now (new deliveries, a freed slot). Cheap and coalesced. */
+  /** Asks the loop to claim now: there are new deliveries. Cheap and coalesced. */
   wake(): void {
     this.#woken = true
     this.#wake?.()
+  }
+
+  /** A slot or a held outcome was freed: wakes the loop only if it was waiting for room. */
+  roomFreed(): void {
+    if (this.#wantsRoom) this.wake()
   }
 
   /** Notes a retry due at `at`, so the loop sleeps no longer than that. */
@@ -128,6 +137,7 @@ export class Worker {
         const limit = this.#room()
         const claimed = limit > 0 ? await this.#claim(false) : 0
         failures = 0
+        this.#wantsRoom = claimed === limit
         if (claimed === limit && limit > 0) {
           // A full batch: more may be waiting. Yield so sockets and timers run, then claim again.
           await new Promise((resolve) => setImmediate(resolve))
@@ -153,10 +163,25 @@ export class Worker {
     return room >= lowWater || this.held === 0 ? room : 0
   }
 
-  /** How long to sleep after a claim that took fewer rows than it asked for. */
+  /**
+   * How long to sleep after a claim that took fewer rows than it asked for: until the next due
+   * delivery or expiring lease, read from the database at most four times per poll interval
+   * (notifications and this process's own retries wake the loop sooner anyway).
+   */
   async #untilNextDue(claimed: number): Promise<number> {
     let next: number | null = null
-    if (claimed === 0) next = (await this.#o.store.deliveryNextDue())?.getTime() ?? null
+    const now = this.#o.clock().getTime()
+    if (claimed === 0) {
+      const fresh = now - this.#nextDueRead.at >= this.#o.pollIntervalMs / 4
+      if (fresh) {
+        const value = (await this.#o.store.deliveryNextDue())?.getTime() ?? null
+        this.#nextDueRead = { at: now, value }
+      }
+      next = this.#nextDueRead.value
+      // Due but not claimable (another worker holds it): look again shortly. A stale past value
+      // says nothing any more.
+      if (next !== null && next <= now) next = fresh ? now + 50 : null
+    }
     if (this.#dueHint !== null && (next === null || this.#dueHint < next)) next = this.#dueHint
     this.#dueHint = null
     if (next === null) return this.#o.pollIntervalMs
@@ -226,7 +251,7 @@ export class Worker {
         const { next, stale } = this.#slots.takeParked(host, (d) => d.lease.getTime() - now > needed)
         void this.#release(stale.map((d) => ({ delivery: d, at: now })))
         if (next) this.#start(host, next)
-        else this.wake()
+        else this.roomFreed()
       })
     this.#inFlight.add(task)
   }
