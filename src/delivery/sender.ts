@@ -21,6 +21,10 @@ export interface SenderOptions {
 export class Sender {
   readonly #agent: Agent
   readonly #options: SenderOptions
+  readonly #targets = new Map<
+    string,
+    { origin: string; path: string } | { problem: { error: ErrorKind; message: string } }
+  >()
 
   constructor(options: SenderOptions) {
     this.#options = options
@@ -35,37 +39,20 @@ export class Sender {
   async send(request: OutgoingRequest): Promise<AttemptResult> {
     const started = performance.now()
     const elapsed = () => Math.round(performance.now() - started)
-    let url: URL
+    const target = this.#target(request.url)
+    if ('problem' in target) return { kind: 'error', ...target.problem, durationMs: 0 }
     try {
-      url = new URL(request.url)
-    } catch {
-      return { kind: 'error', error: 'http', message: `Invalid URL: ${request.url}`, durationMs: 0 }
-    }
-    // A literal address is never looked up, so the connect-time guard cannot see it: check it here.
-    const literal = url.hostname.replace(/^\[|\]$/g, '')
-    if (isIP(literal) && !isAddressAllowed(literal, this.#options.addressPolicy)) {
-      return {
-        kind: 'error',
-        error: 'blocked',
-        message: `${literal} is not an allowed target`,
-        durationMs: 0,
-      }
-    }
-    const deadline = new AbortController()
-    const timer = setTimeout(
-      () => deadline.abort(new TimeoutError('The attempt took longer than its connect and read timeouts')),
-      this.#options.connectTimeoutMs + 2 * this.#options.readTimeoutMs,
-    )
-    try {
+      // The headers are bounded by the connect and headers timeouts; the body by the body timeout
+      // between chunks and by the deadline checked as it is read.
       const response = await this.#agent.request({
-        origin: url.origin,
-        path: `${url.pathname}${url.search}`,
+        origin: target.origin,
+        path: target.path,
         method: 'POST',
         headers: request.headers,
         body: request.body,
-        signal: deadline.signal,
       })
-      const { body, truncated } = await readCapped(response.body, this.#options.responseBodyLimit)
+      const deadline = started + this.#options.connectTimeoutMs + 2 * this.#options.readTimeoutMs
+      const { body, truncated } = await readCapped(response.body, this.#options.responseBodyLimit, deadline)
       return {
         kind: 'response',
         status: response.statusCode,
@@ -76,9 +63,29 @@ export class Sender {
       }
     } catch (error) {
       return { kind: 'error', error: errorKind(error), message: errorMessage(error), durationMs: elapsed() }
-    } finally {
-      clearTimeout(timer)
     }
+  }
+
+  /** A URL's origin and path, or why it cannot be sent to; kept per URL, as webhooks send many times. */
+  #target(
+    url: string,
+  ): { origin: string; path: string } | { problem: { error: ErrorKind; message: string } } {
+    let target = this.#targets.get(url)
+    if (target) return target
+    try {
+      const parsed = new URL(url)
+      // A literal address is never looked up, so the connect-time guard cannot see it: check it here.
+      const literal = parsed.hostname.replace(/^\[|\]$/g, '')
+      target =
+        isIP(literal) && !isAddressAllowed(literal, this.#options.addressPolicy)
+          ? { problem: { error: 'blocked', message: `${literal} is not an allowed target` } }
+          : { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` }
+    } catch {
+      target = { problem: { error: 'http', message: `Invalid URL: ${url}` } }
+    }
+    if (this.#targets.size >= 10_000) this.#targets.clear()
+    this.#targets.set(url, target)
+    return target
   }
 
   async close(): Promise<void> {
@@ -93,10 +100,15 @@ class TimeoutError extends Error {
 async function readCapped(
   stream: AsyncIterable<Buffer> & { destroy(): void },
   limit: number,
+  deadline: number,
 ): Promise<{ body: string; truncated: boolean }> {
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of stream) {
+    if (performance.now() > deadline) {
+      stream.destroy()
+      throw new TimeoutError('The response took longer than its connect and read timeouts')
+    }
     if (size + chunk.length > limit) {
       chunks.push(chunk.subarray(0, limit - size))
       stream.destroy()

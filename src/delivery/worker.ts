@@ -276,10 +276,19 @@ export class Worker {
   }
 }
 
+const hosts = new Map<string, string>()
+
+/** The host (and port) of a target URL; kept per URL, as webhooks send many times. */
 function hostOf(url: string): string {
-  try {
-    return new URL(url).host
-  } catch {
-    return url
+  let host = hosts.get(url)
+  if (host === undefined) {
+    try {
+      host = new URL(url).host
+    } catch {
+      host = url
+    }
+    if (hosts.size >= 10_000) hosts.clear()
+    hosts.set(url, host)
   }
+  return host
 }
