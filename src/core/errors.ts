@@ -8,6 +8,7 @@ export interface FieldIssue {
 export const errorCodes = {
   validation_error: { status: 400, message: 'Invalid input' },
   invalid_options: { status: 400, message: 'Invalid options' },
+  invalid_event_data: { status: 422, message: 'The event data does not match its event type' },
   unknown_event_type: { status: 400, message: 'Unknown event type' },
   event_type_already_registered: { status: 409, message: 'Event type already registered' },
   countdown_already_registered: { status: 409, message: 'Countdown already registered' },

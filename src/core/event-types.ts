@@ -1,5 +1,6 @@
 import type { z } from 'zod'
-import { WhispererError } from './errors.ts'
+import { type FieldIssue, WhispererError } from './errors.ts'
+import { compileJsonSchema } from './json-schema.ts'
 import { type DeliveryBody, toJson } from './payload.ts'
 import { issuesFromZod } from './zod-issues.ts'
 
@@ -18,6 +19,8 @@ export interface EventTypeDefinition<T = never> {
   serialize?: (instance: T) => unknown
   /** Validates (and may transform) the serialized data; a failure refuses the event. */
   schema?: z.ZodType
+  /** A JSON Schema the serialized data must match, for event types declared without code. */
+  jsonSchema?: object
   /** Rewrites the whole body of each new delivery, as dj-whisperer's `customize_payload`. */
   customizePayload?: (body: DeliveryBody) => DeliveryBody
   /** The subject recorded with each event. */
@@ -38,21 +41,30 @@ const typeName = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,123}$/
 /** The event types of one Whisperer, keyed by type. */
 export class EventTypeRegistry {
   readonly #types = new Map<string, EventTypeDefinition<unknown>>()
+  readonly #validators = new Map<string, (data: unknown) => FieldIssue[]>()
 
+  /** Registers an event type declared in code; registering a type twice is an error. */
   register<T>(definition: EventTypeDefinition<T>): void {
-    if (typeof definition?.type !== 'string' || !typeName.test(definition.type)) {
-      throw new WhispererError(
-        'invalid_options',
-        `Event type "${String(definition?.type)}" must be 1 to 124 letters, digits or ._:/- and start with a letter or digit`,
-      )
-    }
+    checkTypeName(definition?.type)
     if (this.#types.has(definition.type)) {
       throw new WhispererError(
         'event_type_already_registered',
         `Event type "${definition.type}" is already registered`,
       )
     }
-    this.#types.set(definition.type, definition as EventTypeDefinition<unknown>)
+    this.#set(definition as EventTypeDefinition<unknown>)
+  }
+
+  /** Registers or replaces an event type declared at run time (configuration, an admin's API call). */
+  define(definition: EventTypeDefinition<unknown>): void {
+    checkTypeName(definition?.type)
+    this.#set(definition)
+  }
+
+  /** Forgets an event type. */
+  remove(type: string): boolean {
+    this.#validators.delete(type)
+    return this.#types.delete(type)
   }
 
   has(type: string): boolean {
@@ -70,36 +82,56 @@ export class EventTypeRegistry {
     return [...this.#types.values()]
   }
 
-  /** Serializes an instance into the JSON text stored with its event. */
+  /**
+   * Serializes an instance into the JSON text stored with its event. Data that fails the type's
+   * schema or JSON Schema is refused (`invalid_event_data`) with the failing paths.
+   */
   serialize(type: string, instance: unknown): SerializedEvent {
     const definition = this.get(type)
     let data = definition.serialize ? definition.serialize(instance) : instance
     if (definition.schema) {
       const parsed = definition.schema.safeParse(data)
-      if (!parsed.success) {
-        throw new WhispererError(
-          'validation_error',
-          `Data of event type "${type}" does not match its schema`,
-          {
-            issues: issuesFromZod(parsed.error, 'data'),
-          },
-        )
-      }
+      if (!parsed.success) throw invalidData(type, issuesFromZod(parsed.error, 'data'))
       data = parsed.data
+    }
+    const validate = this.#validators.get(type)
+    if (validate) {
+      const issues = validate(data)
+      if (issues.length > 0) throw invalidData(type, issues)
     }
     let dataJson: string
     try {
       dataJson = toJson(data)
     } catch (error) {
-      throw new WhispererError(
-        'validation_error',
-        `Data of event type "${type}" ${(error as Error).message}`,
-        {
-          issues: [{ path: 'data', message: (error as Error).message }],
-        },
-      )
+      throw invalidData(type, [{ path: 'data', message: (error as Error).message }])
     }
     const subject = definition.subject?.(instance) ?? null
     return { dataJson, subject: subject ? { type: subject.type, id: String(subject.id) } : null }
   }
+
+  #set(definition: EventTypeDefinition<unknown>): void {
+    this.#validators.delete(definition.type)
+    if (definition.jsonSchema) this.#validators.set(definition.type, compileJsonSchema(definition.jsonSchema))
+    this.#types.set(definition.type, definition)
+  }
+}
+
+function checkTypeName(type: unknown): void {
+  if (typeof type !== 'string' || !typeName.test(type)) {
+    throw new WhispererError(
+      'invalid_options',
+      `Event type "${String(type)}" must be 1 to 124 letters, digits or ._:/- and start with a letter or digit`,
+    )
+  }
+}
+
+function invalidData(type: string, issues: FieldIssue[]): WhispererError {
+  const summary = issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')
+  return new WhispererError(
+    'invalid_event_data',
+    `Data of event type "${type}" does not match its schema: ${summary}`,
+    {
+      issues,
+    },
+  )
 }

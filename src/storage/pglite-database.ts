@@ -7,7 +7,12 @@ import type { Database, Queryable } from './database.ts'
  * in the process's memory: a smaller buffer pool and WAL keep a long-running process near 400 MB
  * (file-backed) instead of growing past a gigabyte.
  */
-export const pgliteSettings = ['shared_buffers=32MB', 'max_wal_size=64MB', 'min_wal_size=32MB', 'wal_buffers=1MB']
+export const pgliteSettings = [
+  'shared_buffers=32MB',
+  'max_wal_size=64MB',
+  'min_wal_size=32MB',
+  'wal_buffers=1MB',
+]
 
 /**
  * A {@link Database} on embedded PGlite: a directory (`./.whisperer`), `memory://`, or an instance

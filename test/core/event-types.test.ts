@@ -108,14 +108,14 @@ describe('serialize', () => {
     )
   })
 
-  test('data that cannot be JSON is a validation error on data', () => {
+  test('data that cannot be JSON is invalid event data', () => {
     const registry = new EventTypeRegistry()
     registry.register({ type: 'a' })
     const cyclic: Record<string, unknown> = {}
     cyclic.self = cyclic
     for (const instance of [undefined, () => 1, cyclic]) {
       const error = thrown(() => registry.serialize('a', instance))
-      expect(error.code).toBe('validation_error')
+      expect(error.code).toBe('invalid_event_data')
       expect(error.issues.map((issue) => issue.path)).toEqual(['data'])
       expect(error.message).toContain('"a"')
     }
@@ -134,8 +134,8 @@ describe('serialize', () => {
       schema: z.object({ id: z.number(), owner: z.object({ email: z.email() }) }),
     })
     const error = thrown(() => registry.serialize('a', { id: 'one', owner: { email: 'nope' } }))
-    expect(error.code).toBe('validation_error')
-    expect(error.status).toBe(400)
+    expect(error.code).toBe('invalid_event_data')
+    expect(error.status).toBe(422)
     expect(error.issues.map((issue) => issue.path).sort()).toEqual(['data.id', 'data.owner.email'])
     expect(error.message).toContain('"a"')
   })
@@ -197,5 +197,48 @@ describe('serialize', () => {
     registry.register({ type: 'b', subject: () => undefined })
     expect(registry.serialize('a', {}).subject).toBeNull()
     expect(registry.serialize('b', {}).subject).toBeNull()
+  })
+})
+
+describe('JSON Schema', () => {
+  const schema = {
+    type: 'object',
+    required: ['id', 'items'],
+    properties: {
+      id: { type: 'integer' },
+      items: {
+        type: 'array',
+        items: { type: 'object', properties: { price: { type: 'number', minimum: 0 } } },
+      },
+    },
+  }
+
+  test('data is checked against the JSON Schema of a defined type, every failing path named', () => {
+    const registry = new EventTypeRegistry()
+    registry.define({ type: 'order-created', jsonSchema: schema })
+    expect(registry.serialize('order-created', { id: 1, items: [{ price: 2 }] }).dataJson).toBe(
+      '{"id":1,"items":[{"price":2}]}',
+    )
+    const error = thrown(() => registry.serialize('order-created', { id: 'x', items: [{ price: -1 }] }))
+    expect(error.code).toBe('invalid_event_data')
+    expect(error.status).toBe(422)
+    expect(error.issues.map((issue) => issue.path).sort()).toEqual(['data.id', 'data.items.0.price'])
+    expect(
+      thrown(() => registry.serialize('order-created', {}))
+        .issues.map((issue) => issue.path)
+        .sort(),
+    ).toEqual(['data.id', 'data.items'])
+  })
+
+  test('define replaces a type; remove forgets it; a schema that does not compile is refused', () => {
+    const registry = new EventTypeRegistry()
+    registry.define({ type: 'a', jsonSchema: { type: 'string' } })
+    registry.define({ type: 'a', jsonSchema: { type: 'number' } })
+    expect(registry.serialize('a', 3).dataJson).toBe('3')
+    expect(registry.remove('a')).toBe(true)
+    expect(registry.has('a')).toBe(false)
+    expect(thrown(() => registry.define({ type: 'b', jsonSchema: { type: 'nonsense' } })).code).toBe(
+      'validation_error',
+    )
   })
 })

@@ -69,7 +69,7 @@ forEachDatabase((db) => {
     await expect(
       whisperer.deliverEvent({ id: 1, cents: -5, secret: 'x' }, 'invoice-paid'),
     ).rejects.toMatchObject({
-      code: 'validation_error',
+      code: 'invalid_event_data',
       issues: [{ path: 'data.amount' }],
     })
     expect(() => whisperer.events.register({ type: 'invoice-paid' })).toThrow(/already registered/)
@@ -101,7 +101,10 @@ forEachDatabase((db) => {
     const whisperer = await db.whisperer({ database: counting, schema })
     whisperer.events.register({ type: 'order-created' })
     for (let i = 0; i < 3; i += 1) {
-      await whisperer.webhooks.create('acme', { eventType: 'order-created', targetUrl: `${receiver.url}?n=${i}` })
+      await whisperer.webhooks.create('acme', {
+        eventType: 'order-created',
+        targetUrl: `${receiver.url}?n=${i}`,
+      })
     }
     counting.statements.length = 0
     const calls = Array.from({ length: 20 }, (_, i) => whisperer.deliverEvent({ i }, 'order-created'))
