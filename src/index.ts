@@ -1,3 +1,6 @@
+export type { Authenticate, Principal } from './api/auth.ts'
+export type { ApiHandler, ApiOptions } from './api/handler.ts'
+export type { RateLimit } from './api/rate-limit.ts'
 export type { ResolvedConfig, WhispererOptions } from './config.ts'
 export type { AddressPolicy } from './core/address-policy.ts'
 export type { Callback, CallbackContext } from './core/callbacks.ts'

@@ -1,4 +1,5 @@
 import packageJson from '../package.json' with { type: 'json' }
+import { type ApiHandler, type ApiOptions, createApiHandler } from './api/handler.ts'
 import { type ResolvedConfig, resolveConfig, type WhispererOptions } from './config.ts'
 import { compileAddressPolicy } from './core/address-policy.ts'
 import { CallbackRegistry } from './core/callbacks.ts'
@@ -7,13 +8,16 @@ import { EventTypeRegistry } from './core/event-types.ts'
 import { CountdownRegistry } from './core/retry-countdown.ts'
 import type { AttemptContext } from './delivery/attempt.ts'
 import { Maintenance, partitionsAheadMs } from './delivery/maintenance.ts'
+import { sendPing } from './delivery/ping.ts'
 import { Recorder } from './delivery/recorder.ts'
 import { Sender } from './delivery/sender.ts'
 import { TokenAuthenticator } from './delivery/token-auth.ts'
 import { Worker } from './delivery/worker.ts'
 import { defaultLogger, type Logger } from './logger.ts'
 import { DeliveryService } from './service/deliveries.ts'
+import { EventTypeService } from './service/event-types.ts'
 import { type DeliverOptions, type DeliverResult, Publisher } from './service/publish.ts'
+import { TokenService } from './service/tokens.ts'
 import { WebhookService } from './service/webhooks.ts'
 import type { Database } from './storage/database.ts'
 import { migrate } from './storage/migrate.ts'
@@ -35,6 +39,10 @@ export class Whisperer {
   readonly callbacks = new CallbackRegistry()
   readonly webhooks: WebhookService
   readonly deliveries: DeliveryService
+  /** Event types declared without code, stored for every process (the standalone service). */
+  readonly eventTypes: EventTypeService
+  /** API tokens of the standalone service. */
+  readonly tokens: TokenService
   readonly database: Database
   readonly config: ResolvedConfig
   readonly logger: Logger
@@ -105,6 +113,7 @@ export class Whisperer {
     this.webhooks = new WebhookService({
       store: this.#store,
       clock,
+      ping: (webhook) => sendPing(webhook, context, config.payloadKey),
       validation: {
         hasEventType: (type) => this.events.has(type),
         hasCallback: (name) => this.callbacks.has(name),
@@ -119,6 +128,8 @@ export class Whisperer {
       leaseMs: config.leaseMs,
       onRequeued: () => this.#worker.wake(),
     })
+    this.eventTypes = new EventTypeService({ store: this.#store, registry: this.events, clock })
+    this.tokens = new TokenService({ store: this.#store, clock })
     this.#publisher = new Publisher({
       store: this.#store,
       eventTypes: this.events,
@@ -139,6 +150,14 @@ export class Whisperer {
   deliverEvent(instance: unknown, type: string, options?: DeliverOptions): Promise<DeliverResult> {
     this.#assertOpen()
     return this.#publisher.deliverEvent(instance, type, options)
+  }
+
+  /**
+   * The REST API as a Web-standard `(Request) => Promise<Response>` handler, to mount in any
+   * framework. `authenticate` tells who sends each request.
+   */
+  api(options: ApiOptions): ApiHandler {
+    return createApiHandler(this, options)
   }
 
   /** Starts the worker (claiming and sending due deliveries) and periodic maintenance. */

@@ -20,6 +20,15 @@ export const errorCodes = {
   event_still_in_progress: { status: 409, message: 'Event is still in retry process' },
   delivery_in_flight: { status: 409, message: 'Delivery is being attempted right now' },
   closed: { status: 503, message: 'Whisperer is closed' },
+  // The HTTP API's own errors.
+  unauthenticated: { status: 401, message: 'Authentication credentials were not provided or are invalid' },
+  forbidden: { status: 403, message: 'This token may not do that' },
+  not_found: { status: 404, message: 'Not found' },
+  method_not_allowed: { status: 405, message: 'Method not allowed' },
+  invalid_json: { status: 400, message: 'The request body is not valid JSON' },
+  payload_too_large: { status: 413, message: 'The request body is too large' },
+  unsupported_media_type: { status: 415, message: 'The request body must be application/json' },
+  rate_limited: { status: 429, message: 'Too many requests' },
 } as const satisfies Record<string, { status: number; message: string }>
 
 export type ErrorCode = keyof typeof errorCodes

@@ -39,7 +39,8 @@ const authSchema = z.discriminatedUnion('auth_type', [
   }),
 ])
 
-const inputSchema = z.object({
+/** The fields of a webhook input and what each accepts; cross-field rules are in {@link parseWebhookInput}. */
+export const webhookInputSchema = z.object({
   eventType: text(124),
   targetUrl: text(2048),
   secretKey: z.string().max(256).nullish(),
@@ -78,7 +79,7 @@ export function parseWebhookInput(
   const raw = input as Record<string, unknown>
   const issues: FieldIssue[] = []
   const value: Record<string, unknown> = {}
-  for (const [field, schema] of Object.entries(inputSchema.shape)) {
+  for (const [field, schema] of Object.entries(webhookInputSchema.shape)) {
     if (options.partial && raw[field] === undefined) continue
     const parsed = (schema as z.ZodType).safeParse(raw[field])
     if (parsed.success) {

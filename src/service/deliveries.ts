@@ -2,6 +2,7 @@ import type { Attempt, Delivery } from '../core/delivery.ts'
 import { type DeliveryStatus, manualRetryRefusal } from '../core/delivery-state.ts'
 import { WhispererError } from '../core/errors.ts'
 import type { ErrorKind } from '../core/outcome.ts'
+import type { Webhook } from '../core/webhook.ts'
 import type { AttemptContext, AttemptReport } from '../delivery/attempt.ts'
 import { attemptNow } from '../delivery/attempt-now.ts'
 import type { Recorder } from '../delivery/recorder.ts'
@@ -63,6 +64,50 @@ export class DeliveryService {
   async list(actor: ActorLike, filter: DeliveryListFilter = {}): Promise<Delivery[]> {
     if (filter.uuid !== undefined && !uuidPattern.test(filter.uuid)) return []
     return this.#store.deliveryList({ ...filter, actor: toActor(actor), limit: filter.limit ?? 100 })
+  }
+
+  /** The webhooks of these deliveries (deleted ones included), by id. */
+  async webhooksOf(deliveries: Delivery[]): Promise<Map<number, Webhook>> {
+    const webhooks = await this.#store.webhookGetMany({
+      ids: [...new Set(deliveries.map((d) => d.webhookId))],
+    })
+    return new Map(webhooks.map((webhook) => [webhook.id, webhook]))
+  }
+
+  /** Each delivery's attempt times (newest first) and last response body, as dj-whisperer shows them. */
+  summaries(
+    deliveries: Delivery[],
+  ): Promise<Map<number, { times: Date[]; lastResponseBody: string | null }>> {
+    return this.#store.attemptSummaries({ deliveries })
+  }
+
+  /**
+   * Bulk replay: sends again, through the queue, up to `limit` deliveries matching the filter
+   * (failed ones by default). Returns how many were queued; call again while it returns `limit`.
+   */
+  async replay(
+    actor: ActorLike,
+    filter: {
+      webhookId?: number
+      eventType?: string
+      createdAfter?: Date
+      createdBefore?: Date
+      statuses?: DeliveryStatus[]
+      limit?: number
+    } = {},
+  ): Promise<number> {
+    const replayed = await this.#store.deliveryReplay({
+      actor: toActor(actor),
+      statuses: filter.statuses ?? ['failed'],
+      ...(filter.webhookId !== undefined ? { webhookId: filter.webhookId } : {}),
+      ...(filter.eventType !== undefined ? { eventType: filter.eventType } : {}),
+      ...(filter.createdAfter !== undefined ? { createdAfter: filter.createdAfter } : {}),
+      ...(filter.createdBefore !== undefined ? { createdBefore: filter.createdBefore } : {}),
+      limit: filter.limit ?? 1000,
+      now: this.#context.clock(),
+    })
+    if (replayed > 0) this.#onRequeued()
+    return replayed
   }
 
   /** Every attempt of a delivery, oldest first. */

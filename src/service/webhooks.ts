@@ -1,4 +1,5 @@
 import { WhispererError } from '../core/errors.ts'
+import type { AttemptResult } from '../core/outcome.ts'
 import type { Webhook } from '../core/webhook.ts'
 import { parseWebhookInput, type WebhookValidationContext } from '../core/webhook-input.ts'
 import type { Store } from '../storage/store.ts'
@@ -20,10 +21,32 @@ export class WebhookService {
   readonly #validation: WebhookValidationContext
   readonly #clock: () => Date
 
-  constructor(options: { store: Store; validation: WebhookValidationContext; clock: () => Date }) {
+  readonly #ping: (webhook: Webhook) => Promise<AttemptResult>
+
+  constructor(options: {
+    store: Store
+    validation: WebhookValidationContext
+    clock: () => Date
+    ping: (webhook: Webhook) => Promise<AttemptResult>
+  }) {
     this.#store = options.store
     this.#validation = options.validation
     this.#clock = options.clock
+    this.#ping = options.ping
+  }
+
+  /** Sends a signed test ping (event type `whisperer.ping`) to a webhook now; nothing is stored. */
+  async ping(actor: ActorLike, id: number): Promise<AttemptResult> {
+    return this.#ping(await this.get(actor, id))
+  }
+
+  /**
+   * Validates webhook input as `create` (or, with `partial`, `update`) would, without storing it:
+   * throws a validation error naming every failing field.
+   */
+  check(input: unknown, options: { partial?: boolean } = {}): void {
+    if (options.partial) parseWebhookInput(input, this.#validation, { partial: true })
+    else parseWebhookInput(input, this.#validation)
   }
 
   /** Validates and stores a webhook; a duplicate (owner, target URL, event type) is `webhook_already_registered`. */

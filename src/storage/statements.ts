@@ -92,6 +92,8 @@ export function statements(s: string) {
     webhookGet: `
       SELECT ${webhookColumns} FROM ${s}.webhooks
       WHERE id = $1 AND deleted_at IS NULL AND ($2::text IS NULL OR owner = $2)`,
+    webhookGetMany: `
+      SELECT ${webhookColumns} FROM ${s}.webhooks WHERE id = ANY($1::bigint[])`,
     webhookList: `
       SELECT ${webhookColumns} FROM ${s}.webhooks
       WHERE deleted_at IS NULL AND ($1::text IS NULL OR owner = $1)
@@ -238,13 +240,39 @@ export function statements(s: string) {
         AND ($8::timestamptz IS NULL OR d.created_at < $8)
         AND (NOT $9 OR (d.retry_count = 0 AND d.status IN ('pending', 'delivering')))
         AND ($10::bigint IS NULL OR d.id < $10)
+        AND ($12::boolean IS NULL OR (d.status = 'delivered') = $12)
       ORDER BY d.id DESC
       LIMIT $11`,
+    deliveryReplay: `
+      WITH chosen AS (
+        SELECT d.id FROM ${s}.deliveries d
+        JOIN ${s}.webhooks w ON w.id = d.webhook_id
+        JOIN ${s}.events e ON e.id = d.event_id
+        WHERE ($1::text IS NULL OR w.owner = $1) AND w.deleted_at IS NULL
+          AND d.status = ANY($2::text[])
+          AND ($3::bigint IS NULL OR d.webhook_id = $3)
+          AND ($4::text IS NULL OR lower(e.type) = lower($4))
+          AND ($5::timestamptz IS NULL OR d.created_at >= $5)
+          AND ($6::timestamptz IS NULL OR d.created_at < $6)
+        ORDER BY d.id
+        LIMIT $7
+        FOR UPDATE OF d SKIP LOCKED
+      ), replayed AS (
+        UPDATE ${s}.deliveries d SET status = 'pending', next_attempt_at = $8, updated_at = $8
+        FROM chosen WHERE d.id = chosen.id
+        RETURNING d.id
+      ), notified AS (SELECT pg_notify($9, '') WHERE EXISTS (SELECT 1 FROM replayed))
+      SELECT count(*)::int AS replayed FROM replayed LEFT JOIN notified ON true`,
     attemptList: `
       SELECT * FROM ${s}.attempts WHERE delivery_id = $1 AND created_at >= $2 ORDER BY attempt, id`,
     attemptPartitionsList: `
       SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
       WHERE i.inhparent = '${s}.attempts'::regclass ORDER BY c.relname`,
+    attemptSummaries: `
+      SELECT delivery_id, array_agg(created_at ORDER BY attempt DESC, id DESC) AS times,
+        (array_agg(response_body ORDER BY attempt DESC, id DESC))[1] AS last_response_body
+      FROM ${s}.attempts WHERE delivery_id = ANY($1::bigint[]) AND created_at >= $2
+      GROUP BY delivery_id`,
     attemptNoteCallbackError: `
       UPDATE ${s}.attempts SET callback_error = $2 WHERE id = $1`,
     retentionDelete: `
@@ -272,5 +300,27 @@ export function statements(s: string) {
       )
       SELECT id FROM disabled`,
     vacuum: `VACUUM ${s}.deliveries`,
+    tokenInsert: `
+      INSERT INTO ${s}.api_tokens (id, name, owner, scopes, secret_hash, created_at)
+      VALUES ($1, $2, $3, $4, $5, $6)
+      RETURNING id, name, owner, scopes, created_at, last_used_at, revoked_at`,
+    tokenGet: `
+      SELECT id, name, owner, scopes, secret_hash, created_at, last_used_at, revoked_at
+      FROM ${s}.api_tokens WHERE id = $1`,
+    tokenList: `
+      SELECT id, name, owner, scopes, created_at, last_used_at, revoked_at FROM ${s}.api_tokens ORDER BY created_at, id`,
+    tokenRevoke: `
+      UPDATE ${s}.api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id`,
+    tokenTouch: `
+      UPDATE ${s}.api_tokens SET last_used_at = $2 WHERE id = $1`,
+    eventTypeUpsert: `
+      INSERT INTO ${s}.event_types (type, description, json_schema, fields, created_at, updated_at)
+      VALUES ($1, $2, $3::jsonb, $4, $5, $5)
+      ON CONFLICT (type) DO UPDATE SET description = EXCLUDED.description, json_schema = EXCLUDED.json_schema,
+        fields = EXCLUDED.fields, updated_at = EXCLUDED.updated_at`,
+    eventTypeList: `
+      SELECT type, description, json_schema, fields FROM ${s}.event_types ORDER BY type`,
+    eventTypeDelete: `
+      DELETE FROM ${s}.event_types WHERE type = $1 RETURNING type`,
   }
 }

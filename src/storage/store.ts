@@ -60,6 +60,25 @@ export interface Completion {
   next: { status: 'delivered' | 'pending' | 'failed'; retryCount: number; nextAttemptAt: Date }
 }
 
+/** An API token as stored, without its secret. */
+export interface ApiTokenRow {
+  id: string
+  name: string
+  owner: string
+  scopes: string[]
+  createdAt: Date
+  lastUsedAt: Date | null
+  revokedAt: Date | null
+}
+
+/** An event type declared by configuration or through the API. */
+export interface StoredEventType {
+  type: string
+  description: string | null
+  jsonSchema: object | null
+  fields: string[] | null
+}
+
 export interface DeliveryFilter {
   actor: Actor
   webhookId?: number
@@ -71,6 +90,8 @@ export interface DeliveryFilter {
   createdBefore?: Date
   /** Deliveries not attempted yet (dj-whisperer's event queue). */
   unattempted?: boolean
+  /** Delivered ones only (true) or all others (false). */
+  delivered?: boolean
   limit: number
   /** Keyset pagination: only ids below this one (lists are newest first). */
   beforeId?: number
@@ -128,6 +149,13 @@ export class Store {
   async webhookGet(params: { id: number; actor: Actor }): Promise<Webhook | null> {
     const { rows } = await this.db.query(this.#sql.webhookGet, [params.id, ownerScope(params.actor)])
     return rows[0] ? toWebhook(rows[0]) : null
+  }
+
+  /** Webhooks by id, deleted ones included (for the deliveries that name them). */
+  async webhookGetMany(params: { ids: number[] }): Promise<Webhook[]> {
+    if (params.ids.length === 0) return []
+    const { rows } = await this.db.query(this.#sql.webhookGetMany, [params.ids])
+    return rows.map(toWebhook)
   }
 
   async webhookList(params: {
@@ -429,8 +457,58 @@ export class Store {
       filter.unattempted ?? false,
       filter.beforeId ?? null,
       filter.limit,
+      filter.delivered ?? null,
     ])
     return rows.map(toDelivery)
+  }
+
+  /**
+   * Sends matching deliveries again through the queue (bulk replay): up to `limit` of them, due
+   * now, in one statement; returns how many. Only deliveries of live webhooks are replayed.
+   */
+  async deliveryReplay(params: {
+    actor: Actor
+    statuses: DeliveryStatus[]
+    webhookId?: number
+    eventType?: string
+    createdAfter?: Date
+    createdBefore?: Date
+    limit: number
+    now: Date
+  }): Promise<number> {
+    const { rows } = await this.db.query<{ replayed: number }>(this.#sql.deliveryReplay, [
+      ownerScope(params.actor),
+      params.statuses,
+      params.webhookId ?? null,
+      params.eventType ?? null,
+      params.createdAfter ?? null,
+      params.createdBefore ?? null,
+      params.limit,
+      params.now,
+      this.channel,
+    ])
+    return Number(rows[0]?.replayed ?? 0)
+  }
+
+  /** For each delivery, its attempts' times (newest first) and its last response body, in one query. */
+  async attemptSummaries(params: {
+    deliveries: { id: number; createdAt: Date }[]
+  }): Promise<Map<number, { times: Date[]; lastResponseBody: string | null }>> {
+    if (params.deliveries.length === 0) return new Map()
+    const since = new Date(Math.min(...params.deliveries.map((d) => d.createdAt.getTime())))
+    const { rows } = await this.db.query(this.#sql.attemptSummaries, [
+      params.deliveries.map((d) => d.id),
+      since,
+    ])
+    return new Map(
+      rows.map((row) => [
+        Number(row.delivery_id),
+        {
+          times: (row.times as (Date | string)[]).map((time) => new Date(time)),
+          lastResponseBody: (row.last_response_body as string | null) ?? null,
+        },
+      ]),
+    )
   }
 
   /** A delivery's attempts; `since` (its creation) lets PostgreSQL skip older partitions. */
@@ -492,6 +570,83 @@ export class Store {
     await this.db.query(this.#sql.attemptNoteCallbackError, [params.attemptId, params.error])
   }
 
+  // API tokens and stored event types (the standalone service)
+
+  async tokenInsert(params: {
+    id: string
+    name: string
+    owner: string
+    scopes: string[]
+    secretHash: Buffer
+    now: Date
+  }): Promise<ApiTokenRow> {
+    const { rows } = await this.db.query(this.#sql.tokenInsert, [
+      params.id,
+      params.name,
+      params.owner,
+      params.scopes,
+      params.secretHash,
+      params.now,
+    ])
+    return toToken(rows[0]!)
+  }
+
+  async tokenGet(params: { id: string }): Promise<(ApiTokenRow & { secretHash: Buffer }) | null> {
+    const { rows } = await this.db.query(this.#sql.tokenGet, [params.id])
+    const row = rows[0]
+    return row ? { ...toToken(row), secretHash: Buffer.from(row.secret_hash as Uint8Array) } : null
+  }
+
+  async tokenList(): Promise<ApiTokenRow[]> {
+    const { rows } = await this.db.query(this.#sql.tokenList)
+    return rows.map(toToken)
+  }
+
+  async tokenRevoke(params: { id: string; now: Date }): Promise<boolean> {
+    const { rows } = await this.db.query(this.#sql.tokenRevoke, [params.id, params.now])
+    return rows.length > 0
+  }
+
+  async tokenTouch(params: { id: string; now: Date }): Promise<void> {
+    await this.db.query(this.#sql.tokenTouch, [params.id, params.now])
+  }
+
+  async eventTypeUpsert(params: {
+    type: string
+    description: string | null
+    jsonSchema: object | null
+    fields: string[] | null
+    now: Date
+  }): Promise<void> {
+    await this.db.query(this.#sql.eventTypeUpsert, [
+      params.type,
+      params.description,
+      params.jsonSchema ? JSON.stringify(params.jsonSchema) : null,
+      params.fields,
+      params.now,
+    ])
+  }
+
+  async eventTypeList(): Promise<StoredEventType[]> {
+    const { rows } = await this.db.query(this.#sql.eventTypeList)
+    return rows.map((row) => ({
+      type: String(row.type),
+      description: (row.description as string | null) ?? null,
+      jsonSchema:
+        row.json_schema === null
+          ? null
+          : typeof row.json_schema === 'string'
+            ? JSON.parse(row.json_schema)
+            : row.json_schema,
+      fields: (row.fields as string[] | null) ?? null,
+    }))
+  }
+
+  async eventTypeDelete(params: { type: string }): Promise<boolean> {
+    const { rows } = await this.db.query(this.#sql.eventTypeDelete, [params.type])
+    return rows.length > 0
+  }
+
   // Maintenance
 
   /**
@@ -519,6 +674,19 @@ export class Store {
   /** Reclaims dead rows of the queue table; PGlite has no autovacuum, so its maintenance does this. */
   async vacuum(): Promise<void> {
     await this.db.query(this.#sql.vacuum)
+  }
+}
+
+function toToken(row: Record<string, unknown>): ApiTokenRow {
+  const date = (value: unknown) => (value === null || value === undefined ? null : new Date(value as string))
+  return {
+    id: String(row.id),
+    name: String(row.name),
+    owner: String(row.owner),
+    scopes: row.scopes as string[],
+    createdAt: new Date(row.created_at as string),
+    lastUsedAt: date(row.last_used_at),
+    revokedAt: date(row.revoked_at),
   }
 }
 

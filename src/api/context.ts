@@ -1,0 +1,49 @@
+import type { Context } from 'hono'
+import { WhispererError } from '../core/errors.ts'
+import type { Actor } from '../core/webhook.ts'
+import type { Scope } from '../service/tokens.ts'
+import type { Whisperer } from '../whisperer.ts'
+import { allows, isAdmin, type Principal } from './auth.ts'
+
+/** What every route sees: the caller, and the Whisperer it serves. */
+export interface ApiEnv {
+  Variables: { principal: Principal; whisperer: Whisperer }
+}
+
+export type ApiContext = Context<ApiEnv>
+
+/** The caller, refused with 403 unless allowed `scope`. */
+export function principalWith(c: ApiContext, scope: Scope): Principal {
+  const principal = c.get('principal')
+  if (!allows(principal, scope)) throw new WhispererError('forbidden', `This token lacks the ${scope} scope`)
+  return principal
+}
+
+/**
+ * The scope of data a request acts in: the caller's own owner, or for an admin every owner, or
+ * just the one named by `owner`.
+ */
+export function actorOf(principal: Principal, owner?: string): Actor {
+  if (!isAdmin(principal)) return { owner: principal.owner }
+  return owner ? { owner } : { owner: principal.owner, admin: true }
+}
+
+/** The URL of the next page of a list whose page was full, or null. */
+export function nextPage(c: ApiContext, results: { id: number }[], limit: number): string | null {
+  if (results.length < limit) return null
+  const url = new URL(c.req.url)
+  url.searchParams.set('cursor', String(results.at(-1)!.id))
+  return url.toString()
+}
+
+/** A date or date-time from a query filter; a bare date means its midnight (UTC). */
+export function queryDate(value: string | undefined, field: string): Date | undefined {
+  if (value === undefined) return undefined
+  const date = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value)
+  if (Number.isNaN(date.getTime())) {
+    throw new WhispererError('validation_error', `${field}: Enter a valid date/time.`, {
+      issues: [{ path: field, message: 'Enter a valid date/time.' }],
+    })
+  }
+  return date
+}

@@ -1,0 +1,148 @@
+import { OpenAPIHono } from '@hono/zod-openapi'
+import { bodyLimit } from 'hono/body-limit'
+import { validationError, WhispererError } from '../core/errors.ts'
+import { issuesFromZod } from '../core/zod-issues.ts'
+import type { Whisperer } from '../whisperer.ts'
+import type { Authenticate } from './auth.ts'
+import type { ApiEnv } from './context.ts'
+import { errorResponse } from './errors.ts'
+import { type RateLimit, RateLimiter } from './rate-limit.ts'
+import { deliveryRoutes } from './routes/deliveries.ts'
+import { eventRoutes } from './routes/events.ts'
+import { webhookRoutes, withWireErrors } from './routes/webhooks.ts'
+import { issuesToWire, webhookInputFromWire } from './wire.ts'
+
+export interface ApiOptions {
+  /** Who sends a request: supplied by the host application, or the service's API tokens. */
+  authenticate: Authenticate
+  /** Where the API is mounted. @default '/whisperer' */
+  prefix?: string
+  /** The largest request body accepted, in bytes. @default 1048576 */
+  maxBodyBytes?: number
+  /** Requests per caller, or false for none. @default { requestsPerSecond: 50, burst: 100 } */
+  rateLimit?: RateLimit | false
+}
+
+/** The REST API as a Web-standard handler: mount it in any framework, or serve it as is. */
+export type ApiHandler = (request: Request) => Promise<Response>
+
+/**
+ * Builds the REST API: dj-whisperer's routes (`hooks/`, `hook_events/`, `event_queues/`) and
+ * Whisperer's (attempts, replay, ping, `events/`, `event_types/`, `openapi.json`), each scoped to
+ * the caller's owner, with errors as JSON carrying a stable code.
+ */
+export function createApiHandler(whisperer: Whisperer, options: ApiOptions): ApiHandler {
+  const prefix = (options.prefix ?? '/whisperer').replace(/\/+$/, '')
+  const limiter =
+    options.rateLimit === false
+      ? null
+      : new RateLimiter(options.rateLimit ?? { requestsPerSecond: 50, burst: 100 })
+  const app = new OpenAPIHono<ApiEnv>({
+    // A request that fails its schema: a webhook body is checked in full by the library, so every
+    // failing field is named; a bad path parameter is a resource that does not exist.
+    defaultHook: (result, c) => {
+      if (result.success) return
+      if (result.target === 'param') throw new WhispererError('not_found')
+      const method = c.req.method
+      const webhookBody =
+        (method === 'POST' && /\/hooks\/?$/.test(c.req.path)) ||
+        ((method === 'PUT' || method === 'PATCH') && /\/hooks\/\d+\/?$/.test(c.req.path))
+      if (result.target === 'json' && webhookBody) {
+        return withWireErrors(async () => {
+          // The validator passes the raw value along, though its type does not say so.
+          const raw = (result as { data?: unknown }).data
+          whisperer.webhooks.check(webhookInputFromWire(raw), { partial: method === 'PATCH' })
+          throw validationError(issuesToWire(issuesFromZod(result.error)))
+        })
+      }
+      throw validationError(issuesFromZod(result.error, result.target === 'json' ? '' : result.target))
+    },
+  }).basePath(prefix)
+
+  app.onError((error) => errorResponse(error, whisperer.logger))
+  app.notFound(() => errorResponse(new WhispererError('not_found', 'No such route'), whisperer.logger))
+
+  app.get('/openapi.json', (c) => c.json(openApiDocument(app)))
+
+  app.use('*', async (c, next) => {
+    c.set('whisperer', whisperer)
+    const principal = await options.authenticate(c.req.raw)
+    if (!principal) {
+      c.header('WWW-Authenticate', 'Token')
+      throw new WhispererError('unauthenticated')
+    }
+    c.set('principal', principal)
+    const wait = limiter?.take(principal.owner)
+    if (wait) {
+      c.header('Retry-After', String(wait))
+      throw new WhispererError('rate_limited', `Too many requests: try again in ${wait} s`)
+    }
+    if (['POST', 'PUT', 'PATCH'].includes(c.req.method)) {
+      const type = c.req.header('content-type') ?? ''
+      const length = c.req.header('content-length')
+      const empty = length === '0' || (length === undefined && !c.req.raw.body)
+      if (!empty && !/^application\/(.+\+)?json\b/i.test(type))
+        throw new WhispererError('unsupported_media_type')
+    }
+    await next()
+  })
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: options.maxBodyBytes ?? 1024 * 1024,
+      onError: () => {
+        throw new WhispererError('payload_too_large')
+      },
+    }),
+  )
+
+  webhookRoutes(app)
+  deliveryRoutes(app)
+  eventRoutes(app)
+
+  return async (request) => {
+    try {
+      return await app.fetch(withTrailingSlash(request))
+    } catch (error) {
+      return errorResponse(error, whisperer.logger)
+    }
+  }
+}
+
+/**
+ * Routes end with a slash, as in dj-whisperer; a request without one is served the same
+ * (`hooks/12` is `hooks/12/`), except for `openapi.json`.
+ */
+function withTrailingSlash(request: Request): Request {
+  const url = new URL(request.url)
+  if (url.pathname.endsWith('/') || url.pathname.endsWith('.json')) return request
+  url.pathname += '/'
+  return new Request(url, request)
+}
+
+/** The OpenAPI 3.1 document of the API, generated from the schemas that validate its requests. */
+export function openApiDocument(app: OpenAPIHono<ApiEnv>) {
+  const document = app.getOpenAPI31Document({
+    openapi: '3.1.0',
+    info: {
+      title: 'Whisperer',
+      version: '1',
+      description:
+        'Outbound webhooks: subscribe URLs to event types, and follow every delivery attempt by attempt. ' +
+        'Compatible with dj-whisperer’s API.',
+    },
+    servers: [{ url: '/' }],
+    security: [{ token: [] }],
+  })
+  document.components = {
+    ...document.components,
+    securitySchemes: {
+      token: {
+        type: 'http',
+        scheme: 'bearer',
+        description: 'An API token as `Authorization: Token <token>` or `Bearer <token>`.',
+      },
+    },
+  }
+  return document
+}

@@ -1,0 +1,129 @@
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
+import { z } from 'zod'
+import { type ApiEnv, principalWith } from '../context.ts'
+import { ErrorBody, EventType, EventTypeBody, PublishBody, PublishResult, TypeParam } from '../schemas.ts'
+import { eventTypeJson } from '../serialize.ts'
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+})
+const errors = {
+  400: json(ErrorBody, 'Invalid input'),
+  401: json(ErrorBody, 'Not authenticated'),
+  403: json(ErrorBody, 'The token lacks the scope'),
+}
+
+export function eventRoutes(app: OpenAPIHono<ApiEnv>): void {
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/events/',
+      tags: ['Events'],
+      summary: 'Publish an event',
+      description:
+        'Delivers `data` as an event of `event_type` to every active webhook subscribed to it (publisher scope). ' +
+        'Data that fails the event type’s schema is refused with 422 and the failing paths.',
+      request: { body: { content: { 'application/json': { schema: PublishBody } }, required: true } },
+      responses: {
+        202: json(PublishResult, 'Queued for delivery'),
+        422: json(ErrorBody, 'The data does not match the event type’s schema'),
+        ...errors,
+      },
+    }),
+    async (c) => {
+      principalWith(c, 'publisher')
+      const whisperer = c.get('whisperer')
+      const body = c.req.valid('json')
+      await whisperer.eventTypes.ensure(body.event_type)
+      const result = await whisperer.deliverEvent(body.data, body.event_type, {
+        ...(body.config_filter ? { configFilter: body.config_filter } : {}),
+      })
+      return c.json(
+        {
+          event_uuid: result.eventUuid,
+          deliveries: result.deliveries.map((d) => ({ uuid: d.uuid, webhook: d.webhookId })),
+        },
+        202,
+      )
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/event_types/',
+      tags: ['Event types'],
+      summary: 'The event types, with their schemas and exposed fields',
+      responses: { 200: json(z.array(EventType), 'Event types'), 401: errors[401] },
+    }),
+    async (c) => {
+      const whisperer = c.get('whisperer')
+      await whisperer.eventTypes.load()
+      return c.json(
+        whisperer.events.list().map((definition) => {
+          const schema =
+            definition.jsonSchema ??
+            (definition.schema ? z.toJSONSchema(definition.schema, { unrepresentable: 'any' }) : null)
+          return eventTypeJson(definition, schema)
+        }),
+        200,
+      )
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/event_types/',
+      tags: ['Event types'],
+      summary: 'Declare or replace an event type (admin)',
+      request: { body: { content: { 'application/json': { schema: EventTypeBody } }, required: true } },
+      responses: {
+        201: json(EventType, 'Declared'),
+        409: json(ErrorBody, 'The type is declared in code'),
+        ...errors,
+      },
+    }),
+    async (c) => {
+      principalWith(c, 'admin')
+      const body = c.req.valid('json')
+      const definition = {
+        type: body.type,
+        description: body.description ?? null,
+        jsonSchema: body.json_schema ?? null,
+        fields: body.fields ?? null,
+      }
+      await c.get('whisperer').eventTypes.save(definition)
+      return c.json(
+        {
+          type: definition.type,
+          description: definition.description,
+          json_schema: definition.jsonSchema,
+          fields: definition.fields,
+        },
+        201,
+      )
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/event_types/{type}/',
+      tags: ['Event types'],
+      summary: 'Remove an event type declared through the API or configuration (admin)',
+      request: { params: TypeParam },
+      responses: {
+        204: { description: 'Removed' },
+        404: json(ErrorBody, 'No such declared type'),
+        ...errors,
+      },
+    }),
+    async (c) => {
+      principalWith(c, 'admin')
+      await c.get('whisperer').eventTypes.remove(c.req.valid('param').type)
+      return c.body(null, 204)
+    },
+  )
+}

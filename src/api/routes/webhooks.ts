@@ -1,0 +1,217 @@
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
+import { z } from 'zod'
+import { validationError, WhispererError } from '../../core/errors.ts'
+import { type ApiEnv, actorOf, nextPage, principalWith } from '../context.ts'
+import {
+  ErrorBody,
+  IdParam,
+  isTrue,
+  PingResult,
+  page,
+  Webhook,
+  WebhookCreate,
+  WebhookPatch,
+  WebhookQuery,
+} from '../schemas.ts'
+import { unmask, webhookJson } from '../serialize.ts'
+import { issuesToWire, webhookInputFromWire } from '../wire.ts'
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+})
+const errors = {
+  400: json(ErrorBody, 'Invalid input: every failing field is named'),
+  401: json(ErrorBody, 'Not authenticated'),
+  403: json(ErrorBody, 'The token lacks the scope'),
+  404: json(ErrorBody, 'No such webhook for this owner'),
+}
+const body = (schema: z.ZodType) => ({
+  body: { content: { 'application/json': { schema } }, required: true },
+})
+const tags = ['Webhooks']
+
+/**
+ * Runs a webhook operation with validation errors named in wire fields; the wire body is turned
+ * into the library's input first, keeping unknown fields out.
+ */
+export async function withWireErrors<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (error) {
+    if (error instanceof WhispererError && error.code === 'validation_error' && error.issues.length > 0) {
+      throw validationError(issuesToWire(error.issues))
+    }
+    throw error
+  }
+}
+
+export function webhookRoutes(app: OpenAPIHono<ApiEnv>): void {
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/hooks/',
+      tags,
+      summary: 'List webhooks',
+      request: { query: WebhookQuery },
+      responses: { 200: json(page(Webhook, 'WebhookPage'), 'Webhooks, oldest first'), ...errors },
+    }),
+    async (c) => {
+      const query = c.req.valid('query')
+      const principal = principalWith(c, 'subscriber')
+      const limit = query.limit ?? 100
+      const webhooks = await c.get('whisperer').webhooks.list(actorOf(principal, query.owner), {
+        ...(query.event_type !== undefined ? { eventType: query.event_type } : {}),
+        ...(query.target_url !== undefined ? { targetUrl: query.target_url } : {}),
+        ...(query.is_active !== undefined ? { isActive: isTrue(query.is_active)! } : {}),
+        ...(query.cursor !== undefined ? { afterId: query.cursor } : {}),
+        limit,
+      })
+      return c.json({ results: webhooks.map((w) => webhookJson(w)), next: nextPage(c, webhooks, limit) }, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/hooks/',
+      tags,
+      summary: 'Create a webhook',
+      description: 'The response is the only one that shows the secret key and auth passwords unmasked.',
+      request: { query: z.object({ owner: z.string().optional() }), ...body(WebhookCreate) },
+      responses: {
+        201: json(Webhook, 'Created'),
+        409: json(ErrorBody, 'This owner already has a webhook for this target_url and event_type'),
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const principal = principalWith(c, 'subscriber')
+      const whisperer = c.get('whisperer')
+      const input = c.req.valid('json') as Record<string, unknown>
+      if (typeof input.event_type === 'string') await whisperer.eventTypes.ensure(input.event_type)
+      const actor = actorOf(principal, c.req.valid('query').owner)
+      const webhook = await withWireErrors(() =>
+        whisperer.webhooks.create(actor, webhookInputFromWire(input)),
+      )
+      return c.json(webhookJson(webhook, { reveal: true }), 201)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/hooks/registry/',
+      tags,
+      summary: 'The event types a webhook may subscribe to',
+      responses: { 200: json(z.array(z.string()), 'Event type names'), 401: errors[401] },
+    }),
+    async (c) => {
+      const whisperer = c.get('whisperer')
+      await whisperer.eventTypes.load()
+      return c.json(
+        whisperer.events.list().map((definition) => definition.type),
+        200,
+      )
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/hooks/{id}/',
+      tags,
+      summary: 'Get a webhook',
+      request: { params: IdParam },
+      responses: { 200: json(Webhook, 'The webhook'), ...errors },
+    }),
+    async (c) => {
+      const principal = principalWith(c, 'subscriber')
+      const webhook = await c.get('whisperer').webhooks.get(actorOf(principal), c.req.valid('param').id)
+      return c.json(webhookJson(webhook), 200)
+    },
+  )
+
+  for (const method of ['put', 'patch'] as const) {
+    const partial = method === 'patch'
+    app.openapi(
+      createRoute({
+        method,
+        path: '/hooks/{id}/',
+        tags,
+        summary: partial ? 'Change some fields of a webhook' : 'Replace a webhook',
+        description:
+          'A masked secret sent back unchanged keeps the stored one. Deactivating cancels pending deliveries.',
+        request: { params: IdParam, ...body(partial ? WebhookPatch : WebhookCreate) },
+        responses: {
+          200: json(Webhook, 'The webhook'),
+          409: json(ErrorBody, 'This owner already has a webhook for this target_url and event_type'),
+          ...errors,
+        },
+      }),
+      async (c) => {
+        const principal = principalWith(c, 'subscriber')
+        const whisperer = c.get('whisperer')
+        const actor = actorOf(principal)
+        const { id } = c.req.valid('param')
+        const current = await whisperer.webhooks.get(actor, id)
+        const input = unmask(c.req.valid('json'), current) as Record<string, unknown>
+        if (typeof input.event_type === 'string') await whisperer.eventTypes.ensure(input.event_type)
+        const changes = webhookInputFromWire(input)
+        const webhook = await withWireErrors(() =>
+          partial
+            ? whisperer.webhooks.update(actor, id, changes)
+            : whisperer.webhooks.replace(actor, id, changes),
+        )
+        return c.json(webhookJson(webhook), 200)
+      },
+    )
+  }
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/hooks/{id}/',
+      tags,
+      summary: 'Delete a webhook',
+      description: 'Its history stays; its pending deliveries are cancelled; the URL may subscribe again.',
+      request: { params: IdParam },
+      responses: { 204: { description: 'Deleted' }, ...errors },
+    }),
+    async (c) => {
+      const principal = principalWith(c, 'subscriber')
+      await c.get('whisperer').webhooks.delete(actorOf(principal), c.req.valid('param').id)
+      return c.body(null, 204)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/hooks/{id}/ping/',
+      tags,
+      summary: 'Send a test ping',
+      description:
+        'Sends a signed `whisperer.ping` event to the webhook now and reports the answer; nothing is stored.',
+      request: { params: IdParam },
+      responses: { 200: json(PingResult, 'What the target answered'), ...errors },
+    }),
+    async (c) => {
+      const principal = principalWith(c, 'subscriber')
+      const result = await c.get('whisperer').webhooks.ping(actorOf(principal), c.req.valid('param').id)
+      const response = result.kind === 'response' ? result : null
+      return c.json(
+        {
+          delivered: Boolean(response && response.status >= 200 && response.status < 300),
+          response_status: response?.status ?? null,
+          response_content: response?.body ?? null,
+          duration_ms: result.durationMs,
+          error_kind:
+            result.kind === 'error' ? result.error : response && response.status >= 300 ? 'http' : null,
+          error: result.kind === 'error' ? result.message : null,
+        },
+        200,
+      )
+    },
+  )
+}

@@ -1,0 +1,256 @@
+import { z } from 'zod'
+import { deliveryStatuses } from '../core/delivery-state.ts'
+import { webhookInputSchema } from '../core/webhook-input.ts'
+import type { webhookWireNames } from './wire.ts'
+
+/**
+ * The wire schemas of the REST API. Request bodies come from the same field schemas that validate
+ * webhooks in the library, renamed to snake_case; the OpenAPI document is generated from them.
+ */
+
+const fields = webhookInputSchema.shape
+
+/** The library's webhook field schemas under their wire names ({@link webhookWireNames}). */
+const webhookFields = {
+  event_type: fields.eventType,
+  target_url: fields.targetUrl,
+  secret_key: fields.secretKey,
+  is_active: fields.isActive,
+  retry_countdown_config: fields.retryCountdownConfig,
+  callback: fields.callback,
+  additional_headers: fields.additionalHeaders,
+  config: fields.config,
+} satisfies Record<(typeof webhookWireNames)[keyof typeof webhookWireNames], z.ZodType>
+
+export const WebhookCreate = z
+  .object(webhookFields)
+  .meta({ id: 'WebhookCreate', description: 'A webhook to create, or every field of one to replace (PUT).' })
+
+export const WebhookPatch = z
+  .object(webhookFields)
+  .partial()
+  .meta({ id: 'WebhookPatch', description: 'The fields of a webhook to change.' })
+
+const timestamp = z.iso.datetime({ offset: true })
+
+export const CountdownConfig = z
+  .object({ choice: z.string(), kwargs: z.record(z.string(), z.unknown()) })
+  .meta({ id: 'CountdownConfig' })
+
+export const Webhook = z
+  .object({
+    id: z.int(),
+    owner: z.string(),
+    event_type: z.string(),
+    target_url: z.string(),
+    secret_key: z.string().nullable().describe('Masked, except in the response that created the webhook.'),
+    is_active: z.boolean(),
+    retry_countdown_config: CountdownConfig,
+    callback: z.string().nullable(),
+    additional_headers: z.record(z.string(), z.string()),
+    config: z.record(z.string(), z.unknown()).describe('Passwords and tokens in `auth` are masked.'),
+    disabled_reason: z.string().nullable(),
+    failing_since: timestamp.nullable(),
+    created_date: timestamp,
+    modified_date: timestamp,
+  })
+  .meta({ id: 'Webhook' })
+
+export const HookEvent = z
+  .object({
+    id: z.int(),
+    uuid: z.uuid(),
+    event_uuid: z.uuid(),
+    event_type: z.string(),
+    status: z.enum(deliveryStatuses),
+    delivered: z.boolean(),
+    webhook: Webhook.nullable(),
+    retry_count: z.int(),
+    next_attempt_at: timestamp.nullable(),
+    request_payload: z.unknown().describe('The body every attempt sends.'),
+    response_content: z.string().nullable(),
+    response_http_status: z.int().nullable(),
+    response_time: z.string().nullable().describe('Of the last attempt, as HH:MM:SS.ffffff.'),
+    request_datetimes: z.array(timestamp).describe('Every attempt, newest first.'),
+    last_error_kind: z.string().nullable(),
+    object_id: z.string().nullable(),
+    content_type: z.string().nullable(),
+    created_date: timestamp,
+    modified_date: timestamp,
+  })
+  .meta({
+    id: 'HookEvent',
+    description: 'A delivery: one event for one webhook (dj-whisperer: WebhookEvent).',
+  })
+
+export const Attempt = z
+  .object({
+    attempt: z.int(),
+    created_date: timestamp,
+    duration_ms: z.int(),
+    response_http_status: z.int().nullable(),
+    error_kind: z.string().nullable(),
+    error: z.string().nullable(),
+    request_headers: z.record(z.string(), z.string()),
+    response_headers: z.record(z.string(), z.string()).nullable(),
+    response_content: z.string().nullable(),
+    response_truncated: z.boolean(),
+    callback_error: z.string().nullable(),
+  })
+  .meta({ id: 'Attempt' })
+
+export const EventQueueItem = z
+  .object({
+    id: z.int(),
+    uuid: z.uuid(),
+    hook_id: z.int(),
+    event_type: z.string(),
+    object_id: z.string().nullable(),
+    created_date: timestamp,
+    modified_date: timestamp,
+  })
+  .meta({ id: 'EventQueueItem', description: 'A delivery not attempted yet (dj-whisperer: EventQueue).' })
+
+export const RetryBody = z
+  .object({ force: z.boolean().optional() })
+  .meta({ id: 'RetryRequest', description: 'force: retry even while the delivery is still in its schedule.' })
+
+export const RetryResult = z
+  .object({
+    detail: z.string(),
+    delivered: z.boolean(),
+    status: z.enum(deliveryStatuses),
+    response_status: z.int().nullable(),
+    response_content: z.string().nullable(),
+    response_time: z.string().describe('Seconds, as a decimal string.'),
+    error: z.string().nullable(),
+  })
+  .meta({ id: 'RetryResult' })
+
+export const ReplayBody = z
+  .object({
+    webhook: z.int().positive().optional(),
+    event_type: z.string().max(124).optional(),
+    created_date__gte: timestamp.optional(),
+    created_date__lt: timestamp.optional(),
+    status: z
+      .array(z.enum(['failed', 'cancelled', 'delivered']))
+      .min(1)
+      .optional(),
+    limit: z.int().min(1).max(10_000).optional(),
+  })
+  .meta({ id: 'ReplayRequest', description: 'Which deliveries to send again; failed ones by default.' })
+
+export const ReplayResult = z
+  .object({ replayed: z.int(), more: z.boolean().describe('Call again: the limit was reached.') })
+  .meta({ id: 'ReplayResult' })
+
+export const PingResult = z
+  .object({
+    delivered: z.boolean(),
+    response_status: z.int().nullable(),
+    response_content: z.string().nullable(),
+    duration_ms: z.int(),
+    error_kind: z.string().nullable(),
+    error: z.string().nullable(),
+  })
+  .meta({ id: 'PingResult' })
+
+export const PublishBody = z
+  .object({
+    event_type: z.string().min(1).max(124),
+    data: z.unknown().describe('The event data; validated by the event type’s schema when it has one.'),
+    config_filter: z.record(z.string(), z.unknown()).optional(),
+  })
+  .meta({ id: 'PublishRequest' })
+
+export const PublishResult = z
+  .object({
+    event_uuid: z.uuid().nullable().describe('Null when no webhook is subscribed (nothing is stored).'),
+    deliveries: z.array(z.object({ uuid: z.uuid(), webhook: z.int() })),
+  })
+  .meta({ id: 'PublishResult' })
+
+export const EventTypeBody = z
+  .object({
+    type: z.string().min(1).max(124),
+    description: z.string().max(1000).nullish(),
+    json_schema: z.record(z.string(), z.unknown()).nullish(),
+    fields: z.array(z.string().min(1).max(200)).max(500).nullish(),
+  })
+  .meta({ id: 'EventTypeRequest' })
+
+export const EventType = z
+  .object({
+    type: z.string(),
+    description: z.string().nullable(),
+    json_schema: z.unknown().nullable(),
+    fields: z.array(z.string()).nullable(),
+  })
+  .meta({ id: 'EventType' })
+
+export const ErrorBody = z
+  .object({
+    code: z.string().describe('Stable; see the error codes in the documentation.'),
+    message: z.string(),
+    errors: z
+      .record(z.string(), z.array(z.string()))
+      .optional()
+      .describe('Per field, for validation errors.'),
+  })
+  .meta({ id: 'Error' })
+
+export function page<T extends z.ZodType>(item: T, id: string) {
+  return z
+    .object({
+      results: z.array(item),
+      next: z.string().nullable().describe('The URL of the next page, or null.'),
+    })
+    .meta({ id })
+}
+
+const flag = z.enum(['true', 'false', '1', '0', 'True', 'False'])
+
+export const PageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  cursor: z.coerce.number().int().positive().optional(),
+})
+
+export const WebhookQuery = PageQuery.extend({
+  event_type: z.string().optional(),
+  target_url: z.string().optional(),
+  is_active: flag.optional(),
+  owner: z.string().optional().describe('Admins only: one owner’s webhooks.'),
+})
+
+export const HookEventQuery = PageQuery.extend({
+  event_type: z.string().optional(),
+  uuid: z.string().optional(),
+  response_http_status: z.coerce.number().int().optional(),
+  delivered: flag.optional(),
+  status: z.enum(deliveryStatuses).optional(),
+  webhook: z.coerce.number().int().positive().optional(),
+  created_date: z.string().optional(),
+  created_date__gt: z.string().optional(),
+  created_date__gte: z.string().optional(),
+  created_date__lt: z.string().optional(),
+  created_date__lte: z.string().optional(),
+  owner: z.string().optional().describe('Admins only: one owner’s deliveries.'),
+})
+
+export const EventQueueQuery = PageQuery.extend({
+  event_type: z.string().optional(),
+  owner: z.string().optional(),
+})
+
+export const IdParam = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) })
+
+export const DeliveryRefParam = z.object({
+  id: z.string().describe('The delivery’s id or uuid.'),
+})
+
+export const TypeParam = z.object({ type: z.string() })
+
+export function isTrue(value: string | undefined): boolean | undefined {
+  return value === undefined ? undefined : ['true', '1', 'True'].includes(value)
+}
