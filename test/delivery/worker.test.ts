@@ -81,7 +81,7 @@ forEachDatabase((db) => {
     const publisher = await db.whisperer({ schema: worker.config.schema })
     publisher.events.register({ type: 'tick' })
     await publisher.deliverEvent({ n: 1 }, 'tick')
-    const [request] = await receivers[0]!.waitFor(1, 5_000)
+    const [request] = await receivers[0]!.waitFor(1, 15_000)
     expect(JSON.parse(request!.body).data).toEqual({ n: 1 })
   })
 
@@ -96,7 +96,7 @@ forEachDatabase((db) => {
     })
     await whisperer.start()
     await whisperer.deliverEvent({}, 'tick')
-    const requests = await receivers[0]!.waitFor(2, 5_000)
+    const requests = await receivers[0]!.waitFor(2, 15_000)
     expect(requests[1]!.receivedAt - requests[0]!.receivedAt).toBeGreaterThanOrEqual(950)
   })
 })
