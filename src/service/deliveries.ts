@@ -110,6 +110,24 @@ export class DeliveryService {
     return replayed
   }
 
+  /** How many deliveries {@link replay} would send again with this filter (all of them, not one batch). */
+  async replayCount(
+    actor: ActorLike,
+    filter: {
+      webhookId?: number
+      eventType?: string
+      createdAfter?: Date
+      createdBefore?: Date
+      statuses?: DeliveryStatus[]
+    } = {},
+  ): Promise<number> {
+    return this.#store.deliveryReplayCount({
+      ...filter,
+      actor: toActor(actor),
+      statuses: filter.statuses ?? ['failed'],
+    })
+  }
+
   /** Every attempt of a delivery, oldest first. */
   async attempts(actor: ActorLike, ref: number | string): Promise<Attempt[]> {
     const delivery = await this.get(actor, ref)

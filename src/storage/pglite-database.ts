@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import { PGlite } from '@electric-sql/pglite'
 import type { Database, Queryable } from './database.ts'
+import { lockDirectory } from './directory-lock.ts'
 
 /**
  * Settings for a PGlite this adapter opens. PGlite keeps shared buffers and, in memory, the WAL
@@ -22,11 +23,21 @@ export const pgliteSettings = [
 export async function pgliteDatabase(source: string | PGlite): Promise<Database> {
   const owned = typeof source === 'string'
   const memory = source === 'memory://'
-  if (typeof source === 'string' && !memory) await mkdir(source, { recursive: true })
-  const db =
-    typeof source === 'string'
-      ? await PGlite.create({ ...(memory ? {} : { dataDir: source }), postgresqlconf: pgliteSettings })
-      : source
+  let unlock = () => {}
+  if (typeof source === 'string' && !memory) {
+    await mkdir(source, { recursive: true })
+    unlock = lockDirectory(source)
+  }
+  let db: PGlite
+  try {
+    db =
+      typeof source === 'string'
+        ? await PGlite.create({ ...(memory ? {} : { dataDir: source }), postgresqlconf: pgliteSettings })
+        : source
+  } catch (error) {
+    unlock()
+    throw error
+  }
   return {
     kind: 'pglite',
     async query<R>(text: string, values: unknown[] = []) {
@@ -47,6 +58,7 @@ export async function pgliteDatabase(source: string | PGlite): Promise<Database>
     },
     async close() {
       if (owned) await db.close()
+      unlock()
     },
   }
 }

@@ -78,6 +78,15 @@ export function statements(s: string) {
            FROM inserted d JOIN event e ON e.id = d.event_id LEFT JOIN notified ON true`
     }`
 
+  // Which deliveries a bulk replay sends again: $1 owner (null for all), $2 statuses, $3 webhook,
+  // $4 event type, $5 and $6 the creation time range.
+  const replayFilter = `($1::text IS NULL OR w.owner = $1) AND w.deleted_at IS NULL
+          AND d.status = ANY($2::text[])
+          AND ($3::bigint IS NULL OR d.webhook_id = $3)
+          AND ($4::text IS NULL OR lower(e.type) = lower($4))
+          AND ($5::timestamptz IS NULL OR d.created_at >= $5)
+          AND ($6::timestamptz IS NULL OR d.created_at < $6)`
+
   const cancelPending = (webhookId: string, now: string) => `cancelled AS (
       UPDATE ${s}.deliveries SET status = 'cancelled', updated_at = ${now}
       WHERE webhook_id = ${webhookId} AND status = 'pending'
@@ -243,17 +252,17 @@ export function statements(s: string) {
         AND ($12::boolean IS NULL OR (d.status = 'delivered') = $12)
       ORDER BY d.id DESC
       LIMIT $11`,
+    deliveryReplayCount: `
+      SELECT count(*)::int AS n FROM ${s}.deliveries d
+      JOIN ${s}.webhooks w ON w.id = d.webhook_id
+      JOIN ${s}.events e ON e.id = d.event_id
+      WHERE ${replayFilter}`,
     deliveryReplay: `
       WITH chosen AS (
         SELECT d.id FROM ${s}.deliveries d
         JOIN ${s}.webhooks w ON w.id = d.webhook_id
         JOIN ${s}.events e ON e.id = d.event_id
-        WHERE ($1::text IS NULL OR w.owner = $1) AND w.deleted_at IS NULL
-          AND d.status = ANY($2::text[])
-          AND ($3::bigint IS NULL OR d.webhook_id = $3)
-          AND ($4::text IS NULL OR lower(e.type) = lower($4))
-          AND ($5::timestamptz IS NULL OR d.created_at >= $5)
-          AND ($6::timestamptz IS NULL OR d.created_at < $6)
+        WHERE ${replayFilter}
         ORDER BY d.id
         LIMIT $7
         FOR UPDATE OF d SKIP LOCKED

@@ -490,6 +490,26 @@ export class Store {
     return Number(rows[0]?.replayed ?? 0)
   }
 
+  /** How many deliveries a bulk replay with this filter would send again. */
+  async deliveryReplayCount(params: {
+    actor: Actor
+    statuses: DeliveryStatus[]
+    webhookId?: number
+    eventType?: string
+    createdAfter?: Date
+    createdBefore?: Date
+  }): Promise<number> {
+    const { rows } = await this.db.query<{ n: number }>(this.#sql.deliveryReplayCount, [
+      ownerScope(params.actor),
+      params.statuses,
+      params.webhookId ?? null,
+      params.eventType ?? null,
+      params.createdAfter ?? null,
+      params.createdBefore ?? null,
+    ])
+    return Number(rows[0]?.n ?? 0)
+  }
+
   /** For each delivery, its attempts' times (newest first) and its last response body, in one query. */
   async attemptSummaries(params: {
     deliveries: { id: number; createdAt: Date }[]
