@@ -141,24 +141,25 @@ export function resolveConfig(options: WhispererOptions, version: string): Resol
       .map((item) => item.trim())
       .filter(Boolean)
   const timeoutFromEnv = list(env.WHISPERER_REQUEST_TIMEOUT)?.map(Number)
+  const number = (value: string | undefined) =>
+    value === undefined || value === '' ? undefined : Number(value)
   const merged = {
     schema: options.schema ?? env.WHISPERER_SCHEMA ?? 'whisperer',
     payloadKey: options.payloadKey ?? env.WHISPERER_PAYLOAD_KEY ?? 'data',
     requestTimeout:
       options.requestTimeout ??
       (timeoutFromEnv === undefined ? 10 : timeoutFromEnv.length === 1 ? timeoutFromEnv[0] : timeoutFromEnv),
-    maxAttempts:
-      options.maxAttempts ?? (env.WHISPERER_MAX_ATTEMPTS ? Number(env.WHISPERER_MAX_ATTEMPTS) : 19),
+    maxAttempts: options.maxAttempts ?? number(env.WHISPERER_MAX_ATTEMPTS) ?? 19,
     responseBodyLimit: options.responseBodyLimit ?? 65_536,
     retryAfterMax: options.retryAfterMax ?? 3600,
     allowPrivateTargets:
       options.allowPrivateTargets ?? ['1', 'true', 'yes'].includes(env.WHISPERER_ALLOW_PRIVATE_TARGETS ?? ''),
     allowedTargets: options.allowedTargets ?? list(env.WHISPERER_ALLOWED_TARGETS) ?? [],
-    concurrency: options.concurrency ?? 64,
-    perHostConcurrency: options.perHostConcurrency ?? 16,
+    concurrency: options.concurrency ?? number(env.WHISPERER_CONCURRENCY) ?? 64,
+    perHostConcurrency: options.perHostConcurrency ?? number(env.WHISPERER_PER_HOST_CONCURRENCY) ?? 16,
     claimBatch: options.claimBatch ?? 100,
-    pollInterval: options.pollInterval ?? 2000,
-    leaseSeconds: options.leaseSeconds,
+    pollInterval: options.pollInterval ?? number(env.WHISPERER_POLL_INTERVAL) ?? 2000,
+    leaseSeconds: options.leaseSeconds ?? number(env.WHISPERER_LEASE_SECONDS),
     retentionDays: options.retentionDays ?? 84,
     disableAfterFailingDays: options.disableAfterFailingDays ?? 5,
     maintenanceInterval: options.maintenanceInterval ?? 60_000,

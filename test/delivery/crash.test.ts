@@ -4,16 +4,31 @@ import type { Whisperer } from '../../src/whisperer.ts'
 import { onPostgres } from '../support/databases.ts'
 import { type Receiver, startReceiver } from '../support/receiver.ts'
 
-const workerScript = new URL('../support/worker-process.ts', import.meta.url).pathname
+const cli = new URL('../../src/cli/main.ts', import.meta.url).pathname
 
+/** `whisperer worker`, the real CLI, in a process of its own; resolves once it claims. */
 function startWorker(schema: string, env: Record<string, string> = {}): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [workerScript], {
-    env: { ...process.env, DATABASE_URL: inject('postgresUrl')!, WHISPERER_SCHEMA: schema, ...env },
+  const child = spawn(process.execPath, [cli, 'worker'], {
+    env: {
+      ...process.env,
+      DATABASE_URL: inject('postgresUrl')!,
+      WHISPERER_SCHEMA: schema,
+      WHISPERER_ALLOWED_TARGETS: '127.0.0.1',
+      WHISPERER_CONCURRENCY: '16',
+      WHISPERER_LEASE_SECONDS: '5',
+      WHISPERER_POLL_INTERVAL: '100',
+      WHISPERER_LOG_LEVEL: 'info',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`worker exited early with ${code}`)))
-    child.stdout!.once('data', () => resolve(child))
+    let output = ''
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString()
+      if (output.includes('worker started')) resolve(child)
+    })
   })
 }
 
@@ -65,7 +80,7 @@ onPostgres((db) => {
       })
       const { publisher, count } = await loaded(1200)
       const schema = publisher.config.schema
-      const first = await startWorker(schema, { WORKER_LEASE_SECONDS: '3' })
+      const first = await startWorker(schema, { WHISPERER_LEASE_SECONDS: '3' })
       children.push(first)
       await receiver.waitFor(300, 20_000)
       first.kill('SIGKILL')
@@ -74,7 +89,7 @@ onPostgres((db) => {
       const seenAtKill = receiver.requests.length
       expect(seenAtKill).toBeLessThan(count)
 
-      children.push(await startWorker(schema, { WORKER_LEASE_SECONDS: '3' }))
+      children.push(await startWorker(schema, { WHISPERER_LEASE_SECONDS: '3' }))
       await until(async () => (await statusCounts(schema)).delivered === count, 60_000)
       expect(await statusCounts(schema)).toEqual({ delivered: count })
 
