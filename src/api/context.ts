@@ -40,10 +40,16 @@ export function nextPage(c: ApiContext, results: { id: number }[], limit: number
 export function queryDate(value: string | undefined, field: string): Date | undefined {
   if (value === undefined) return undefined
   const date = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value)
-  if (Number.isNaN(date.getTime())) {
+  if (!storableDate(date)) {
     throw new WhispererError('validation_error', `${field}: Enter a valid date/time.`, {
       issues: [{ path: field, message: 'Enter a valid date/time.' }],
     })
   }
   return date
+}
+
+/** Whether PostgreSQL takes a date as a timestamp parameter: a valid one, in the years 1 to 9999 (UTC). */
+export function storableDate(date: Date): boolean {
+  const year = date.getUTCFullYear()
+  return year >= 1 && year <= 9999
 }

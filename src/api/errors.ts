@@ -19,9 +19,12 @@ export function errorJson(code: string, message: string, issues: readonly FieldI
  * The one place errors become responses: a domain error by its code, Hono's own (malformed JSON,
  * oversized body) by theirs, and anything else as a logged 500 that leaks nothing.
  */
-export function errorResponse(error: unknown, logger: Logger): Response {
+export function errorResponse(error: unknown, logger: Logger, headers?: Record<string, string>): Response {
   if (error instanceof WhispererError) {
-    return Response.json(errorJson(error.code, error.message, error.issues), { status: error.status })
+    return Response.json(errorJson(error.code, error.message, error.issues), {
+      status: error.status,
+      ...(headers ? { headers } : {}),
+    })
   }
   if (error instanceof HTTPException) {
     const code =

@@ -1,5 +1,6 @@
-import { OpenAPIHono } from '@hono/zod-openapi'
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
+import { z } from 'zod'
 import { validationError, WhispererError } from '../core/errors.ts'
 import { issuesFromZod } from '../core/zod-issues.ts'
 import type { Whisperer } from '../whisperer.ts'
@@ -51,31 +52,55 @@ export function createApiHandler(whisperer: Whisperer, options: ApiOptions): Api
         return withWireErrors(async () => {
           // The validator passes the raw value along, though its type does not say so.
           const raw = (result as { data?: unknown }).data
+          // A type another process declared is a valid choice here too, as in the route itself.
+          const type = (raw as { event_type?: unknown } | null)?.event_type
+          if (typeof type === 'string') await whisperer.eventTypes.ensure(type)
           whisperer.webhooks.check(webhookInputFromWire(raw), { partial: method === 'PATCH' })
           throw validationError(issuesToWire(issuesFromZod(result.error)))
         })
       }
-      throw validationError(issuesFromZod(result.error, result.target === 'json' ? '' : result.target))
+      // A body field or a query filter is named as the client wrote it (`delivered`, as
+      // `created_date__gte` is), like dj-whisperer's `{field: [messages]}`.
+      const under = result.target === 'json' || result.target === 'query' ? '' : result.target
+      throw validationError(issuesFromZod(result.error, under))
     },
   }).basePath(prefix)
 
   app.onError((error) => errorResponse(error, whisperer.logger))
   app.notFound(() => errorResponse(new WhispererError('not_found', 'No such route'), whisperer.logger))
 
-  app.get('/openapi.json', (c) => c.json(openApiDocument(app)))
+  // Before authentication: the document is public, and says so (no security).
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/openapi.json',
+      tags: ['Documentation'],
+      summary: 'This OpenAPI document',
+      security: [],
+      responses: {
+        200: {
+          description: 'The OpenAPI 3.1 document of the API',
+          content: { 'application/json': { schema: z.looseObject({ openapi: z.string() }) } },
+        },
+      },
+    }),
+    (c) => c.json(openApiDocument(app), 200),
+  )
 
   app.use('*', async (c, next) => {
     c.set('whisperer', whisperer)
     const principal = await options.authenticate(c.req.raw)
+    // Answered here rather than thrown: a thrown error's response would lose these headers.
     if (!principal) {
-      c.header('WWW-Authenticate', 'Token')
-      throw new WhispererError('unauthenticated')
+      return errorResponse(new WhispererError('unauthenticated'), whisperer.logger, {
+        'WWW-Authenticate': 'Token',
+      })
     }
     c.set('principal', principal)
     const wait = limiter?.take(principal.owner)
     if (wait) {
-      c.header('Retry-After', String(wait))
-      throw new WhispererError('rate_limited', `Too many requests: try again in ${wait} s`)
+      const error = new WhispererError('rate_limited', `Too many requests: try again in ${wait} s`)
+      return errorResponse(error, whisperer.logger, { 'Retry-After': String(wait) })
     }
     if (['POST', 'PUT', 'PATCH'].includes(c.req.method)) {
       const type = c.req.header('content-type') ?? ''

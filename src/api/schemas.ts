@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { deliveryStatuses } from '../core/delivery-state.ts'
 import { webhookInputSchema } from '../core/webhook-input.ts'
+import { storableDate } from './context.ts'
 import type { webhookWireNames } from './wire.ts'
 
 /**
@@ -32,6 +33,16 @@ export const WebhookPatch = z
   .meta({ id: 'WebhookPatch', description: 'The fields of a webhook to change.' })
 
 const timestamp = z.iso.datetime({ offset: true })
+
+/**
+ * Input that ends up in a SQL parameter is refused here when PostgreSQL could not take it (a NUL
+ * character, a year outside 1–9999), so that it is a 400 naming the field rather than a 500.
+ */
+const sqlText = z.string().regex(/^[^\0]*$/, 'Null characters are not allowed.')
+const instant = timestamp.refine(
+  (value) => storableDate(new Date(value)),
+  'Enter a date/time between the years 1 and 9999.',
+)
 
 export const CountdownConfig = z
   .object({ choice: z.string(), kwargs: z.record(z.string(), z.unknown()) })
@@ -130,9 +141,9 @@ export const RetryResult = z
 export const ReplayBody = z
   .object({
     webhook: z.int().positive().optional(),
-    event_type: z.string().max(124).optional(),
-    created_date__gte: timestamp.optional(),
-    created_date__lt: timestamp.optional(),
+    event_type: sqlText.max(124).optional(),
+    created_date__gte: instant.optional(),
+    created_date__lt: instant.optional(),
     status: z
       .array(z.enum(['failed', 'cancelled', 'delivered']))
       .min(1)
@@ -174,9 +185,9 @@ export const PublishResult = z
 export const EventTypeBody = z
   .object({
     type: z.string().min(1).max(124),
-    description: z.string().max(1000).nullish(),
+    description: sqlText.max(1000).nullish(),
     json_schema: z.record(z.string(), z.unknown()).nullish(),
-    fields: z.array(z.string().min(1).max(200)).max(500).nullish(),
+    fields: z.array(sqlText.min(1).max(200)).max(500).nullish(),
   })
   .meta({ id: 'EventTypeRequest' })
 
@@ -217,16 +228,16 @@ export const PageQuery = z.object({
 })
 
 export const WebhookQuery = PageQuery.extend({
-  event_type: z.string().optional(),
-  target_url: z.string().optional(),
+  event_type: sqlText.optional(),
+  target_url: sqlText.optional(),
   is_active: flag.optional(),
-  owner: z.string().optional().describe('Admins only: one owner’s webhooks.'),
+  owner: sqlText.optional().describe('Admins only: one owner’s webhooks.'),
 })
 
 export const HookEventQuery = PageQuery.extend({
-  event_type: z.string().optional(),
+  event_type: sqlText.optional(),
   uuid: z.string().optional(),
-  response_http_status: z.coerce.number().int().optional(),
+  response_http_status: z.coerce.number().int().min(100).max(999).optional(),
   delivered: flag.optional(),
   status: z.enum(deliveryStatuses).optional(),
   webhook: z.coerce.number().int().positive().optional(),
@@ -235,21 +246,26 @@ export const HookEventQuery = PageQuery.extend({
   created_date__gte: z.string().optional(),
   created_date__lt: z.string().optional(),
   created_date__lte: z.string().optional(),
-  owner: z.string().optional().describe('Admins only: one owner’s deliveries.'),
+  owner: sqlText.optional().describe('Admins only: one owner’s deliveries.'),
 })
 
 export const EventQueueQuery = PageQuery.extend({
-  event_type: z.string().optional(),
-  owner: z.string().optional(),
+  event_type: sqlText.optional(),
+  owner: sqlText.optional(),
 })
 
 export const IdParam = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) })
 
+const uuidPattern = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i
+
 export const DeliveryRefParam = z.object({
-  id: z.string().describe('The delivery’s id or uuid.'),
+  id: z
+    .string()
+    .refine((ref) => (/^\d+$/.test(ref) ? Number.isSafeInteger(Number(ref)) : uuidPattern.test(ref)))
+    .describe('The delivery’s id or uuid.'),
 })
 
-export const TypeParam = z.object({ type: z.string() })
+export const TypeParam = z.object({ type: sqlText })
 
 export function isTrue(value: string | undefined): boolean | undefined {
   return value === undefined ? undefined : ['true', '1', 'True'].includes(value)

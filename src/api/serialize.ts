@@ -1,5 +1,6 @@
 import type { Attempt, Delivery } from '../core/delivery.ts'
 import type { EventTypeDefinition } from '../core/event-types.ts'
+import { maskHeaders } from '../core/request.ts'
 import type { Webhook } from '../core/webhook.ts'
 import { drfDuration } from './wire.ts'
 
@@ -9,8 +10,9 @@ export const masked = '********'
 const secretAuthFields = ['password', 'token'] as const
 
 /**
- * A webhook over the wire. Its secret key and the password or token in `config.auth` are masked,
- * except in the response that created it (`reveal`).
+ * A webhook over the wire. Its secret key, the password or token in `config.auth`, and additional
+ * headers that carry credentials (`Authorization`, `X-Api-Key`, …) are masked, except in the
+ * response that created it (`reveal`).
  */
 export function webhookJson(webhook: Webhook, options: { reveal?: boolean } = {}) {
   let config = webhook.config
@@ -29,7 +31,7 @@ export function webhookJson(webhook: Webhook, options: { reveal?: boolean } = {}
     is_active: webhook.isActive,
     retry_countdown_config: webhook.retryCountdownConfig,
     callback: webhook.callback,
-    additional_headers: webhook.additionalHeaders,
+    additional_headers: options.reveal ? webhook.additionalHeaders : maskHeaders(webhook.additionalHeaders),
     config,
     disabled_reason: webhook.disabledReason,
     failing_since: webhook.failingSince?.toISOString() ?? null,
@@ -46,6 +48,18 @@ export function unmask(body: unknown, current: Webhook): unknown {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return body
   const result: Record<string, unknown> = { ...body }
   if (result.secret_key === masked) result.secret_key = current.secretKey
+  const headers = result.additional_headers
+  if (headers && typeof headers === 'object' && !Array.isArray(headers)) {
+    const shown = maskHeaders(current.additionalHeaders)
+    result.additional_headers = Object.fromEntries(
+      Object.entries(headers as Record<string, unknown>).map(([name, value]) => [
+        name,
+        value === shown[name] && value !== current.additionalHeaders[name]
+          ? current.additionalHeaders[name]
+          : value,
+      ]),
+    )
+  }
   const auth = (result.config as { auth?: unknown } | undefined)?.auth
   const stored = current.config.auth as Record<string, unknown> | undefined
   if (auth && typeof auth === 'object' && !Array.isArray(auth) && stored) {

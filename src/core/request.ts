@@ -77,7 +77,7 @@ export function maskHeaders(headers: Record<string, string>): Record<string, str
   const masked: Record<string, string> = {}
   for (const [name, value] of Object.entries(headers)) {
     if (!sensitiveHeader.test(name)) masked[name] = value
-    else if (name === 'authorization') masked[name] = `${value.split(' ')[0]} ********`
+    else if (name.toLowerCase() === 'authorization') masked[name] = `${value.split(' ')[0]} ********`
     else masked[name] = '********'
   }
   return masked

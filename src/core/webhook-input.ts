@@ -87,6 +87,14 @@ export function parseWebhookInput(
     } else issues.push(...issuesFromZod(parsed.error, field))
   }
   const result = value as Partial<WebhookInput>
+  // PostgreSQL text cannot hold a NUL character: refuse it here rather than fail when storing.
+  for (const [field, fieldValue] of Object.entries(value)) {
+    const paths = nulPaths(fieldValue, field)
+    if (paths.length > 0) {
+      issues.push(...paths.map((path) => ({ path, message: 'Must not contain NUL characters.' })))
+      delete value[field]
+    }
+  }
 
   if (result.eventType !== undefined && !context.hasEventType(result.eventType)) {
     issues.push({ path: 'eventType', message: `"${result.eventType}" is not a valid choice.` })
@@ -141,4 +149,13 @@ export function parseWebhookInput(
     additionalHeaders: result.additionalHeaders ?? {},
     config: result.config ?? {},
   }
+}
+
+/** The paths of the strings (keys included) that hold a NUL character. */
+function nulPaths(value: unknown, path: string): string[] {
+  if (typeof value === 'string') return value.includes('\0') ? [path] : []
+  if (typeof value !== 'object' || value === null) return []
+  return Object.entries(value).flatMap(([key, inner]) =>
+    key.includes('\0') ? [`${path}.${key}`] : nulPaths(inner, `${path}.${key}`),
+  )
 }

@@ -239,6 +239,7 @@ export function toOutcome(report: AttemptReport, status: DeliveryStatus): Delive
 
 function deliveryKey(ref: number | string): { id: number } | { uuid: string } | null {
   if (typeof ref === 'number') return Number.isSafeInteger(ref) && ref > 0 ? { id: ref } : null
-  if (/^\d+$/.test(ref)) return { id: Number(ref) }
+  if (/^\d+$/.test(ref))
+    return Number.isSafeInteger(Number(ref)) && Number(ref) > 0 ? { id: Number(ref) } : null
   return uuidPattern.test(ref) ? { uuid: ref } : null
 }

@@ -42,9 +42,17 @@ export class EventTypeService {
     if (this.#stored.delete(type)) this.#registry.remove(type)
   }
 
-  /** Reads the stored event types into the registry. */
+  /** Reads the stored event types into the registry, forgetting those another process removed. */
   async load(): Promise<void> {
-    for (const definition of await this.#store.eventTypeList()) {
+    const stored = await this.#store.eventTypeList()
+    const names = new Set(stored.map((definition) => definition.type))
+    for (const type of this.#stored) {
+      if (!names.has(type)) {
+        this.#stored.delete(type)
+        this.#registry.remove(type)
+      }
+    }
+    for (const definition of stored) {
       if (this.#registry.has(definition.type) && !this.#stored.has(definition.type)) continue
       this.#define(definition)
     }

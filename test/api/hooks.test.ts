@@ -1,0 +1,330 @@
+import { afterEach, beforeEach, expect, test } from 'vitest'
+import type { Whisperer } from '../../src/whisperer.ts'
+import { forEachDatabase } from '../support/databases.ts'
+import { type Receiver, startReceiver } from '../support/receiver.ts'
+import { apiOf, type Call, expectError, signature } from './support.ts'
+
+const masked = '********'
+
+forEachDatabase((db) => {
+  let receiver: Receiver
+  let whisperer: Whisperer
+  let call: Call
+  beforeEach(async () => {
+    receiver = await startReceiver(() => ({ status: 200, body: 'ok' }))
+    whisperer = await db.whisperer()
+    whisperer.events.register({ type: 'order-created' })
+    whisperer.events.register({ type: 'order-paid' })
+    call = apiOf(whisperer)
+  })
+  afterEach(() => receiver.close())
+
+  const hook = (fields: Record<string, unknown> = {}) => ({
+    event_type: 'order-created',
+    target_url: receiver.url,
+    ...fields,
+  })
+
+  test('create answers 201 with every field in snake_case, the secrets shown this once', async () => {
+    const created = await call('POST', 'hooks/', {
+      json: hook({
+        secret_key: 's3cret',
+        retry_countdown_config: { choice: 'fixed', kwargs: { seconds: 30 } },
+        additional_headers: { 'X-Tenant': 'acme' },
+        config: { auth: { auth_type: 'basic', username: 'user', password: 'pa55' }, tenant: 'acme' },
+      }),
+    })
+    expect(created.status).toBe(201)
+    expect(created.body).toEqual({
+      id: expect.any(Number),
+      owner: 'alice',
+      event_type: 'order-created',
+      target_url: receiver.url,
+      secret_key: 's3cret',
+      is_active: true,
+      retry_countdown_config: { choice: 'fixed', kwargs: { seconds: 30 } },
+      callback: null,
+      additional_headers: { 'X-Tenant': 'acme' },
+      config: { auth: { auth_type: 'basic', username: 'user', password: 'pa55' }, tenant: 'acme' },
+      disabled_reason: null,
+      failing_since: null,
+      created_date: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      modified_date: created.body.created_date,
+    })
+    // Optional fields take dj-whisperer's defaults.
+    const minimal = await call('POST', 'hooks/', { json: hook({ event_type: 'order-paid' }) })
+    expect(minimal.status).toBe(201)
+    expect(minimal.body).toMatchObject({
+      secret_key: null,
+      is_active: true,
+      retry_countdown_config: { choice: 'exponential', kwargs: { base: 2 } },
+      callback: null,
+      additional_headers: {},
+      config: {},
+    })
+  })
+
+  test('every response after the create masks the secret key and the auth password or token', async () => {
+    const basic = await call('POST', 'hooks/', {
+      json: hook({
+        secret_key: 's3cret',
+        config: { auth: { auth_type: 'basic', username: 'user', password: 'pa55' } },
+      }),
+    })
+    const bearer = await call('POST', 'hooks/', {
+      json: hook({ event_type: 'order-paid', config: { auth: { auth_type: 'bearer', token: 'tok-123' } } }),
+    })
+    expect(bearer.body.config.auth.token).toBe('tok-123')
+    const isMasked = (webhook: { secret_key: unknown; config: { auth: Record<string, unknown> } }) => {
+      expect(JSON.stringify(webhook)).not.toMatch(/s3cret|pa55|tok-123/)
+      if (webhook.secret_key !== null) expect(webhook.secret_key).toBe(masked)
+      const { auth } = webhook.config
+      expect(auth.password ?? auth.token).toBe(masked)
+    }
+
+    const list = await call('GET', 'hooks/')
+    expect(list.body.results).toHaveLength(2)
+    for (const webhook of list.body.results) isMasked(webhook)
+    expect(list.body.results[0]).toMatchObject({ secret_key: masked, config: { auth: { username: 'user' } } })
+    isMasked((await call('GET', `hooks/${basic.body.id}/`)).body)
+    isMasked((await call('GET', `hooks/${bearer.body.id}/`)).body)
+    const patched = await call('PATCH', `hooks/${basic.body.id}/`, { json: { is_active: false } })
+    expect(patched.status).toBe(200)
+    isMasked(patched.body)
+    const put = await call('PUT', `hooks/${bearer.body.id}/`, { json: { ...bearer.body, is_active: false } })
+    expect(put.status).toBe(200)
+    isMasked(put.body)
+    // A secret changed by an update is masked in its response too.
+    const changed = await call('PATCH', `hooks/${basic.body.id}/`, { json: { secret_key: 'n3w' } })
+    expect(changed.body.secret_key).toBe(masked)
+  })
+
+  test('additional headers carrying credentials are masked after the create, and kept when sent back', async () => {
+    const created = await call('POST', 'hooks/', {
+      json: hook({
+        additional_headers: { 'X-Api-Key': 'k-123', Authorization: 'Bearer b-456', 'X-Tenant': 'acme' },
+      }),
+    })
+    expect(created.body.additional_headers).toEqual({
+      'X-Api-Key': 'k-123',
+      Authorization: 'Bearer b-456',
+      'X-Tenant': 'acme',
+    })
+    const read = (await call('GET', `hooks/${created.body.id}/`)).body
+    expect(read.additional_headers).toEqual({
+      'X-Api-Key': masked,
+      Authorization: `Bearer ${masked}`,
+      'X-Tenant': 'acme',
+    })
+    expect((await call('PUT', `hooks/${created.body.id}/`, { json: read })).status).toBe(200)
+    await whisperer.deliverEvent({ id: 1 }, 'order-created')
+    await whisperer.processDue()
+    const [request] = await receiver.waitFor(1)
+    expect(request!.headers['x-api-key']).toBe('k-123')
+    expect(request!.headers.authorization).toBe('Bearer b-456')
+  })
+
+  test('a masked secret sent back in PUT or PATCH keeps the stored one, as the receiver sees', async () => {
+    const created = await call('POST', 'hooks/', {
+      json: hook({
+        secret_key: 'original-secret',
+        config: { auth: { auth_type: 'basic', username: 'user', password: 'pa55' } },
+      }),
+    })
+    const id = created.body.id
+    // A client reads the webhook and sends it back whole, masked values included, with a change.
+    const read = (await call('GET', `hooks/${id}/`)).body
+    expect(read.secret_key).toBe(masked)
+    const put = await call('PUT', `hooks/${id}/`, {
+      json: { ...read, additional_headers: { 'X-Step': 'put' } },
+    })
+    expect(put.status).toBe(200)
+    const patch = await call('PATCH', `hooks/${id}/`, {
+      json: {
+        secret_key: masked,
+        config: { auth: { auth_type: 'basic', username: 'user', password: masked } },
+        additional_headers: { 'X-Step': 'patch' },
+      },
+    })
+    expect(patch.status).toBe(200)
+
+    await whisperer.deliverEvent({ id: 1 }, 'order-created')
+    expect(await whisperer.processDue()).toBe(1)
+    const [request] = await receiver.waitFor(1)
+    expect(request!.headers['x-step']).toBe('patch')
+    expect(request!.headers['x-whisperer-signature']).toBe(signature('original-secret', request!.body))
+    expect(request!.headers.authorization).toBe(`Basic ${Buffer.from('user:pa55').toString('base64')}`)
+
+    // A new secret replaces it.
+    await call('PATCH', `hooks/${id}/`, { json: { secret_key: 'rotated' } })
+    await whisperer.deliverEvent({ id: 2 }, 'order-created')
+    await whisperer.processDue()
+    const [, second] = await receiver.waitFor(2)
+    expect(second!.headers['x-whisperer-signature']).toBe(signature('rotated', second!.body))
+  })
+
+  test('list filters by event_type and target_url (case-insensitive) and is_active', async () => {
+    const a = (await call('POST', 'hooks/', { json: hook() })).body
+    const b = (await call('POST', 'hooks/', { json: hook({ event_type: 'order-paid', is_active: false }) }))
+      .body
+    const c = (
+      await call('POST', 'hooks/', {
+        json: hook({ target_url: 'https://example.com/Other', is_active: true }),
+      })
+    ).body
+    const ids = async (query: string) =>
+      (await call('GET', `hooks/${query}`)).body.results.map((w: { id: number }) => w.id)
+    expect(await ids('')).toEqual([a.id, b.id, c.id])
+    expect(await ids('?event_type=ORDER-CREATED')).toEqual([a.id, c.id])
+    expect(await ids('?target_url=HTTPS://EXAMPLE.COM/other')).toEqual([c.id])
+    expect(await ids('?is_active=false')).toEqual([b.id])
+    expect(await ids('?is_active=True&event_type=order-created')).toEqual([a.id, c.id])
+    const page = await call('GET', 'hooks/?limit=2')
+    expect(page.body.results).toHaveLength(2)
+    const next = new URL(page.body.next)
+    expect((await call('GET', `hooks/${next.search}`)).body).toEqual({
+      results: [expect.objectContaining({ id: c.id })],
+      next: null,
+    })
+  })
+
+  test('PUT replaces every field, PATCH only those given; both answer 200', async () => {
+    const created = (
+      await call('POST', 'hooks/', {
+        json: hook({ secret_key: 'k', additional_headers: { 'X-A': '1' }, config: { tenant: 'acme' } }),
+      })
+    ).body
+    const patched = await call('PATCH', `hooks/${created.id}/`, { json: { config: { tenant: 'globex' } } })
+    expect(patched.status).toBe(200)
+    expect(patched.body).toMatchObject({
+      secret_key: masked,
+      additional_headers: { 'X-A': '1' },
+      config: { tenant: 'globex' },
+    })
+    // PUT without a field returns it to its default.
+    const put = await call('PUT', `hooks/${created.id}/`, {
+      json: { event_type: 'order-paid', target_url: 'https://example.com/paid' },
+    })
+    expect(put.status).toBe(200)
+    expect(put.body).toMatchObject({
+      id: created.id,
+      event_type: 'order-paid',
+      target_url: 'https://example.com/paid',
+      secret_key: null,
+      additional_headers: {},
+      config: {},
+    })
+    // PUT needs the required fields, PATCH does not.
+    const incomplete = await call('PUT', `hooks/${created.id}/`, { json: { is_active: false } })
+    expectError(incomplete, 400, 'validation_error')
+    expect(incomplete.body.errors).toEqual({
+      event_type: ['This field is required.'],
+      target_url: ['This field is required.'],
+    })
+    expect((await call('GET', `hooks/${created.id}/`)).body.is_active).toBe(true)
+  })
+
+  test('delete answers 204 with no body; the webhook is gone and its URL may subscribe again', async () => {
+    const created = (await call('POST', 'hooks/', { json: hook() })).body
+    const deleted = await call('DELETE', `hooks/${created.id}/`)
+    expect(deleted.status).toBe(204)
+    expect(deleted.text).toBe('')
+    expectError(await call('GET', `hooks/${created.id}/`), 404, 'webhook_not_found')
+    expectError(await call('DELETE', `hooks/${created.id}/`), 404, 'webhook_not_found')
+    expect((await call('GET', 'hooks/')).body.results).toEqual([])
+    expect((await call('POST', 'hooks/', { json: hook() })).status).toBe(201)
+  })
+
+  test('a validation error is 400 and names every failing field by its snake_case path', async () => {
+    const response = await call('POST', 'hooks/', {
+      json: {
+        event_type: 'no-such-type',
+        target_url: 'ftp://example.com/',
+        secret_key: 7,
+        is_active: 'yes',
+        retry_countdown_config: { choice: 'linear', kwargs: { base: -1 } },
+        callback: 'os.system',
+        additional_headers: { 'X-Whisperer-Signature': 'forged' },
+        config: { auth: { auth_type: 'basic', username: 'u' } },
+      },
+    })
+    expectError(response, 400, 'validation_error')
+    expect(Object.keys(response.body.errors).sort()).toEqual([
+      'additional_headers.X-Whisperer-Signature',
+      'callback',
+      'config.auth.password',
+      'event_type',
+      'is_active',
+      'retry_countdown_config.kwargs.base',
+      'secret_key',
+      'target_url',
+    ])
+    for (const messages of Object.values(response.body.errors)) {
+      expect(messages).toEqual([expect.any(String)])
+    }
+    expect(response.body.errors.event_type).toEqual(['"no-such-type" is not a valid choice.'])
+    expect(response.body.errors.callback).toEqual(['"os.system" is not a registered callback.'])
+    expect(response.body.message).toMatch(/target_url/)
+
+    const missing = await call('POST', 'hooks/', { json: {} })
+    expect(missing.body.errors).toEqual({
+      event_type: ['This field is required.'],
+      target_url: ['This field is required.'],
+    })
+    const choice = await call('POST', 'hooks/', {
+      json: hook({ retry_countdown_config: { choice: 'fibonacci', kwargs: {} } }),
+    })
+    expect(choice.body.errors).toEqual({
+      'retry_countdown_config.choice': ['"fibonacci" is not a valid choice.'],
+    })
+    for (const target_url of [
+      'https://user:pw@example.com/',
+      'http://10.0.0.1/hook',
+      'http://169.254.169.254/latest',
+      'not a url',
+    ]) {
+      const refused = await call('POST', 'hooks/', { json: hook({ target_url }) })
+      expectError(refused, 400, 'validation_error')
+      expect(Object.keys(refused.body.errors)).toEqual(['target_url'])
+    }
+    const notObject = await call('POST', 'hooks/', { json: ['order-created'] })
+    expectError(notObject, 400, 'validation_error')
+    expect(notObject.body.errors).toEqual({ non_field_errors: [expect.any(String)] })
+    const patch = await call('PATCH', 'hooks/1/', { json: { target_url: 'ftp://x', is_active: 1 } })
+    expectError(patch, 400, 'validation_error')
+    expect(Object.keys(patch.body.errors).sort()).toEqual(['is_active', 'target_url'])
+    expect((await call('GET', 'hooks/')).body.results).toEqual([])
+  })
+
+  test('a duplicate (owner, target_url, event_type) is 409 webhook_already_registered on create and update', async () => {
+    const first = (await call('POST', 'hooks/', { json: hook() })).body
+    const duplicate = await call('POST', 'hooks/', { json: hook({ secret_key: 'other' }) })
+    expectError(duplicate, 409, 'webhook_already_registered')
+
+    const second = (await call('POST', 'hooks/', { json: hook({ event_type: 'order-paid' }) })).body
+    const patch = await call('PATCH', `hooks/${second.id}/`, { json: { event_type: 'order-created' } })
+    expectError(patch, 409, 'webhook_already_registered')
+    const put = await call('PUT', `hooks/${second.id}/`, { json: hook() })
+    expectError(put, 409, 'webhook_already_registered')
+    expect((await call('GET', `hooks/${second.id}/`)).body.event_type).toBe('order-paid')
+    // Updating a webhook to its own values is no duplicate.
+    expect((await call('PUT', `hooks/${first.id}/`, { json: hook() })).status).toBe(200)
+    // Another owner may subscribe the same URL to the same type.
+    expect((await call('POST', 'hooks/', { as: 'bob', json: hook() })).status).toBe(201)
+  })
+
+  test('registry lists the event types a webhook may subscribe to', async () => {
+    const registry = await call('GET', 'hooks/registry/')
+    expect(registry.status).toBe(200)
+    expect(registry.body).toEqual(['order-created', 'order-paid'])
+  })
+
+  test('an id that is not a number, or no such webhook, is 404', async () => {
+    expectError(await call('GET', 'hooks/abc/'), 404, 'not_found')
+    expectError(await call('GET', 'hooks/0/'), 404, 'not_found')
+    expectError(await call('GET', 'hooks/99999999999999999999/'), 404, 'not_found')
+    expectError(await call('GET', 'hooks/42/'), 404, 'webhook_not_found')
+    expectError(await call('PATCH', 'hooks/42/', { json: {} }), 404, 'webhook_not_found')
+    expectError(await call('POST', 'hooks/42/ping/'), 404, 'webhook_not_found')
+  })
+})
