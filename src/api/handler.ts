@@ -10,6 +10,7 @@ import { errorResponse } from './errors.ts'
 import { type RateLimit, RateLimiter } from './rate-limit.ts'
 import { deliveryRoutes } from './routes/deliveries.ts'
 import { eventRoutes } from './routes/events.ts'
+import { tokenRoutes } from './routes/tokens.ts'
 import { webhookRoutes, withWireErrors } from './routes/webhooks.ts'
 import { issuesToWire, webhookInputFromWire } from './wire.ts'
 
@@ -124,6 +125,7 @@ export function createApiHandler(whisperer: Whisperer, options: ApiOptions): Api
   webhookRoutes(app)
   deliveryRoutes(app)
   eventRoutes(app)
+  tokenRoutes(app)
 
   return async (request) => {
     try {

@@ -149,7 +149,7 @@ export function program(): Command {
     .requiredOption('--owner <owner>', 'whose webhooks and deliveries the token reaches')
     .addOption(
       new Option('--scope <scopes>', `comma-separated: ${scopes.join(', ')}`)
-        .default('subscriber')
+        .default(['subscriber'], 'subscriber')
         .argParser(list),
     )
     .option('--name <name>', 'a name to recognise it by')
