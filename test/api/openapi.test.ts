@@ -38,6 +38,9 @@ const routes = [
   'GET /whisperer/event_types/',
   'POST /whisperer/event_types/',
   'DELETE /whisperer/event_types/{type}/',
+  'GET /whisperer/tokens/',
+  'POST /whisperer/tokens/',
+  'DELETE /whisperer/tokens/{id}/',
 ]
 
 test('openapi.json is served without authentication, as an OpenAPI 3.1 document', async () => {
