@@ -6,6 +6,7 @@ import { promisify } from 'node:util'
 import { afterEach, beforeEach, expect, inject, test } from 'vitest'
 import { verifySignature } from '../../src/core/signature.ts'
 import { openDatabase } from '../../src/storage/open-database.ts'
+import type { ApiResponse } from '../api/support.ts'
 import { forEachDatabase, schemaName } from '../support/databases.ts'
 import { type Receiver, startReceiver } from '../support/receiver.ts'
 
@@ -87,7 +88,12 @@ forEachDatabase((db) => {
     const globals = ['--database', database, '--schema', schema]
     service = await serve([...globals], { ...env, WHISPERER_CONFIG: config })
     const { url, adminToken } = service
-    const api = async (method: string, path: string, token: string, body?: unknown) => {
+    const api = async (
+      method: string,
+      path: string,
+      token: string,
+      body?: unknown,
+    ): Promise<Pick<ApiResponse, 'status' | 'body'>> => {
       const response = await fetch(`${url}/whisperer/${path}`, {
         method,
         headers: { authorization: `Token ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
