@@ -12,7 +12,7 @@ import { join } from 'node:path'
 
 export interface BenchPostgres {
   url: string
-  /** `DATABASE_URL`, or `throwaway cluster (<bin>)`. */
+  /** `DATABASE_URL`, or a throwaway cluster. */
   origin: string
   stop(): void
 }
@@ -77,7 +77,7 @@ function startThrowaway(bin: string, port: number): BenchPostgres {
   let stopped = false
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    origin: `throwaway cluster (${bin}, default settings)`,
+    origin: 'throwaway cluster (the installed server binaries, default settings)',
     stop() {
       if (stopped) return
       stopped = true

@@ -7,7 +7,8 @@
  * all requests instead lets two retried deliveries fall into lockstep, one of them failing every
  * time until it runs out of attempts.)
  *
- * Control paths, used by the orchestrator: `POST /_reset?mode=ok|failing` clears everything,
+ * Control paths, used by the orchestrator: `POST /_reset?mode=ok|failing[&record=0]` clears
+ * everything (`record=0`: count requests without keeping their ids and times),
  * `GET /_stats` returns the counters, `GET /_times` the recorded ids and times.
  *
  * Alone: `node bench/receiver.ts [port]`. Forked, it reports its port over IPC and exits when its
@@ -36,6 +37,8 @@ const maxRecorded = 4_000_000
 const wallNow = () => performance.timeOrigin + performance.now()
 
 let mode: 'ok' | 'failing' = 'ok'
+/** Whether each request's id and time are kept (not in a soak, whose millions only need counting). */
+let recording = true
 let requests = 0
 let ok = 0
 let failed = 0
@@ -50,8 +53,9 @@ let dropped = 0
 let cpuAtReset = process.cpuUsage()
 let resetAt = wallNow()
 
-function reset(nextMode: 'ok' | 'failing'): void {
+function reset(nextMode: 'ok' | 'failing', record: boolean): void {
   mode = nextMode
+  recording = record
   requests = 0
   ok = 0
   failed = 0
@@ -86,7 +90,10 @@ function control(req: IncomingMessage, res: ServerResponse): void {
   const url = new URL(req.url ?? '/', 'http://receiver')
   let body: unknown
   if (url.pathname === '/_reset') {
-    reset(url.searchParams.get('mode') === 'failing' ? 'failing' : 'ok')
+    reset(
+      url.searchParams.get('mode') === 'failing' ? 'failing' : 'ok',
+      url.searchParams.get('record') !== '0',
+    )
     body = stats()
   } else if (url.pathname === '/_stats') body = stats()
   else if (url.pathname === '/_times') body = { ids, times }
@@ -108,10 +115,10 @@ const server = createServer((req, res) => {
   lastAt = at
   const header = req.headers['webhook-id']
   const id = typeof header === 'string' ? header : ''
-  if (ids.length < maxRecorded) {
+  if (recording && ids.length < maxRecorded) {
     ids.push(id)
     times.push(at)
-  } else dropped += 1
+  } else if (recording) dropped += 1
   let fail = false
   if (mode === 'failing') {
     fail = !failedLast.delete(id)

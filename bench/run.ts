@@ -4,6 +4,7 @@
  * bench/README.md.
  *
  *   npm run bench -- [scenario ...] [--quick] [--db pglite|postgres|both] [--seconds N] [--no-save]
+ *   npm run bench -- soak [--db pglite|postgres|both] [--seconds N] [--no-save]
  *
  * This process only orchestrates: the receiver runs in a process of its own (bench/receiver.ts),
  * each database's scenarios in a runner process (bench/runner.ts), and PostgreSQL's workers in
@@ -11,6 +12,9 @@
  * one on top: a run never hangs.
  */
 import { type ChildProcess, fork } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { resolveConfig } from '../src/config.ts'
 import { version } from '../src/whisperer.ts'
@@ -22,17 +26,22 @@ import { formatValue, textTable } from './support/report.ts'
 import { errorResult, type ScenarioResult } from './support/result.ts'
 import {
   allowedTargets,
+  allScenarioNames,
   engineOptions,
   makePlan,
   type ScenarioName,
   scenarioNames,
+  separateScenarioNames,
   within,
 } from './support/settings.ts'
 import { addRatios, applyTargets } from './support/targets.ts'
 
 const usage = `Usage: npm run bench -- [scenario ...] [--quick] [--db pglite|postgres|both] [--seconds N] [--no-save]
+       npm run bench -- soak [--db pglite|postgres|both] [--seconds N] [--no-save]
 
 Scenarios (default: all, in this order): ${scenarioNames.join(', ')}
+  soak          fanout10 with one worker for 600 s per database (--seconds N): deliveries/s minute by
+                minute, RSS, dead tuples; never part of the default run or of --quick, and runs alone
   --quick       a smoke run of everything, under a minute
   --db          the databases to measure on (default both; PostgreSQL is DATABASE_URL or a throwaway cluster)
   --seconds N   the measuring window of the timed scenarios (publishing, latency schedule, ceilings)
@@ -65,15 +74,21 @@ if (values.help) {
   console.log(usage)
   process.exit(0)
 }
-const unknown = positionals.filter((name) => !(scenarioNames as readonly string[]).includes(name))
+const unknown = positionals.filter((name) => !(allScenarioNames as readonly string[]).includes(name))
 if (unknown.length > 0) fail(`Unknown scenario: ${unknown.join(', ')}`)
+const separate = positionals.filter((name) => (separateScenarioNames as readonly string[]).includes(name))
+if (separate.length > 0 && new Set(positionals).size > 1)
+  fail(`${separate[0]} runs alone: name no other scenario`)
+if (separate.length > 0 && values.quick)
+  fail(`${separate[0]} has no --quick form: shorten it with --seconds N`)
 if (!['pglite', 'postgres', 'both'].includes(values.db)) fail(`--db must be pglite, postgres or both`)
 const seconds = values.seconds === undefined ? null : Number(values.seconds)
 if (seconds !== null && !(seconds > 0 && seconds <= 3600))
   fail('--seconds must be a positive number of seconds, at most 3600')
-const selected: ScenarioName[] = scenarioNames.filter(
-  (name) => positionals.length === 0 || positionals.includes(name),
-)
+const selected: ScenarioName[] =
+  positionals.length === 0
+    ? [...scenarioNames]
+    : allScenarioNames.filter((name) => positionals.includes(name))
 const plan = makePlan(values.quick, seconds)
 const wantPostgres = values.db !== 'pglite'
 const wantPglite = values.db !== 'postgres'
@@ -97,6 +112,8 @@ const engine = {
 // Children to stop however this process ends.
 const children = new Set<ChildProcess>()
 let postgres: BenchPostgres | null = null
+/** PGlite's data directories (a template and one per scenario run), under the system's temp dir. */
+let pgliteDir: string | null = null
 const cleanUp = () => {
   for (const child of children) child.kill('SIGKILL')
   try {
@@ -105,6 +122,8 @@ const cleanUp = () => {
     console.error(`stopping PostgreSQL failed: ${(error as Error).message}`)
   }
   postgres = null
+  if (pgliteDir) rmSync(pgliteDir, { recursive: true, force: true })
+  pgliteDir = null
 }
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
@@ -211,8 +230,11 @@ const runners: Runner[] = []
 const databases: RunRecord['databases'] = {}
 try {
   // Runners set up while PostgreSQL starts; nothing is measured until every one is ready.
-  if (selected.includes('ceilings')) runners.push(startRunner({ ...base, db: 'none', url: null }))
-  const pglite = wantPglite ? startRunner({ ...base, db: 'pglite', url: null }) : null
+  if (selected.includes('ceilings')) {
+    runners.push(startRunner({ ...base, db: 'none', url: null, pgliteDir: null }))
+  }
+  if (wantPglite) pgliteDir = mkdtempSync(join(tmpdir(), 'whisperer-bench-pglite-'))
+  const pglite = pgliteDir ? startRunner({ ...base, db: 'pglite', url: null, pgliteDir }) : null
   if (wantPostgres) {
     try {
       postgres = await startPostgres(process.env)
@@ -220,7 +242,7 @@ try {
     } catch (error) {
       console.error(`  PostgreSQL could not start; skipped: ${(error as Error).message}`)
     }
-    if (postgres) runners.push(startRunner({ ...base, db: 'postgres', url: postgres.url }))
+    if (postgres) runners.push(startRunner({ ...base, db: 'postgres', url: postgres.url, pgliteDir: null }))
   }
   if (pglite) runners.push(pglite)
   const setupFailures: ScenarioResult[] = []
@@ -242,6 +264,7 @@ try {
     startedAt: startedAt.toISOString(),
     seconds: 0,
     command: `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`,
+    scenarios: selected,
     plan,
     engine,
     machine: machine(),
@@ -259,7 +282,7 @@ try {
   cleanUp()
 
   const order = (r: ScenarioResult) =>
-    scenarioNames.indexOf(r.scenario as ScenarioName) * 10 + ['none', 'postgres', 'pglite'].indexOf(r.db)
+    allScenarioNames.indexOf(r.scenario as ScenarioName) * 10 + ['none', 'postgres', 'pglite'].indexOf(r.db)
   record.results = record.results
     .map((result, i) => ({ result, i }))
     .sort((a, b) => order(a.result) - order(b.result) || a.i - b.i)

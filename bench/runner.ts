@@ -2,13 +2,20 @@
  * Runs the scenarios on one database, in a process of its own: on PGlite this process is the
  * publisher and the worker, so its CPU and peak RSS are the worker's; on PostgreSQL it publishes
  * and forks the worker processes. Forked by bench/run.ts, with its job in BENCH_RUNNER (JSON). It
- * sets up first (PGlite.create takes seconds) and says `ready`; on `run` it measures, sending each
- * result as soon as it has it, then says `done`. `db: none` runs the database-free HTTP ceiling.
+ * sets up first and says `ready`; on `run` it measures, sending each result as soon as it has it,
+ * then says `done`. `db: none` runs the database-free HTTP ceiling.
+ *
+ * PGlite is file-backed, as users run it by default: setting up, the runner has PGlite's initdb
+ * create a template data directory in `pgliteDir` (in a process of its own: bench/pglite-init.ts),
+ * and each scenario run then opens a fresh copy of it with Whisperer's `openDatabase(dir)`.
  */
-import { PGlite } from '@electric-sql/pglite'
+import { execFile } from 'node:child_process'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { bigfanout } from './scenarios/bigfanout.ts'
 import { claimCeiling, httpCeiling } from './scenarios/ceilings.ts'
 import { latency } from './scenarios/latency.ts'
+import { soak, soakDrainSeconds } from './scenarios/soak.ts'
 import { failing, fanout1, fanout10 } from './scenarios/throughput.ts'
 import { pgliteContext, postgresContext, type RunnerContext } from './support/context.ts'
 import { ReceiverClient } from './support/receiver-client.ts'
@@ -18,6 +25,8 @@ import { type DbKind, makePlan, type Plan, type ScenarioName, within } from './s
 export interface RunnerJob {
   db: DbKind | 'none'
   url: string | null
+  /** PGlite: the directory the runner keeps its data directories in (removed by bench/run.ts). */
+  pgliteDir: string | null
   receiverPort: number
   quick: boolean
   seconds: number | null
@@ -47,6 +56,7 @@ const scenarios: Record<ScenarioName, Scenario> = {
   latency,
   failing,
   bigfanout,
+  soak,
 }
 
 /** The longest a scenario may take on top of its own deadlines before the runner gives up on it. */
@@ -65,6 +75,8 @@ export function scenarioBudgetSeconds(name: ScenarioName, plan: Plan): number {
       return plan.latency + plan.drain + slack
     case 'bigfanout':
       return plan.bigfanoutDeadline + plan.bigfanoutWebhooks / 200 + slack
+    case 'soak':
+      return plan.soak + soakDrainSeconds + slack + 40
   }
 }
 
@@ -87,9 +99,10 @@ process.on('disconnect', () => process.exit(1))
 let ctx: RunnerContext | null = null
 let database: DatabaseInfo | null = null
 if (job.db === 'postgres') {
-  ctx = postgresContext(job.url!, receiver, plan, emit)
-  const [version] = await ctx.sql<{ version: string }>('SELECT version()')
-  const settings = await ctx.sql<{ name: string; setting: string; unit: string | null }>(
+  const postgres = postgresContext(job.url!, receiver, plan, emit)
+  ctx = postgres
+  const [version] = await postgres.sql<{ version: string }>('SELECT version()')
+  const settings = await postgres.sql<{ name: string; setting: string; unit: string | null }>(
     `SELECT name, setting, unit FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'shared_buffers',
        'max_connections', 'wal_level', 'full_page_writes', 'max_wal_size', 'server_version')`,
   )
@@ -98,11 +111,26 @@ if (job.db === 'postgres') {
     settings: Object.fromEntries(settings.map((s) => [s.name, withUnit(s.setting, s.unit)])),
   }
 } else if (job.db === 'pglite') {
-  // In memory: PGlite never fsyncs, so a directory would differ little, and nothing is left behind.
-  const pglite = await PGlite.create()
-  ctx = pgliteContext(pglite, receiver, plan, emit)
-  const [version] = await ctx.sql<{ version: string }>('SELECT version()')
-  database = { version: version?.version ?? '?', settings: { storage: 'memory://' } }
+  const root = job.pgliteDir!
+  const template = join(root, 'template')
+  const script = new URL('./pglite-init.ts', import.meta.url).pathname
+  const { stdout } = await promisify(execFile)(process.execPath, [script, template])
+  const initdb = JSON.parse(stdout) as {
+    seconds: number
+    maxRssKb: number
+    version?: string
+    settings: { name: string; setting: string; unit: string | null }[]
+  }
+  ctx = pgliteContext(template, root, receiver, plan, emit)
+  database = {
+    version: initdb.version ?? '?',
+    settings: {
+      storage: 'directory',
+      directory: root,
+      ...Object.fromEntries(initdb.settings.map((s) => [s.name, withUnit(s.setting, s.unit)])),
+      initdb: `${initdb.seconds.toFixed(1)} s, peak RSS ${Math.round(initdb.maxRssKb / 1024)} MB`,
+    },
+  }
 }
 await send({ type: 'ready', database })
 

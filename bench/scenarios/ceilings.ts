@@ -112,7 +112,7 @@ async function claimRun(ctx: RunnerContext, loops: number, variant: string): Pro
     const perSecond = ctx.kind === 'pglite' ? 15_000 : loops === 1 ? 30_000 : 45_000
     const rows = Math.min(500_000, Math.ceil(plan.ceiling * perSecond))
     const prefillStarted = performance.now()
-    const prefilled = await prefill(ctx, session, eventType, Math.ceil(rows / 10))
+    const prefilled = await prefill(session, eventType, Math.ceil(rows / 10))
     const prefillSeconds = (performance.now() - prefillStarted) / 1000
 
     const store = new Store(session.db, session.schema)
@@ -173,20 +173,15 @@ async function claimRun(ctx: RunnerContext, loops: number, variant: string): Pro
  * the template rows (read from information_schema, so the copy follows the schema), with fresh
  * uuids and the new events' ids. Returns the deliveries now queued.
  */
-async function prefill(
-  ctx: RunnerContext,
-  session: Session,
-  eventType: string,
-  events: number,
-): Promise<number> {
+async function prefill(session: Session, eventType: string, events: number): Promise<number> {
   const template = await session.whisperer.deliverEvent(payload(0), eventType)
   const s = `"${session.schema}"`
-  const [event] = await ctx.sql<{ id: string | number }>(`SELECT id FROM ${s}.events WHERE uuid = $1`, [
+  const [event] = await session.sql<{ id: string | number }>(`SELECT id FROM ${s}.events WHERE uuid = $1`, [
     template.eventUuid,
   ])
   const columns = async (table: string) =>
     (
-      await ctx.sql<{ name: string }>(
+      await session.sql<{ name: string }>(
         `SELECT column_name AS name FROM information_schema.columns
          WHERE table_schema = $1 AND table_name = $2 AND is_identity = 'NO' ORDER BY ordinal_position`,
         [session.schema, table],
@@ -209,10 +204,10 @@ async function prefill(
     FROM copies CROSS JOIN ${s}.deliveries d WHERE d.event_id = $1`
   for (let done = 1; done < events; ) {
     const chunk = Math.min(2000, events - done)
-    await ctx.sql(copy, [event!.id, chunk])
+    await session.sql(copy, [event!.id, chunk])
     done += chunk
   }
-  const [count] = await ctx.sql<{ n: string | number }>(`SELECT count(*) AS n FROM ${s}.deliveries`)
+  const [count] = await session.sql<{ n: string | number }>(`SELECT count(*) AS n FROM ${s}.deliveries`)
   return Number(count?.n ?? 0)
 }
 

@@ -70,7 +70,7 @@ export async function latency(ctx: RunnerContext): Promise<ScenarioResult[]> {
     const { ids, times } = await within(receiver.times(), 60_000, 'fetching the receiver times')
     const arrived = new Map<string, number>()
     for (let i = 0; i < ids.length; i += 1) if (!arrived.has(ids[i]!)) arrived.set(ids[i]!, times[i]!)
-    const rows = await ctx.sql<{ id: string; updated_at: Date | string }>(
+    const rows = await session.sql<{ id: string; updated_at: Date | string }>(
       `SELECT replace(uuid::text, '-', '') AS id, updated_at FROM "${session.schema}".deliveries
        WHERE status = 'delivered'`,
     )

@@ -1,6 +1,7 @@
 import type { CountdownConfig } from '../../src/core/retry-countdown.ts'
 import type { RunnerContext } from '../support/context.ts'
 import { loadNote } from '../support/load.ts'
+import { publishPaced } from '../support/publisher.ts'
 import {
   errorResult,
   metric,
@@ -9,7 +10,6 @@ import {
   statementsNote,
 } from '../support/result.ts'
 import { Session } from '../support/session.ts'
-import { payload, sleep, wallNow, yieldToLoop } from '../support/settings.ts'
 
 /** One throughput run: fanout10, fanout1 and failing differ only in these. */
 export interface ThroughputRun {
@@ -24,9 +24,6 @@ export interface ThroughputRun {
   /** fanout1 reports events/s (one delivery each), the others deliveries/s. */
   per: 'delivery' | 'event'
 }
-
-/** The publisher keeps at most this many deliveries (or 1 s of the observed rate) queued ahead. */
-const minBacklog = 1000
 
 /**
  * Publishes events with `deliverEvent` (queued) for the plan's window while the workers deliver,
@@ -51,56 +48,21 @@ export async function measureThroughput(ctx: RunnerContext, run: ThroughputRun):
     await receiver.reset(run.mode)
     session.beginMeasure()
 
-    const maxEvents = Math.floor(plan.maxDeliveries / run.webhooks)
-    const firstAt = wallNow()
     const windowEnd = Date.now() + plan.window * 1000
     const deadline = windowEnd + plan.drain * 1000
-    let events = 0
-    let enqueued = 0
-    let ok = 0
-    let backlog = minBacklog
-    let publishing = true
-    let waited = 0
-    const progress = (async () => {
-      let previous = { ok: 0, at: performance.now() }
-      while (publishing) {
-        await sleep(200)
-        const stats = await receiver.stats().catch(() => null)
-        if (!stats) continue
-        const at = performance.now()
-        ok = stats.ok
-        const rate = ((stats.ok - previous.ok) / (at - previous.at)) * 1000
-        backlog = Math.max(minBacklog, rate)
-        previous = { ok: stats.ok, at }
-        session.sampleRss()
-      }
-    })()
-    const lane = async () => {
-      while (events < maxEvents && Date.now() < windowEnd) {
-        if (enqueued - ok > backlog) {
-          const waitFrom = performance.now()
-          await sleep(2)
-          waited += performance.now() - waitFrom
-          continue
-        }
-        events += 1
-        const result = await session.whisperer.deliverEvent(payload(events), eventType)
-        enqueued += result.deliveries.length
-        // PGlite's queries settle without I/O: yield so that the worker's sockets and timers run.
-        await yieldToLoop()
-      }
-    }
-    await Promise.all(Array.from({ length: run.lanes }, lane))
-    const publishedAt = wallNow()
-    publishing = false
-    await progress
+    const { events, enqueued, firstAt, publishedAt, heldBack } = await publishPaced(session, {
+      eventType,
+      lanes: run.lanes,
+      until: windowEnd,
+      maxEvents: Math.floor(plan.maxDeliveries / run.webhooks),
+    })
 
     const { counts, finished } = await session.drain(enqueued, deadline)
     const resources = await session.stopWorkers()
     const stats = await receiver.stats()
     let attempts: number | null = null
     if (run.mode === 'failing') {
-      const [row] = await ctx.sql<{ n: string | number }>(
+      const [row] = await session.sql<{ n: string | number }>(
         `SELECT count(*) AS n FROM "${session.schema}".attempts`,
       )
       attempts = Number(row?.n ?? 0)
@@ -110,7 +72,6 @@ export async function measureThroughput(ctx: RunnerContext, run: ThroughputRun):
     const seconds = lastAt === null ? null : (lastAt - firstAt) / 1000
     const rate = seconds && seconds > 0 ? counts.delivered / seconds : null
     const publishSeconds = (publishedAt - firstAt) / 1000
-    const throttled = waited / 1000 / (run.lanes * publishSeconds)
     const metrics = [
       run.per === 'event'
         ? metric('events_per_s', 'events/s delivered', rate, '/s')
@@ -132,7 +93,7 @@ export async function measureThroughput(ctx: RunnerContext, run: ThroughputRun):
     metrics.push(...resourceMetrics(resources, counts.delivered, run.per))
     const notes = [
       `${counts.delivered.toLocaleString('en-US')} of ${enqueued.toLocaleString('en-US')} delivered in ${seconds?.toFixed(1) ?? '?'} s`,
-      `published ${events.toLocaleString('en-US')} events at ${Math.round(events / publishSeconds).toLocaleString('en-US')}/s${throttled < 0.05 ? ' (never held back: the enqueue was the limit)' : ''}`,
+      `published ${events.toLocaleString('en-US')} events at ${Math.round(events / publishSeconds).toLocaleString('en-US')}/s${heldBack < 0.05 ? ' (never held back: the enqueue was the limit)' : ''}`,
       loadNote(stats, session.machineBusy),
     ]
     if (counts.failed > 0) notes.push(`${counts.failed} failed`)
@@ -159,7 +120,7 @@ export async function measureThroughput(ctx: RunnerContext, run: ThroughputRun):
         unfinished: counts.unfinished,
         seconds,
         publishSeconds,
-        publisherHeldBack: throttled,
+        publisherHeldBack: heldBack,
         receiver: stats,
         attempts,
         resources,

@@ -1,11 +1,25 @@
-import type { PGlite } from '@electric-sql/pglite'
+import { cpSync, mkdtempSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
 import pg from 'pg'
-import { pgliteDatabase } from '../../src/storage/pglite-database.ts'
+import { openDatabase } from '../../src/storage/open-database.ts'
 import { postgresDatabase } from '../../src/storage/postgres-database.ts'
 import { type CountingDatabase, countingDatabase } from './counting-database.ts'
 import type { ReceiverClient } from './receiver-client.ts'
 import type { ScenarioResult } from './result.ts'
 import type { DbKind, Plan } from './settings.ts'
+
+/** The harness's own queries: not counted. */
+export type HarnessSql = <R = Record<string, unknown>>(text: string, values?: unknown[]) => Promise<R[]>
+
+/** The database of one scenario run (one Session): what the engine uses, and the harness's access. */
+export interface BenchDatabase {
+  /** The Database for a Whisperer on the run's schema, counting its statements. */
+  db: CountingDatabase
+  /** The harness's own queries: not counted, on a connection of their own where there is one. */
+  sql: HarnessSql
+  /** Closes the database and removes what the run left: its schema, or (PGlite) its directory. */
+  close(): Promise<void>
+}
 
 /** What a runner gives each scenario: its database, the receiver and the plan. */
 export interface RunnerContext {
@@ -16,10 +30,8 @@ export interface RunnerContext {
   plan: Plan
   /** Reports a result at once (a scenario with several variants reports each as it ends). */
   emit(result: ScenarioResult): Promise<void>
-  /** A Database for a Whisperer on `schema`, counting its statements. */
-  openDatabase(schema: string): Promise<CountingDatabase>
-  /** The harness's own queries: not counted, on a connection of their own where there is one. */
-  sql<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<R[]>
+  /** A database for a run on the fresh schema `schema`. */
+  openDatabase(schema: string): Promise<BenchDatabase>
   close(): Promise<void>
 }
 
@@ -28,31 +40,43 @@ export function postgresContext(
   receiver: ReceiverClient,
   plan: Plan,
   emit: RunnerContext['emit'],
-): RunnerContext {
+): RunnerContext & { sql: HarnessSql } {
   const monitor = new pg.Pool({ connectionString: url, max: 2, application_name: 'whisperer-bench-monitor' })
   monitor.on('error', () => {})
+  const sql: HarnessSql = async <R>(text: string, values: unknown[] = []) =>
+    (await monitor.query(text, values)).rows as R[]
   return {
     kind: 'postgres',
     url,
     receiver,
     plan,
     emit,
+    sql,
     async openDatabase(schema) {
-      return countingDatabase(postgresDatabase(url, { applicationName: 'whisperer-bench' }), schema)
-    },
-    async sql<R>(text: string, values: unknown[] = []) {
-      return (await monitor.query(text, values)).rows as R[]
+      const db = countingDatabase(postgresDatabase(url, { applicationName: 'whisperer-bench' }), schema)
+      return {
+        db,
+        sql,
+        async close() {
+          await db.close().catch(() => {})
+          await sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+        },
+      }
     },
     close: () => monitor.end(),
   }
 }
 
 /**
- * PGlite has one connection, so the harness's queries share it with the engine: they are kept few
- * (at most 5 a second, and only once the receiver has seen everything).
+ * PGlite as users run it by default: file-backed. Each run gets a fresh directory under `root`
+ * (a copy of `template`, a data directory initdb'd once per bench run), opened with Whisperer's
+ * own `openDatabase(dir)`, so its PGlite settings apply, and removed when the run closes.
+ *
+ * PGlite has one connection, so the harness's queries share it with the engine: they are kept few.
  */
 export function pgliteContext(
-  pglite: PGlite,
+  template: string,
+  root: string,
   receiver: ReceiverClient,
   plan: Plan,
   emit: RunnerContext['emit'],
@@ -63,12 +87,32 @@ export function pgliteContext(
     receiver,
     plan,
     emit,
-    async openDatabase(schema) {
-      return countingDatabase(await pgliteDatabase(pglite), schema)
-    },
-    async sql<R>(text: string, values: unknown[] = []) {
-      return (await pglite.query<R>(text, values)).rows
-    },
-    close: () => pglite.close(),
+    openDatabase: (schema) => openPgliteCopy(template, root, schema),
+    close: async () => {},
+  }
+}
+
+/** A fresh copy of the template directory, opened with `openDatabase(dir)` and counted. */
+export async function openPgliteCopy(template: string, root: string, schema: string): Promise<BenchDatabase> {
+  const dir = mkdtempSync(join(root, 'run-'))
+  const remove = () => rmSync(dir, { recursive: true, force: true })
+  try {
+    cpSync(template, dir, { recursive: true })
+    const inner = await openDatabase(dir)
+    const db = countingDatabase(inner, schema)
+    return {
+      db,
+      sql: async <R>(text: string, values: unknown[] = []) => (await inner.query<R>(text, values)).rows,
+      async close() {
+        try {
+          await db.close()
+        } finally {
+          remove()
+        }
+      },
+    }
+  } catch (error) {
+    remove()
+    throw error
   }
 }

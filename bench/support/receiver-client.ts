@@ -15,8 +15,9 @@ export class ReceiverClient {
     return `${this.origin}${path}`
   }
 
-  async reset(mode: 'ok' | 'failing' = 'ok'): Promise<ReceiverStats> {
-    return this.#get(`/_reset?mode=${mode}`, 'POST')
+  /** Clears the counters; `record: false` counts requests without keeping their ids and times. */
+  async reset(mode: 'ok' | 'failing' = 'ok', options: { record?: boolean } = {}): Promise<ReceiverStats> {
+    return this.#get(`/_reset?mode=${mode}${options.record === false ? '&record=0' : ''}`, 'POST')
   }
 
   async stats(): Promise<ReceiverStats> {

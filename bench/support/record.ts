@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, release, totalmem, type } from 'node:os'
+import { dirname } from 'node:path'
 import type { DatabaseInfo } from '../runner.ts'
 import { markdownTable } from './report.ts'
 import type { ScenarioResult } from './result.ts'
-import type { Plan } from './settings.ts'
+import type { Plan, ScenarioName } from './settings.ts'
 
 /** The machine a run measured on. */
 export interface Machine {
@@ -36,6 +37,8 @@ export interface RunRecord {
   startedAt: string
   seconds: number
   command: string
+  /** The scenarios asked for. */
+  scenarios: ScenarioName[]
   plan: Plan
   engine: { options: Record<string, unknown>; resolved: Record<string, unknown> }
   machine: Machine
@@ -66,8 +69,14 @@ export function setupLines(record: RunRecord): string[] {
     )
   }
   const lite = record.databases.pglite
-  if (lite)
-    lines.push(`PGlite: ${m.pglite} (${lite.version.split(' on ')[0]}), in memory, in the worker's process`)
+  if (lite) {
+    const s = lite.settings
+    lines.push(
+      s.storage === 'directory'
+        ? `PGlite: ${m.pglite} (${lite.version.split(' on ')[0]}), file-backed (not memory://): a fresh data directory per scenario run in ${dirname(s.directory ?? '?')}, removed afterwards, opened with Whisperer's openDatabase(dir) (shared_buffers ${s.shared_buffers}, max_wal_size ${s.max_wal_size}, wal_buffers ${s.wal_buffers}; fsync ${s.fsync}), in the worker's process; each a copy of one directory initdb'd per bench run in a process of its own (${s.initdb})`
+        : `PGlite: ${m.pglite} (${lite.version.split(' on ')[0]}), ${s.storage}, in the worker's process`,
+    )
+  }
   const r = record.engine.resolved
   lines.push(
     `Engine options: concurrency ${r.concurrency}, perHostConcurrency ${r.perHostConcurrency}, claimBatch ${r.claimBatch}; everything else default (pollInterval ${r.pollIntervalMs} ms, lease ${Number(r.leaseMs) / 1000} s, maxAttempts ${r.maxAttempts}, request timeout ${Number(r.readTimeoutMs) / 1000} s)`,
@@ -88,34 +97,74 @@ function summary(record: RunRecord, heading: string | null): string {
 }
 
 /**
- * Writes bench/results/<date>.json and .md (a --quick run: <date>-quick.*), overwriting the same
- * day's; a full run also rewrites the figures section of bench/README.md. Returns the paths written.
+ * Writes bench/results/<date>.json and .md (a --quick run: <date>-quick.*; a soak: <date>-soak.*),
+ * overwriting the same day's; a full run also rewrites the figures section of bench/README.md, and
+ * a soak its soak section. Returns the paths written.
  */
-export function saveRecord(record: RunRecord): string[] {
-  const base = `${record.date}${record.plan.quick ? '-quick' : ''}`
+export function saveRecord(saved: RunRecord): string[] {
+  const soak = saved.scenarios.includes('soak')
+  const suffix = saved.plan.quick ? '-quick' : soak ? '-soak' : ''
+  const base = `${saved.date}${suffix}`
   const json = new URL(`../results/${base}.json`, import.meta.url)
   const md = new URL(`../results/${base}.md`, import.meta.url)
+  const record = soak ? withEarlierSoak(saved, json) : saved
   writeFileSync(json, `${JSON.stringify(record, null, 2)}\n`)
   formatJson(json)
   writeFileSync(
     md,
-    summary(record, `# Whisperer bench, ${record.date}${record.plan.quick ? ' (quick)' : ''}`),
+    summary(
+      record,
+      `# Whisperer bench, ${record.date}${record.plan.quick ? ' (quick)' : soak ? ' (soak)' : ''}`,
+    ),
   )
   const written = [json.pathname, md.pathname]
   if (!record.plan.quick) {
     const readme = new URL('../README.md', import.meta.url)
     const text = readFileSync(readme, 'utf8')
-    const start = '<!-- figures:start -->'
-    const end = '<!-- figures:end -->'
+    const marker = soak ? 'soak' : 'figures'
+    const start = `<!-- ${marker}:start -->`
+    const end = `<!-- ${marker}:end -->`
     const from = text.indexOf(start)
     const to = text.indexOf(end)
     if (from >= 0 && to > from) {
-      const section = `${start}\n<!-- Written by \`npm run bench\`; edits here are overwritten. -->\n\n${summary(record, null)}${end}`
+      const by = soak ? 'npm run bench -- soak' : 'npm run bench'
+      const section = `${start}\n<!-- Written by \`${by}\`; edits here are overwritten. -->\n\n${summary(record, null)}${end}`
       writeFileSync(readme, text.slice(0, from) + section + text.slice(to + end.length))
       written.push(readme.pathname)
     }
   }
   return written
+}
+
+/**
+ * A soak takes ten minutes per database, so the databases are often soaked one at a time
+ * (`--db postgres`, then `--db pglite`): the day's soak record keeps the results of the databases
+ * this run did not measure, and says which commands measured them.
+ */
+function withEarlierSoak(record: RunRecord, file: URL): RunRecord {
+  if (!existsSync(file)) return record
+  let earlier: RunRecord
+  try {
+    earlier = JSON.parse(readFileSync(file, 'utf8')) as RunRecord
+  } catch {
+    return record
+  }
+  const measured = new Set(record.results.map((r) => r.db))
+  const kept = (earlier.results ?? []).filter((r) => !measured.has(r.db))
+  if (kept.length === 0) return record
+  const keptDbs = new Set(kept.map((r) => r.db))
+  const databases = { ...record.databases }
+  if (keptDbs.has('postgres') && earlier.databases?.postgres) databases.postgres = earlier.databases.postgres
+  if (keptDbs.has('pglite') && earlier.databases?.pglite) databases.pglite = earlier.databases.pglite
+  const order = ['none', 'postgres', 'pglite']
+  return {
+    ...record,
+    startedAt: earlier.startedAt,
+    seconds: earlier.seconds + record.seconds,
+    command: `${earlier.command}\` then \`${record.command}`,
+    databases,
+    results: [...kept, ...record.results].sort((a, b) => order.indexOf(a.db) - order.indexOf(b.db)),
+  }
 }
 
 /** Formats a written JSON file as the repository's Biome does, so that `npm run check` stays clean. */

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import type { CountdownConfig } from '../../src/core/retry-countdown.ts'
 import { createWhisperer, type Whisperer } from '../../src/whisperer.ts'
 import type { WorkerReport } from '../worker-process.ts'
-import type { RunnerContext } from './context.ts'
+import type { BenchDatabase, RunnerContext } from './context.ts'
 import { addBreakdowns, type CountingDatabase } from './counting-database.ts'
 import { machineBusySince, machineTimes } from './load.ts'
 import type { Resources } from './result.ts'
@@ -38,6 +38,7 @@ export class Session {
   readonly db: CountingDatabase
   readonly whisperer: Whisperer
   readonly log: QuietLog
+  readonly #database: BenchDatabase
   #children: ChildProcess[] = []
   #inProcessWorker = false
   #cpuAtMeasure = process.cpuUsage()
@@ -48,37 +49,50 @@ export class Session {
   private constructor(
     ctx: RunnerContext,
     schema: string,
-    db: CountingDatabase,
+    database: BenchDatabase,
     whisperer: Whisperer,
     log: QuietLog,
   ) {
     this.ctx = ctx
     this.schema = schema
-    this.db = db
+    this.#database = database
+    this.db = database.db
     this.whisperer = whisperer
     this.log = log
   }
 
-  /** A fresh schema `bench_<random>`, migrated, with `eventType` registered. */
+  /**
+   * A fresh schema `bench_<random>` (on PGlite, in a fresh directory of its own), migrated, with
+   * `eventType` registered.
+   */
   static async open(ctx: RunnerContext, eventType: string): Promise<Session> {
     const schema = `bench_${randomBytes(5).toString('hex')}`
-    const db = await ctx.openDatabase(schema)
+    const database = await ctx.openDatabase(schema)
     const log = quietLog()
     try {
       const whisperer = await createWhisperer({
-        database: db,
+        database: database.db,
         schema,
         allowedTargets,
         ...engineOptions,
         logger: log.logger,
       })
       whisperer.events.register({ type: eventType })
-      return new Session(ctx, schema, db, whisperer, log)
+      return new Session(ctx, schema, database, whisperer, log)
     } catch (error) {
-      await db.close()
-      await ctx.sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => {})
+      await database.close().catch(() => {})
       throw error
     }
+  }
+
+  /** The harness's own queries on this run's database: not counted. */
+  sql<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<R[]> {
+    return this.#database.sql<R>(text, values)
+  }
+
+  /** The process ids of the worker processes (PostgreSQL); none on PGlite. */
+  get workerPids(): number[] {
+    return this.#children.map((child) => child.pid).filter((pid): pid is number => pid !== undefined)
   }
 
   /**
@@ -150,7 +164,7 @@ export class Session {
 
   /** Where the deliveries stand; harness query, not counted. */
   async counts(): Promise<QueueCounts> {
-    const [row] = await this.ctx.sql<{
+    const [row] = await this.sql<{
       delivered: string | number
       failed: string | number
       unfinished: string | number
@@ -244,17 +258,15 @@ export class Session {
     return this.#rssSampledKb / 1024
   }
 
-  /** Stops anything still running, closes the Whisperer and its connections, drops the schema. */
+  /**
+   * Stops anything still running, closes the Whisperer and its connections, and drops the schema
+   * (PGlite: removes the run's directory).
+   */
   async close(): Promise<void> {
     for (const child of this.#children) child.kill('SIGKILL')
     this.#children = []
     await within(this.whisperer.close(), 30_000, 'closing Whisperer').catch(() => {})
-    await this.db.close().catch(() => {})
-    await within(
-      this.ctx.sql(`DROP SCHEMA IF EXISTS "${this.schema}" CASCADE`),
-      60_000,
-      'dropping the schema',
-    )
+    await within(this.#database.close(), 60_000, 'closing the database')
   }
 }
 

@@ -15,9 +15,12 @@ export const engineOptions = {
 /** The loopback receiver is a private address: it has to be allowed. */
 export const allowedTargets = ['127.0.0.1']
 
-/** The scenarios, in the order a full run measures them. */
+/** The scenarios of a full run (and of `--quick`), in the order it measures them. */
 export const scenarioNames = ['ceilings', 'fanout10', 'fanout1', 'latency', 'failing', 'bigfanout'] as const
-export type ScenarioName = (typeof scenarioNames)[number]
+/** Scenarios run only when named, and alone: never part of a full or `--quick` run. */
+export const separateScenarioNames = ['soak'] as const
+export const allScenarioNames = [...scenarioNames, ...separateScenarioNames] as const
+export type ScenarioName = (typeof allScenarioNames)[number]
 
 export type DbKind = 'postgres' | 'pglite'
 
@@ -41,6 +44,8 @@ export interface Plan {
   maxDeliveries: number
   /** Worker processes of the fanout10 variants on PostgreSQL. */
   fanoutWorkers: number[]
+  /** Seconds the soak publishes for, on each database (600; `--seconds` sets it). */
+  soak: number
 }
 
 export function makePlan(quick: boolean, seconds: number | null): Plan {
@@ -56,6 +61,7 @@ export function makePlan(quick: boolean, seconds: number | null): Plan {
         bigfanoutDeadline: 10,
         maxDeliveries: 200_000,
         fanoutWorkers: [1, 2, 4],
+        soak: 600,
       }
     : {
         quick,
@@ -68,11 +74,13 @@ export function makePlan(quick: boolean, seconds: number | null): Plan {
         bigfanoutDeadline: 60,
         maxDeliveries: 2_000_000,
         fanoutWorkers: [1, 2, 4],
+        soak: 600,
       }
   if (seconds !== null) {
     plan.window = seconds
     plan.latency = seconds
     plan.ceiling = seconds
+    plan.soak = seconds
     plan.drain = Math.max(plan.drain, seconds)
   }
   return plan

@@ -32,9 +32,15 @@ const rules: Rule[] = [
   { scenario: 'latency', db: 'postgres', key: 'receiver_p99_ms', target: { op: '<=', value: 20 } },
   { scenario: 'bigfanout', db: 'postgres', key: 'enqueue_s', target: { op: '<', value: 1 } },
   { scenario: 'bigfanout', db: 'postgres', key: 'all_delivered_s', target: { op: '<', value: 10 } },
-  ...['fanout10', 'fanout1', 'latency', 'failing', 'bigfanout'].map(
+  ...['fanout10', 'fanout1', 'latency', 'failing', 'bigfanout', 'soak'].map(
     (scenario): Rule => ({ scenario, db: 'postgres', key: 'peak_rss_mb', target: { op: '<=', value: 200 } }),
   ),
+  // soak: no decay (the last minute at least 85% of the first), on both databases; PGlite's whole
+  // process under 1 GB (1,024 MB) in every 10 s sample.
+  ...(['postgres', 'pglite'] as const).map(
+    (db): Rule => ({ scenario: 'soak', db, key: 'decay_ratio_pct', target: { op: '>=', value: 85 } }),
+  ),
+  { scenario: 'soak', db: 'pglite', key: 'sampled_rss_max_mb', target: { op: '<', value: 1024 } },
 ]
 
 export function meets(value: number, target: Target): boolean {
