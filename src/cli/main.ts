@@ -11,6 +11,7 @@ import { type Scope, scopes } from '../service/tokens.ts'
 import { migrate } from '../storage/migrate.ts'
 import { openDatabase } from '../storage/open-database.ts'
 import { createWhisperer, version, type Whisperer } from '../whisperer.ts'
+import { addListenCommand } from './listen.ts'
 import { printTable, progressBar } from './output.ts'
 
 /** Exit codes: 0 done, 1 the operation failed, 2 the command line was wrong. */
@@ -389,6 +390,8 @@ export function program(): Command {
         })
       },
     )
+
+  addListenCommand(cli)
 
   return cli
 }
