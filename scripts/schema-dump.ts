@@ -55,6 +55,14 @@ export async function dumpSchema(query: Query, schema: string): Promise<string> 
     schema,
   ])
   for (const index of indexes) lines.push(`${normalize(String(index.indexdef))};`)
+  const functions = await query(
+    `SELECT p.proname, pg_get_function_identity_arguments(p.oid) AS arguments, pg_get_function_result(p.oid) AS result
+     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 ORDER BY p.proname`,
+    [schema],
+  )
+  if (functions.length > 0) lines.push('')
+  for (const fn of functions)
+    lines.push(`FUNCTION whisperer.${fn.proname}(${fn.arguments}) RETURNS ${fn.result}`)
   return `${lines.join('\n')}\n`
 }
 

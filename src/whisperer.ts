@@ -117,6 +117,7 @@ export class Whisperer {
       validation: {
         hasEventType: (type) => this.events.has(type),
         hasCallback: (name) => this.callbacks.has(name),
+        fieldsOf: (type) => this.events.fieldsOf(type),
         countdowns: this.countdowns,
         addressPolicy,
       },

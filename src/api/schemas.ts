@@ -21,6 +21,8 @@ const webhookFields = {
   callback: fields.callback,
   additional_headers: fields.additionalHeaders,
   config: fields.config,
+  filters: fields.filters,
+  fields: fields.fields,
 } satisfies Record<(typeof webhookWireNames)[keyof typeof webhookWireNames], z.ZodType>
 
 export const WebhookCreate = z
@@ -60,6 +62,8 @@ export const Webhook = z
     callback: z.string().nullable(),
     additional_headers: z.record(z.string(), z.string()),
     config: z.record(z.string(), z.unknown()).describe('Passwords and tokens in `auth` are masked.'),
+    filters: fields.filters.unwrap(),
+    fields: z.array(z.string()).nullable(),
     disabled_reason: z.string().nullable(),
     failing_since: timestamp.nullable(),
     created_date: timestamp,

@@ -33,6 +33,8 @@ export function webhookJson(webhook: Webhook, options: { reveal?: boolean } = {}
     callback: webhook.callback,
     additional_headers: options.reveal ? webhook.additionalHeaders : maskHeaders(webhook.additionalHeaders),
     config,
+    filters: webhook.filters,
+    fields: webhook.fields,
     disabled_reason: webhook.disabledReason,
     failing_since: webhook.failingSince?.toISOString() ?? null,
     created_date: webhook.createdAt.toISOString(),
@@ -127,11 +129,16 @@ export function eventQueueJson(delivery: Delivery) {
   }
 }
 
-export function eventTypeJson(definition: EventTypeDefinition<unknown>, jsonSchema: unknown) {
+/** An event type over the wire; `fields` are those it exposes, declared or read from its schema. */
+export function eventTypeJson(
+  definition: EventTypeDefinition<unknown>,
+  jsonSchema: unknown,
+  fields: readonly string[] | null,
+) {
   return {
     type: definition.type,
     description: definition.description ?? null,
     json_schema: jsonSchema ?? null,
-    fields: definition.fields ? [...definition.fields] : null,
+    fields: fields ? [...fields] : null,
   }
 }

@@ -11,6 +11,8 @@ export const webhookWireNames = {
   callback: 'callback',
   additionalHeaders: 'additional_headers',
   config: 'config',
+  filters: 'filters',
+  fields: 'fields',
 } as const satisfies Record<keyof WebhookInput, string>
 
 const fromWireNames: Record<string, string> = Object.fromEntries(

@@ -1,5 +1,6 @@
 import type { z } from 'zod'
 import { type FieldIssue, WhispererError } from './errors.ts'
+import { pickFields } from './filters.ts'
 import { compileJsonSchema } from './json-schema.ts'
 import { type DeliveryBody, toJson } from './payload.ts'
 import { issuesFromZod } from './zod-issues.ts'
@@ -27,7 +28,11 @@ export interface EventTypeDefinition<T = never> {
   subject?: (instance: T) => Subject | null | undefined
   /** Loads the instance again by subject id, for callbacks of queued deliveries. */
   load?: (subjectId: string) => unknown
-  /** The fields of the data that subscribers may see and filter on (durian's `provides_args`). */
+  /**
+   * The top-level fields of the data that subscribers may see and filter on (durian's
+   * `provides_args`). When set, only these are stored and delivered, whatever `serialize` returns.
+   * @default the properties of `schema` or `jsonSchema` when it describes an object; otherwise any
+   */
   fields?: readonly string[]
 }
 
@@ -83,6 +88,21 @@ export class EventTypeRegistry {
   }
 
   /**
+   * The fields a type exposes: its declared `fields`, else the properties its schema or JSON Schema
+   * gives an object; null when it does not say (any field may then be filtered on and chosen).
+   */
+  fieldsOf(type: string): readonly string[] | null {
+    const definition = this.get(type)
+    if (definition.fields) return definition.fields
+    const shape = (definition.schema as { shape?: unknown } | undefined)?.shape
+    if (shape && typeof shape === 'object') return Object.keys(shape)
+    const properties = (definition.jsonSchema as { properties?: unknown } | undefined)?.properties
+    if (properties && typeof properties === 'object' && !Array.isArray(properties))
+      return Object.keys(properties)
+    return null
+  }
+
+  /**
    * Serializes an instance into the JSON text stored with its event. Data that fails the type's
    * schema or JSON Schema is refused (`invalid_event_data`) with the failing paths.
    */
@@ -98,6 +118,14 @@ export class EventTypeRegistry {
     if (validate) {
       const issues = validate(data)
       if (issues.length > 0) throw invalidData(type, issues)
+    }
+    if (definition.fields) {
+      if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+        throw invalidData(type, [
+          { path: 'data', message: `Expected an object with the fields ${definition.fields.join(', ')}` },
+        ])
+      }
+      data = pickFields(data, definition.fields)
     }
     let dataJson: string
     try {

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { CompiledAddressPolicy } from './address-policy.ts'
 import { type FieldIssue, validationError } from './errors.ts'
+import { compileFilters, type Filters } from './filters.ts'
 import { reservedHeaders } from './request.ts'
 import { type CountdownConfig, type CountdownRegistry, defaultCountdownConfig } from './retry-countdown.ts'
 import { targetUrlProblem } from './target-url.ts'
@@ -11,6 +12,8 @@ import { issuesFromZod } from './zod-issues.ts'
 export interface WebhookValidationContext {
   hasEventType: (type: string) => boolean
   hasCallback: (name: string) => boolean
+  /** The fields an event type exposes (filters and `fields` may name only these); null for any. */
+  fieldsOf?: (type: string) => readonly string[] | null
   countdowns: CountdownRegistry
   addressPolicy: CompiledAddressPolicy
 }
@@ -51,7 +54,27 @@ export const webhookInputSchema = z.object({
   callback: z.string().max(64).nullish(),
   additionalHeaders: headersSchema.optional(),
   config: z.record(z.string(), z.unknown()).optional(),
+  filters: z
+    .record(z.string(), z.unknown())
+    .describe(
+      'Match filters on the event data (durian): `{"field": value}` for equality, or operators `any`, `is`, `startswith`, `endswith`, `contains`, `like` (a regular expression): `{"name": {"startswith": "J"}}`. Nested objects and dotted paths reach into the data; every condition must match.',
+    )
+    .optional(),
+  fields: z
+    .array(text(200))
+    .describe('The top-level fields of the event data to deliver; null for all that the event type exposes.')
+    .min(1, 'Name at least one field, or null for all.')
+    .max(200)
+    .refine((names) => new Set(names).size === names.length, 'Fields must not repeat.')
+    .nullish(),
 })
+
+/** On update: the stored webhook's values, which the changed fields are checked against. */
+export interface StoredWebhookFields {
+  eventType: string
+  filters: Filters
+  fields: string[] | null
+}
 
 /**
  * Validates a webhook for create (`partial: false`) or update (`partial: true`) and returns it
@@ -60,7 +83,7 @@ export const webhookInputSchema = z.object({
 export function parseWebhookInput(
   input: unknown,
   context: WebhookValidationContext,
-  options: { partial: true },
+  options: { partial: true; current?: StoredWebhookFields },
 ): Partial<WebhookInput>
 export function parseWebhookInput(
   input: unknown,
@@ -70,7 +93,7 @@ export function parseWebhookInput(
 export function parseWebhookInput(
   input: unknown,
   context: WebhookValidationContext,
-  options: { partial?: boolean } = {},
+  options: { partial?: boolean; current?: StoredWebhookFields } = {},
 ): Partial<WebhookInput> {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw validationError([{ path: '', message: 'Expected an object.' }])
@@ -136,6 +159,7 @@ export function parseWebhookInput(
       if (problem) issues.push({ path: 'config.auth.url', message: problem })
     }
   }
+  issues.push(...selectionIssues(result, context, options.current))
   if (issues.length > 0) throw validationError(issues)
 
   if (options.partial) return result
@@ -148,7 +172,34 @@ export function parseWebhookInput(
     callback: result.callback ?? null,
     additionalHeaders: result.additionalHeaders ?? {},
     config: result.config ?? {},
+    filters: result.filters ?? {},
+    fields: result.fields ?? null,
   }
+}
+
+/**
+ * Checks `filters` and `fields` against the fields the event type exposes. On update they are
+ * checked together with the stored values the update keeps, so that changing the event type
+ * cannot leave filters on fields the new type does not have.
+ */
+function selectionIssues(
+  input: Partial<WebhookInput>,
+  context: WebhookValidationContext,
+  current: StoredWebhookFields | undefined,
+): FieldIssue[] {
+  const touched = input.eventType !== undefined || input.filters !== undefined || input.fields !== undefined
+  if (!touched) return []
+  const eventType = input.eventType ?? current?.eventType
+  if (eventType === undefined || !context.hasEventType(eventType)) return []
+  const exposed = context.fieldsOf?.(eventType) ?? null
+  const issues = compileFilters(input.filters ?? current?.filters ?? {}, { fields: exposed }).issues
+  const fields = input.fields !== undefined ? input.fields : current?.fields
+  for (const name of fields ?? []) {
+    if (exposed && !exposed.includes(name)) {
+      issues.push({ path: 'fields', message: `"${name}" is not a field of event type "${eventType}".` })
+    }
+  }
+  return issues
 }
 
 /** The paths of the strings (keys included) that hold a NUL character. */

@@ -1,3 +1,4 @@
+import type { Filters } from './filters.ts'
 import type { CountdownConfig } from './retry-countdown.ts'
 
 /** A subscription: one owner's URL for one event type. */
@@ -17,6 +18,10 @@ export interface Webhook {
   additionalHeaders: Record<string, string>
   /** `auth` drives authentication; other keys can be matched by `deliverEvent`'s `configFilter`. */
   config: Record<string, unknown>
+  /** Durian's match filters on the event's data: only matching events are delivered ({@link Filters}). */
+  filters: Filters
+  /** The top-level fields of the data to deliver; null for all that the event type exposes. */
+  fields: string[] | null
   /** Why Whisperer disabled it: `gone` after a 410, `failing` after failing too long; null if it did not. */
   disabledReason: string | null
   /** Since when every attempt has failed; null after a success. */
@@ -36,6 +41,8 @@ export interface WebhookInput {
   callback?: string | null
   additionalHeaders?: Record<string, string>
   config?: Record<string, unknown>
+  filters?: Filters
+  fields?: string[] | null
 }
 
 /** Who is asking: every webhook and delivery belongs to an owner; an admin sees all owners. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { WhispererError } from '../core/errors.ts'
 import type { EventTypeRegistry } from '../core/event-types.ts'
+import { pickFields } from '../core/filters.ts'
 import { buildBody, type PayloadKey, toJson } from '../core/payload.ts'
 import type { AttemptContext } from '../delivery/attempt.ts'
 import { attemptNow } from '../delivery/attempt-now.ts'
@@ -82,10 +83,11 @@ export class Publisher {
     let claimed: ClaimedDelivery[] = []
     if (definition.customizePayload) {
       const customize = definition.customizePayload
-      const targets = await this.#o.store.webhookTargets({ tx, eventType: type, configFilter })
-      const bodies = targets.map((webhookId) => {
+      const targets = await this.#o.store.webhookTargets({ tx, eventType: type, configFilter, dataJson })
+      const bodies = targets.map(({ webhookId, fields }) => {
         const uuid = randomUUID()
-        const body = toJson(customize(JSON.parse(buildBody(type, uuid, event.payloadKey, dataJson))))
+        const data = fields ? toJson(pickFields(JSON.parse(dataJson), fields)) : dataJson
+        const body = toJson(customize(JSON.parse(buildBody(type, uuid, event.payloadKey, data))))
         return { uuid, webhookId, body }
       })
       const stored = await this.#o.store.eventInsertBodies({ tx, event, configFilter, bodies, now, lease })

@@ -1,4 +1,5 @@
-import { WhispererError } from '../core/errors.ts'
+import { validationError, WhispererError } from '../core/errors.ts'
+import { compileFilters, type Filters, patternsOf } from '../core/filters.ts'
 import type { AttemptResult } from '../core/outcome.ts'
 import type { Webhook } from '../core/webhook.ts'
 import { parseWebhookInput, type WebhookValidationContext } from '../core/webhook-input.ts'
@@ -52,6 +53,7 @@ export class WebhookService {
   /** Validates and stores a webhook; a duplicate (owner, target URL, event type) is `webhook_already_registered`. */
   async create(actor: ActorLike, input: unknown): Promise<Webhook> {
     const parsed = parseWebhookInput(input, this.#validation)
+    await this.#checkPatterns(parsed.filters)
     return this.#store.webhookInsert({ owner: toActor(actor).owner, input: parsed, now: this.#clock() })
   }
 
@@ -67,7 +69,16 @@ export class WebhookService {
 
   /** Changes the fields given; deactivating cancels the webhook's pending deliveries. */
   async update(actor: ActorLike, id: number, patch: unknown): Promise<Webhook> {
-    const parsed = parseWebhookInput(patch, this.#validation, { partial: true })
+    // Filters and fields are checked against the event type the webhook will have.
+    const touches = (['eventType', 'filters', 'fields'] as const).some(
+      (field) =>
+        typeof patch === 'object' &&
+        patch !== null &&
+        (patch as Record<string, unknown>)[field] !== undefined,
+    )
+    const current = touches ? await this.get(actor, id) : undefined
+    const parsed = parseWebhookInput(patch, this.#validation, { partial: true, current })
+    await this.#checkPatterns(parsed.filters)
     const webhook = await this.#store.webhookUpdate({
       id,
       actor: toActor(actor),
@@ -81,6 +92,7 @@ export class WebhookService {
   /** Replaces every field (HTTP PUT): omitted optional fields return to their defaults. */
   async replace(actor: ActorLike, id: number, input: unknown): Promise<Webhook> {
     const parsed = parseWebhookInput(input, this.#validation)
+    await this.#checkPatterns(parsed.filters)
     const webhook = await this.#store.webhookUpdate({
       id,
       actor: toActor(actor),
@@ -89,6 +101,20 @@ export class WebhookService {
     })
     if (!webhook) throw notFound(id)
     return webhook
+  }
+
+  /** Refuses `like` patterns that the database, which evaluates them, cannot compile. */
+  async #checkPatterns(filters: Filters | undefined): Promise<void> {
+    const patterns = filters ? patternsOf(compileFilters(filters).conditions) : []
+    if (patterns.length === 0) return
+    const problems = await this.#store.patternProblems(patterns)
+    const issues = compileFilters(filters)
+      .conditions.filter((condition) => condition.op === 'like' && problems.has(String(condition.value)))
+      .map((condition) => ({
+        path: `filters.${condition.path.join('.')}.like`,
+        message: `PostgreSQL cannot use this regular expression: ${problems.get(String(condition.value))}.`,
+      }))
+    if (issues.length > 0) throw validationError(issues)
   }
 
   /** Deletes a webhook: history stays, pending deliveries are cancelled, and the same URL may subscribe again. */

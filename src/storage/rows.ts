@@ -1,5 +1,6 @@
 import type { Attempt, Delivery } from '../core/delivery.ts'
 import type { DeliveryStatus } from '../core/delivery-state.ts'
+import type { Filters } from '../core/filters.ts'
 import type { ErrorKind } from '../core/outcome.ts'
 import { buildBody, type PayloadKey } from '../core/payload.ts'
 import type { CountdownConfig } from '../core/retry-countdown.ts'
@@ -17,7 +18,7 @@ const dateOrNull = (value: unknown): Date | null =>
 const json = <T>(value: unknown): T => (typeof value === 'string' ? JSON.parse(value) : value) as T
 
 export const webhookColumns = `id, owner, event_type, target_url, secret_key, is_active, retry_countdown_config,
-  callback, additional_headers, config, disabled_reason, failing_since, created_at, updated_at`
+  callback, additional_headers, config, filters, fields, disabled_reason, failing_since, created_at, updated_at`
 
 export function toWebhook(row: Row): Webhook {
   return {
@@ -31,6 +32,8 @@ export function toWebhook(row: Row): Webhook {
     callback: (row.callback as string | null) ?? null,
     additionalHeaders: json<Record<string, string>>(row.additional_headers),
     config: json<Record<string, unknown>>(row.config),
+    filters: json<Filters>(row.filters),
+    fields: (row.fields as string[] | null) ?? null,
     disabledReason: (row.disabled_reason as string | null) ?? null,
     failingSince: dateOrNull(row.failing_since),
     createdAt: date(row.created_at),

@@ -93,6 +93,9 @@ TABLE whisperer.webhooks
   created_at timestamp with time zone NOT NULL DEFAULT now()
   updated_at timestamp with time zone NOT NULL DEFAULT now()
   deleted_at timestamp with time zone
+  filters jsonb NOT NULL DEFAULT '{}'::jsonb
+  conditions jsonb
+  fields text[]
   CONSTRAINT webhooks_pkey PRIMARY KEY (id)
 
 CREATE UNIQUE INDEX api_tokens_pkey ON whisperer.api_tokens USING btree (id);
@@ -111,3 +114,6 @@ CREATE INDEX webhooks_event_type_idx ON whisperer.webhooks USING btree (event_ty
 CREATE INDEX webhooks_owner_idx ON whisperer.webhooks USING btree (owner, id) WHERE (deleted_at IS NULL);
 CREATE UNIQUE INDEX webhooks_owner_target_url_event_type_key ON whisperer.webhooks USING btree (owner, target_url, event_type) WHERE (deleted_at IS NULL);
 CREATE UNIQUE INDEX webhooks_pkey ON whisperer.webhooks USING btree (id);
+
+FUNCTION whisperer.filters_match(conditions jsonb, data jsonb) RETURNS boolean
+FUNCTION whisperer.pick_fields(data json, fields text[]) RETURNS text

@@ -11,10 +11,13 @@ export function statements(s: string) {
   const configMatches = `($2::jsonb IS NULL OR NOT EXISTS (
       SELECT 1 FROM jsonb_each($2::jsonb) f
       WHERE w.config #> string_to_array(f.key, '__') IS DISTINCT FROM f.value))`
-  const liveTargets = (type: string, filter: string) =>
-    `SELECT w.id FROM ${s}.webhooks w
+  // The webhooks' own filters on the event's data (compiled conditions; see filters_match).
+  const filtersMatch = (data: string) =>
+    `(w.conditions IS NULL OR ${s}.filters_match(w.conditions, ${data}::jsonb))`
+  const liveTargets = (type: string, filter: string, data: string, columns = 'w.id') =>
+    `SELECT ${columns} FROM ${s}.webhooks w
      WHERE w.event_type = ${type} AND w.is_active AND w.deleted_at IS NULL
-       AND ${configMatches.replaceAll('$2', filter)}`
+       AND ${configMatches.replaceAll('$2', filter)} AND ${filtersMatch(data)}`
 
   const notify = `notified AS (SELECT pg_notify($10, '') AS n WHERE EXISTS (SELECT 1 FROM inserted))`
 
@@ -22,7 +25,7 @@ export function statements(s: string) {
   const eventInsertBodies = (claimed: boolean) => `
     WITH targets AS (
       SELECT b.uuid, b.webhook_id AS id, b.body FROM unnest($12::uuid[], $13::bigint[], $14::text[]) AS b(uuid, webhook_id, body)
-      WHERE b.webhook_id IN (${liveTargets('$2', '$11')})
+      WHERE b.webhook_id IN (${liveTargets('$2', '$11', '$3')})
     ), event AS (
       INSERT INTO ${s}.events (uuid, type, data, payload_key, subject_type, subject_id, created_at)
       SELECT $1, $2, $3::json, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM targets)
@@ -42,18 +45,20 @@ export function statements(s: string) {
     }`
 
   // Any number of events, each fanned out to the live webhooks of its type matching its config
-  // filter, in one statement: $1-$7 arrays (one element per event), $8 now, $9 status, $10 the
-  // channel to notify, $11 next_attempt_at (the lease of deliveries claimed as they are inserted).
+  // filter and their own filters, in one statement: $1-$7 arrays (one element per event), $8 now,
+  // $9 status, $10 the channel to notify, $11 next_attempt_at (the lease of deliveries claimed as
+  // they are inserted). A webhook that chose some fields gets a body of its own, built here.
   const eventsInsert = (claimed: boolean) => `
     WITH input AS (
       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
         WITH ORDINALITY AS i(uuid, type, data, payload_key, subject_type, subject_id, config_filter, n)
     ), targets AS (
-      SELECT i.n, w.id AS webhook_id FROM input i
+      SELECT i.n, w.id AS webhook_id, gen_random_uuid() AS uuid, w.fields FROM input i
       JOIN ${s}.webhooks w ON w.event_type = i.type AND w.is_active AND w.deleted_at IS NULL
-      WHERE i.config_filter IS NULL OR NOT EXISTS (
+      WHERE (i.config_filter IS NULL OR NOT EXISTS (
         SELECT 1 FROM jsonb_each(i.config_filter::jsonb) f
-        WHERE w.config #> string_to_array(f.key, '__') IS DISTINCT FROM f.value)
+        WHERE w.config #> string_to_array(f.key, '__') IS DISTINCT FROM f.value))
+        AND ${filtersMatch('i.data')}
     ), event AS (
       INSERT INTO ${s}.events (uuid, type, data, payload_key, subject_type, subject_id, created_at)
       SELECT i.uuid, i.type, i.data::json, i.payload_key, i.subject_type, i.subject_id, $8 FROM input i
@@ -61,15 +66,19 @@ export function statements(s: string) {
       ORDER BY i.n
       RETURNING id, uuid
     ), inserted AS (
-      INSERT INTO ${s}.deliveries (uuid, event_id, webhook_id, status, next_attempt_at, created_at, updated_at)
-      SELECT gen_random_uuid(), e.id, t.webhook_id, $9, $11, $8, $8
+      INSERT INTO ${s}.deliveries (uuid, event_id, webhook_id, status, next_attempt_at, body, created_at, updated_at)
+      SELECT t.uuid, e.id, t.webhook_id, $9, $11,
+        CASE WHEN t.fields IS NOT NULL THEN ('{"event":{"type":' || to_json(i.type)::text || ',"uuid":"'
+          || replace(t.uuid::text, '-', '') || '"},"' || i.payload_key || '":'
+          || ${s}.pick_fields(i.data::json, t.fields) || '}')::json END,
+        $8, $8
       FROM targets t JOIN input i ON i.n = t.n JOIN event e ON e.uuid = i.uuid
       ORDER BY t.n, t.webhook_id
-      RETURNING id, uuid, webhook_id, event_id, next_attempt_at, retry_count
+      RETURNING id, uuid, webhook_id, event_id, next_attempt_at, retry_count, body
     ), ${notify}
     ${
       claimed
-        ? `SELECT d.id, d.uuid::text AS uuid, d.next_attempt_at AS lease, d.retry_count, NULL::text AS body,
+        ? `SELECT d.id, d.uuid::text AS uuid, d.next_attempt_at AS lease, d.retry_count, d.body::text AS body,
              i.type AS event_type, i.data, i.payload_key, i.subject_id, d.webhook_id,
              w.updated_at AS webhook_updated_at, e.uuid::text AS event_uuid
            FROM inserted d JOIN event e ON e.id = d.event_id JOIN input i ON i.uuid = e.uuid
@@ -95,8 +104,8 @@ export function statements(s: string) {
   return {
     webhookInsert: `
       INSERT INTO ${s}.webhooks (owner, event_type, target_url, secret_key, is_active, retry_countdown_config,
-        callback, additional_headers, config, created_at, updated_at)
-      VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::jsonb, $9::jsonb, $10, $10)
+        callback, additional_headers, config, filters, conditions, fields, created_at, updated_at)
+      VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::jsonb, $9::jsonb, $11::jsonb, $12::jsonb, $13::text[], $10, $10)
       RETURNING ${webhookColumns}`,
     webhookGet: `
       SELECT ${webhookColumns} FROM ${s}.webhooks
@@ -124,6 +133,9 @@ export function statements(s: string) {
           callback = CASE WHEN $9 THEN $10 ELSE callback END,
           additional_headers = coalesce($11::jsonb, additional_headers),
           config = coalesce($12::jsonb, config),
+          filters = coalesce($14::jsonb, filters),
+          conditions = CASE WHEN $14::jsonb IS NULL THEN conditions ELSE $15::jsonb END,
+          fields = CASE WHEN $16 THEN $17::text[] ELSE fields END,
           updated_at = $13
         WHERE id = $1 AND deleted_at IS NULL AND ($2::text IS NULL OR owner = $2)
         RETURNING ${webhookColumns}
@@ -139,7 +151,7 @@ export function statements(s: string) {
         RETURNING id
       ), ${cancelPending('(SELECT id FROM deleted)', '$3')}
       SELECT id FROM deleted`,
-    webhookTargets: liveTargets('$1', '$2'),
+    webhookTargets: liveTargets('$1', '$2', '$3', 'w.id, w.fields'),
     webhooksForSending: `
       SELECT ${claimedWebhookColumns} FROM ${s}.webhooks WHERE id = ANY($1::bigint[])`,
     eventsInsert: eventsInsert(false),
@@ -331,5 +343,7 @@ export function statements(s: string) {
       SELECT type, description, json_schema, fields FROM ${s}.event_types ORDER BY type`,
     eventTypeDelete: `
       DELETE FROM ${s}.event_types WHERE type = $1 RETURNING type`,
+    // Compiles a filter's regular expression as the fan-out will: an invalid one raises.
+    patternCheck: `SELECT '' ~ $1 AS matches`,
   }
 }

@@ -2,6 +2,7 @@ import type { Attempt, Delivery } from '../core/delivery.ts'
 import type { DeliveryStatus } from '../core/delivery-state.ts'
 import { WhispererError } from '../core/errors.ts'
 import type { Subject } from '../core/event-types.ts'
+import { compileFilters, type Filters } from '../core/filters.ts'
 import type { ErrorKind } from '../core/outcome.ts'
 import type { PayloadKey } from '../core/payload.ts'
 import type { Actor, Webhook, WebhookInput } from '../core/webhook.ts'
@@ -139,6 +140,9 @@ export class Store {
         JSON.stringify(input.additionalHeaders),
         JSON.stringify(input.config),
         params.now,
+        JSON.stringify(input.filters),
+        conditionsJson(input.filters),
+        input.fields,
       ])
       return toWebhook(rows[0]!)
     } catch (error) {
@@ -204,6 +208,10 @@ export class Store {
         json(patch.additionalHeaders),
         json(patch.config),
         params.now,
+        json(patch.filters),
+        patch.filters === undefined ? null : conditionsJson(patch.filters),
+        patch.fields !== undefined,
+        patch.fields ?? null,
       ])
       return rows[0] ? toWebhook(rows[0]) : null
     } catch (error) {
@@ -296,17 +304,32 @@ export class Store {
     }
   }
 
-  /** The live webhooks an event of this type would be delivered to. */
+  /** The live webhooks an event of this type, with this data, would be delivered to, with their chosen fields. */
   async webhookTargets(params: {
     tx?: Queryable
     eventType: string
     configFilter: Record<string, unknown> | null
-  }): Promise<number[]> {
+    dataJson: string
+  }): Promise<{ webhookId: number; fields: string[] | null }[]> {
     const { rows } = await (params.tx ?? this.db).query(this.#sql.webhookTargets, [
       params.eventType,
       params.configFilter ? JSON.stringify(params.configFilter) : null,
+      params.dataJson,
     ])
-    return rows.map((row) => Number(row.id))
+    return rows.map((row) => ({ webhookId: Number(row.id), fields: (row.fields as string[] | null) ?? null }))
+  }
+
+  /** The `like` patterns PostgreSQL cannot compile, each with its error. */
+  async patternProblems(patterns: string[]): Promise<Map<string, string>> {
+    const problems = new Map<string, string>()
+    for (const pattern of new Set(patterns)) {
+      try {
+        await this.db.query(this.#sql.patternCheck, [pattern])
+      } catch (error) {
+        problems.set(pattern, (error as Error).message)
+      }
+    }
+    return problems
   }
 
   /**
@@ -719,6 +742,12 @@ function byEvent(rows: Record<string, unknown>[]): Map<string, EnqueuedDelivery[
     deliveries.set(eventUuid, list)
   }
   return deliveries
+}
+
+/** The conditions the fan-out evaluates, compiled from validated filters; null when there are none. */
+function conditionsJson(filters: Filters): string | null {
+  const { conditions } = compileFilters(filters)
+  return conditions.length > 0 ? JSON.stringify(conditions) : null
 }
 
 function ownerScope(actor: Actor): string | null {

@@ -46,6 +46,8 @@ forEachDatabase((db) => {
       callback: null,
       additional_headers: { 'X-Tenant': 'acme' },
       config: { auth: { auth_type: 'basic', username: 'user', password: 'pa55' }, tenant: 'acme' },
+      filters: {},
+      fields: null,
       disabled_reason: null,
       failing_since: null,
       created_date: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
@@ -294,6 +296,56 @@ forEachDatabase((db) => {
     expectError(patch, 400, 'validation_error')
     expect(Object.keys(patch.body.errors).sort()).toEqual(['is_active', 'target_url'])
     expect((await call('GET', 'hooks/')).body.results).toEqual([])
+  })
+
+  test('filters and fields travel over the API, are validated per field, and shape what is delivered', async () => {
+    whisperer.events.register({ type: 'user-created', fields: ['name', 'email', 'plan'] })
+    const refused = await call('POST', 'hooks/', {
+      json: hook({
+        event_type: 'user-created',
+        filters: { name: { startswith: 1 }, password: 'x', email: { like: '(a|a)*$' } },
+        fields: ['plan', 'plan'],
+      }),
+    })
+    expectError(refused, 400, 'validation_error')
+    expect(Object.keys(refused.body.errors).sort()).toEqual([
+      'fields',
+      'filters.email.like',
+      'filters.name.startswith',
+      'filters.password',
+    ])
+    expect((await call('GET', 'hooks/')).body.results).toEqual([])
+
+    const created = await call('POST', 'hooks/', {
+      json: hook({ event_type: 'user-created', filters: { plan: 'pro' }, fields: ['name'] }),
+    })
+    expect(created.status).toBe(201)
+    expect(created.body).toMatchObject({ filters: { plan: 'pro' }, fields: ['name'] })
+    const patched = await call('PATCH', `hooks/${created.body.id}/`, {
+      json: { filters: { email: { endswith: '@acme.com' } }, fields: null },
+    })
+    expect(patched.body).toMatchObject({ filters: { email: { endswith: '@acme.com' } }, fields: null })
+
+    for (const email of ['ann@acme.com', 'bob@example.com']) {
+      const published = await call('POST', 'events/', {
+        as: 'admin',
+        json: {
+          event_type: 'user-created',
+          data: { name: email.split('@')[0], email, plan: 'pro', secret: 's' },
+        },
+      })
+      expect(published.status).toBe(202)
+    }
+    await whisperer.processDue()
+    expect(receiver.requests.map((request) => JSON.parse(request.body).data)).toEqual([
+      { name: 'ann', email: 'ann@acme.com', plan: 'pro' },
+    ])
+    const types = await call('GET', 'event_types/')
+    expect(types.body.find((type: { type: string }) => type.type === 'user-created').fields).toEqual([
+      'name',
+      'email',
+      'plan',
+    ])
   })
 
   test('a duplicate (owner, target_url, event_type) is 409 webhook_already_registered on create and update', async () => {

@@ -49,6 +49,8 @@ describe('create', () => {
       callback: null,
       additionalHeaders: {},
       config: {},
+      filters: {},
+      fields: null,
     })
   })
 
@@ -71,6 +73,8 @@ describe('create', () => {
       callback: 'audit',
       additionalHeaders: { 'X-Tenant': 'acme' },
       config: { tenant: 'acme', auth: { auth_type: 'bearer', token: 't' } },
+      filters: {},
+      fields: null,
     })
   })
 

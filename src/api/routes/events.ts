@@ -65,7 +65,7 @@ export function eventRoutes(app: OpenAPIHono<ApiEnv>): void {
           const schema =
             definition.jsonSchema ??
             (definition.schema ? z.toJSONSchema(definition.schema, { unrepresentable: 'any' }) : null)
-          return eventTypeJson(definition, schema)
+          return eventTypeJson(definition, schema, whisperer.events.fieldsOf(definition.type))
         }),
         200,
       )
