@@ -117,6 +117,8 @@ test('every $ref of the document resolves to one of its schemas', () => {
     'callback',
     'additional_headers',
     'config',
+    'filters',
+    'fields',
   ])
 })
 
