@@ -14,6 +14,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { bigfanout } from './scenarios/bigfanout.ts'
 import { claimCeiling, httpCeiling } from './scenarios/ceilings.ts'
+import { filters } from './scenarios/filters.ts'
 import { latency } from './scenarios/latency.ts'
 import { soak, soakDrainSeconds } from './scenarios/soak.ts'
 import { failing, fanout1, fanout10 } from './scenarios/throughput.ts'
@@ -56,6 +57,7 @@ const scenarios: Record<ScenarioName, Scenario> = {
   latency,
   failing,
   bigfanout,
+  filters,
   soak,
 }
 
@@ -75,6 +77,8 @@ export function scenarioBudgetSeconds(name: ScenarioName, plan: Plan): number {
       return plan.latency + plan.drain + slack
     case 'bigfanout':
       return plan.bigfanoutDeadline + plan.bigfanoutWebhooks / 200 + slack
+    case 'filters':
+      return 120 + slack
     case 'soak':
       return plan.soak + soakDrainSeconds + slack + 40
   }

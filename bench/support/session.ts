@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import type { Filters } from '../../src/core/filters.ts'
 import type { CountdownConfig } from '../../src/core/retry-countdown.ts'
 import { createWhisperer, type Whisperer } from '../../src/whisperer.ts'
 import type { WorkerReport } from '../worker-process.ts'
@@ -101,7 +102,13 @@ export class Session {
    */
   async createWebhooks(
     count: number,
-    options: { eventType: string; path: string; retry?: CountdownConfig },
+    options: {
+      eventType: string
+      path: string
+      retry?: CountdownConfig
+      /** The filters of the i-th webhook. */
+      filters?: (i: number) => Filters
+    },
   ): Promise<number> {
     const started = performance.now()
     let next = 0
@@ -115,6 +122,7 @@ export class Session {
             targetUrl: this.ctx.receiver.url(`${options.path}/${i}`),
             secretKey: 'bench-secret-key-of-a-realistic-length',
             ...(options.retry ? { retryCountdownConfig: options.retry } : {}),
+            ...(options.filters ? { filters: options.filters(i) } : {}),
           })
           if (lanes === 1 && i % 50 === 0) await yieldToLoop()
         }

@@ -16,7 +16,15 @@ export const engineOptions = {
 export const allowedTargets = ['127.0.0.1']
 
 /** The scenarios of a full run (and of `--quick`), in the order it measures them. */
-export const scenarioNames = ['ceilings', 'fanout10', 'fanout1', 'latency', 'failing', 'bigfanout'] as const
+export const scenarioNames = [
+  'ceilings',
+  'fanout10',
+  'fanout1',
+  'latency',
+  'failing',
+  'bigfanout',
+  'filters',
+] as const
 /** Scenarios run only when named, and alone: never part of a full or `--quick` run. */
 export const separateScenarioNames = ['soak'] as const
 export const allScenarioNames = [...scenarioNames, ...separateScenarioNames] as const

@@ -111,6 +111,7 @@ CREATE UNIQUE INDEX events_pkey ON whisperer.events USING btree (id);
 CREATE UNIQUE INDEX events_uuid_key ON whisperer.events USING btree (uuid);
 CREATE UNIQUE INDEX migrations_pkey ON whisperer.migrations USING btree (version);
 CREATE INDEX webhooks_event_type_idx ON whisperer.webhooks USING btree (event_type) WHERE (is_active AND (deleted_at IS NULL));
+CREATE INDEX webhooks_filtered_event_type_idx ON whisperer.webhooks USING btree (event_type) WHERE ((conditions IS NOT NULL) AND is_active AND (deleted_at IS NULL));
 CREATE INDEX webhooks_owner_idx ON whisperer.webhooks USING btree (owner, id) WHERE (deleted_at IS NULL);
 CREATE UNIQUE INDEX webhooks_owner_target_url_event_type_key ON whisperer.webhooks USING btree (owner, target_url, event_type) WHERE (deleted_at IS NULL);
 CREATE UNIQUE INDEX webhooks_pkey ON whisperer.webhooks USING btree (id);

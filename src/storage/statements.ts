@@ -50,7 +50,12 @@ export function statements(s: string) {
   // they are inserted). A webhook that chose some fields gets a body of its own, built here.
   const eventsInsert = (claimed: boolean) => `
     WITH input AS (
-      SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+      -- The data as jsonb, parsed once per event and only when a webhook of its type has filters.
+      SELECT i.*, CASE WHEN EXISTS (
+          SELECT 1 FROM ${s}.webhooks f
+          WHERE f.event_type = i.type AND f.conditions IS NOT NULL AND f.is_active AND f.deleted_at IS NULL
+        ) THEN i.data::jsonb END AS doc
+      FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
         WITH ORDINALITY AS i(uuid, type, data, payload_key, subject_type, subject_id, config_filter, n)
     ), targets AS (
       SELECT i.n, w.id AS webhook_id, gen_random_uuid() AS uuid, w.fields FROM input i
@@ -58,7 +63,7 @@ export function statements(s: string) {
       WHERE (i.config_filter IS NULL OR NOT EXISTS (
         SELECT 1 FROM jsonb_each(i.config_filter::jsonb) f
         WHERE w.config #> string_to_array(f.key, '__') IS DISTINCT FROM f.value))
-        AND ${filtersMatch('i.data')}
+        AND ${filtersMatch('i.doc')}
     ), event AS (
       INSERT INTO ${s}.events (uuid, type, data, payload_key, subject_type, subject_id, created_at)
       SELECT i.uuid, i.type, i.data::json, i.payload_key, i.subject_type, i.subject_id, $8 FROM input i
@@ -264,6 +269,27 @@ export function statements(s: string) {
         AND ($12::boolean IS NULL OR (d.status = 'delivered') = $12)
       ORDER BY d.id DESC
       LIMIT $11`,
+    // Per bucket of $4 seconds from $2 (and for the whole span, where bucket is null): deliveries
+    // created in [$2, $3) by status, and the percentiles of their time to deliver, from creation to
+    // the end of the successful attempt. $1 owner (null for all).
+    deliveryStats: `
+      SELECT b.bucket, count(*)::int AS total,
+        count(*) FILTER (WHERE d.status = 'delivered')::int AS delivered,
+        count(*) FILTER (WHERE d.status = 'failed')::int AS failed,
+        count(*) FILTER (WHERE d.status = 'cancelled')::int AS cancelled,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY t.ms) AS p50_ms,
+        percentile_cont(0.99) WITHIN GROUP (ORDER BY t.ms) AS p99_ms
+      FROM ${s}.deliveries d
+      JOIN ${s}.webhooks w ON w.id = d.webhook_id
+      CROSS JOIN LATERAL (
+        SELECT floor(extract(epoch FROM d.created_at - $2::timestamptz) / $4)::int AS bucket
+      ) b
+      CROSS JOIN LATERAL (
+        SELECT CASE WHEN d.status = 'delivered' THEN
+          extract(epoch FROM d.last_attempt_at - d.created_at) * 1000 + d.last_duration_ms END AS ms
+      ) t
+      WHERE d.created_at >= $2 AND d.created_at < $3 AND ($1::text IS NULL OR w.owner = $1)
+      GROUP BY GROUPING SETS ((b.bucket), ())`,
     deliveryReplayCount: `
       SELECT count(*)::int AS n FROM ${s}.deliveries d
       JOIN ${s}.webhooks w ON w.id = d.webhook_id

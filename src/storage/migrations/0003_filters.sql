@@ -8,6 +8,11 @@ ALTER TABLE webhooks
   ADD COLUMN conditions jsonb,
   ADD COLUMN fields text[];
 
+-- Whether any live webhook of an event type has filters, so that the fan-out parses an event's
+-- data only when one does.
+CREATE INDEX webhooks_filtered_event_type_idx ON webhooks (event_type)
+  WHERE conditions IS NOT NULL AND is_active AND deleted_at IS NULL;
+
 -- Whether an event's data matches every condition. A missing value, or one of the wrong type,
 -- does not match, and nothing raises: `#>` gives null for a path that is not there. A plain SQL
 -- function, so the planner inlines it into the fan-out statement.
