@@ -8,8 +8,11 @@ import type { Authenticate } from './auth.ts'
 import type { ApiEnv } from './context.ts'
 import { errorResponse } from './errors.ts'
 import { type RateLimit, RateLimiter } from './rate-limit.ts'
+import { callerRoutes } from './routes/caller.ts'
+import { countdownRoutes } from './routes/countdowns.ts'
 import { deliveryRoutes } from './routes/deliveries.ts'
 import { eventRoutes } from './routes/events.ts'
+import { statsRoutes } from './routes/stats.ts'
 import { tokenRoutes } from './routes/tokens.ts'
 import { webhookRoutes, withWireErrors } from './routes/webhooks.ts'
 import { issuesToWire, webhookInputFromWire } from './wire.ts'
@@ -126,6 +129,9 @@ export function createApiHandler(whisperer: Whisperer, options: ApiOptions): Api
   deliveryRoutes(app)
   eventRoutes(app)
   tokenRoutes(app)
+  countdownRoutes(app)
+  statsRoutes(app)
+  callerRoutes(app)
 
   return async (request) => {
     try {

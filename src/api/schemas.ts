@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { deliveryStatuses } from '../core/delivery-state.ts'
 import { webhookInputSchema } from '../core/webhook-input.ts'
+import { scopes } from '../service/tokens.ts'
 import { storableDate } from './context.ts'
 import type { webhookWireNames } from './wire.ts'
 
@@ -153,12 +154,119 @@ export const ReplayBody = z
       .min(1)
       .optional(),
     limit: z.int().min(1).max(10_000).optional(),
+    owner: sqlText.optional().describe('Admins only: one owner’s deliveries.'),
   })
   .meta({ id: 'ReplayRequest', description: 'Which deliveries to send again; failed ones by default.' })
 
 export const ReplayResult = z
   .object({ replayed: z.int(), more: z.boolean().describe('Call again: the limit was reached.') })
   .meta({ id: 'ReplayResult' })
+
+export const ReplayCountQuery = z.object({
+  webhook: z.coerce.number().int().positive().optional(),
+  event_type: sqlText.max(124).optional(),
+  created_date__gte: instant.optional(),
+  created_date__lt: instant.optional(),
+  status: z
+    .string()
+    .transform((value) => value.split(','))
+    .pipe(z.array(z.enum(['failed', 'cancelled', 'delivered'])))
+    .optional()
+    .describe('Comma-separated: failed, cancelled, delivered. Failed by default.'),
+  owner: sqlText.optional().describe('Admins only: one owner’s deliveries.'),
+})
+
+export const ReplayCount = z
+  .object({ count: z.int().describe('Deliveries a replay with this filter would send again, in all.') })
+  .meta({ id: 'ReplayCount' })
+
+export const StatsQuery = z.object({
+  window: z.enum(['1h', '24h']).optional().describe('The last hour (by minute) or day (by 15 minutes).'),
+  owner: sqlText.optional().describe('Admins only: one owner’s deliveries.'),
+})
+
+const statsCounts = {
+  total: z.int(),
+  delivered: z.int(),
+  failed: z.int(),
+  pending: z.int().describe('Still being attempted.'),
+  cancelled: z.int(),
+}
+
+export const Stats = z
+  .object({
+    window: z.enum(['1h', '24h']),
+    since: timestamp,
+    until: timestamp,
+    bucket_seconds: z.int(),
+    buckets: z.array(
+      z.object({
+        start: timestamp,
+        ...statsCounts,
+        p50_ms: z.int().nullable(),
+        p99_ms: z.int().nullable(),
+      }),
+    ),
+    totals: z.object(statsCounts),
+    success_rate: z
+      .number()
+      .nullable()
+      .describe('Delivered among delivered and failed; null if none finished.'),
+    per_minute: z.number(),
+    time_to_deliver_ms: z
+      .object({ p50: z.int().nullable(), p99: z.int().nullable() })
+      .describe('From a delivery’s creation to the end of its successful attempt.'),
+  })
+  .meta({
+    id: 'Stats',
+    description: 'Deliveries created in the window, by bucket of time and by what became of them.',
+  })
+
+export const Countdowns = z
+  .object({
+    default: CountdownConfig,
+    max_attempts: z.int().describe('Attempts a delivery gets before it is failed.'),
+    countdowns: z.array(
+      z.object({ choice: z.string(), kwargs_schema: z.unknown().describe('A JSON Schema of the kwargs.') }),
+    ),
+  })
+  .meta({ id: 'Countdowns' })
+
+export const ScheduleBody = z
+  .object({ retry_countdown_config: fields.retryCountdownConfig.unwrap() })
+  .meta({ id: 'ScheduleRequest' })
+
+export const Schedule = z
+  .object({
+    retry_countdown_config: CountdownConfig.describe(
+      'As it would be stored: kwargs parsed, defaults written.',
+    ),
+    max_attempts: z.int(),
+    retries: z.array(
+      z.object({
+        attempt: z.int().describe('2 for the first retry.'),
+        wait_seconds: z.number(),
+        wait_min_seconds: z.number(),
+        wait_max_seconds: z.number(),
+        at_seconds: z.number().describe('After the first attempt.'),
+        at_min_seconds: z.number(),
+        at_max_seconds: z.number(),
+      }),
+    ),
+  })
+  .meta({
+    id: 'Schedule',
+    description:
+      'When each retry would come. A countdown that draws at random is shown at its middle draw, with the least and the most.',
+  })
+
+export const Caller = z
+  .object({
+    owner: z.string(),
+    admin: z.boolean(),
+    scopes: z.array(z.enum(scopes)),
+  })
+  .meta({ id: 'Caller' })
 
 export const PingResult = z
   .object({

@@ -11,6 +11,18 @@ export interface CountdownConfig {
 /** Seconds to wait before retry number `retryCount` (0 = the first retry). */
 export type Countdown = (retryCount: number, random: () => number) => number
 
+/** One retry of a schedule: its wait and when it comes, in seconds after the first attempt. */
+export interface ScheduledRetry {
+  /** 0 for the first retry (the second attempt). */
+  retry: number
+  waitSeconds: number
+  waitMinSeconds: number
+  waitMaxSeconds: number
+  atSeconds: number
+  atMinSeconds: number
+  atMaxSeconds: number
+}
+
 /** A countdown pattern: the schema of its kwargs and a factory for its schedule. */
 export interface CountdownDefinition<K extends Record<string, unknown> = Record<string, unknown>> {
   /** Validates kwargs. Unknown keys are dropped; only the parsed value is stored. */
@@ -91,6 +103,11 @@ export class CountdownRegistry {
     return [...this.#definitions.keys()]
   }
 
+  /** Each countdown with the schema of its kwargs, in the order they were registered. */
+  list(): { choice: string; kwargs: z.ZodType }[] {
+    return [...this.#definitions].map(([choice, definition]) => ({ choice, kwargs: definition.kwargs }))
+  }
+
   /**
    * Checks a countdown config and returns it normalized (kwargs parsed, defaults written, unknown
    * kwargs dropped), or the issues found, with paths under `prefix`.
@@ -120,5 +137,37 @@ export class CountdownRegistry {
     const seconds = countdown(retryCount, random)
     if (!Number.isFinite(seconds) || seconds > maxCountdownSeconds) return maxCountdownSeconds
     return Math.max(0, seconds)
+  }
+
+  /**
+   * The retry schedule of a stored config, as the worker would follow it: the wait before each of
+   * `retries` retries and when it comes, in seconds after the first attempt (the requests' own
+   * durations left out). A countdown that draws at random is shown at the middle draw, with the
+   * least and the most each wait and time can be.
+   */
+  schedule(config: CountdownConfig, retries: number): ScheduledRetry[] {
+    const schedule: ScheduledRetry[] = []
+    let at = 0
+    let atMin = 0
+    let atMax = 0
+    for (let retry = 0; retry < retries; retry++) {
+      const draws = [0, 0.5, 1 - Number.EPSILON].map((draw) => this.delaySeconds(config, retry, () => draw))
+      const waitSeconds = draws[1]!
+      const waitMinSeconds = Math.min(...draws)
+      const waitMaxSeconds = Math.max(...draws)
+      at += waitSeconds
+      atMin += waitMinSeconds
+      atMax += waitMaxSeconds
+      schedule.push({
+        retry,
+        waitSeconds,
+        waitMinSeconds,
+        waitMaxSeconds,
+        atSeconds: at,
+        atMinSeconds: atMin,
+        atMaxSeconds: atMax,
+      })
+    }
+    return schedule
   }
 }

@@ -1,5 +1,6 @@
 import type { Attempt, Delivery } from '../core/delivery.ts'
 import { type DeliveryStatus, manualRetryRefusal } from '../core/delivery-state.ts'
+import { type DeliveryStats, deliveryStats, type StatsWindow, statsSpan } from '../core/delivery-stats.ts'
 import { WhispererError } from '../core/errors.ts'
 import type { ErrorKind } from '../core/outcome.ts'
 import type { Webhook } from '../core/webhook.ts'
@@ -126,6 +127,16 @@ export class DeliveryService {
       actor: toActor(actor),
       statuses: filter.statuses ?? ['failed'],
     })
+  }
+
+  /**
+   * Deliveries created over the last hour or day, per bucket and in all: what became of them, the
+   * success rate and the time to deliver (median and 99th percentile).
+   */
+  async stats(actor: ActorLike, window: StatsWindow): Promise<DeliveryStats> {
+    const span = statsSpan(window, this.#context.clock())
+    const rows = await this.#store.deliveryStats({ ...span, actor: toActor(actor) })
+    return deliveryStats(window, span, rows)
   }
 
   /** Every attempt of a delivery, oldest first. */

@@ -101,6 +101,7 @@ TABLE whisperer.webhooks
 CREATE UNIQUE INDEX api_tokens_pkey ON whisperer.api_tokens USING btree (id);
 CREATE INDEX attempts_delivery_idx ON ONLY whisperer.attempts USING btree (delivery_id, attempt);
 CREATE UNIQUE INDEX attempts_pkey ON ONLY whisperer.attempts USING btree (id, created_at);
+CREATE INDEX deliveries_created_idx ON whisperer.deliveries USING btree (created_at);
 CREATE INDEX deliveries_due_idx ON whisperer.deliveries USING btree (next_attempt_at) WHERE (status = ANY (ARRAY['pending'::text, 'delivering'::text]));
 CREATE INDEX deliveries_event_idx ON whisperer.deliveries USING btree (event_id);
 CREATE UNIQUE INDEX deliveries_pkey ON whisperer.deliveries USING btree (id);

@@ -1,5 +1,6 @@
 import type { Attempt, Delivery } from '../core/delivery.ts'
 import type { DeliveryStatus } from '../core/delivery-state.ts'
+import type { StatsRow } from '../core/delivery-stats.ts'
 import { WhispererError } from '../core/errors.ts'
 import type { Subject } from '../core/event-types.ts'
 import { compileFilters, type Filters } from '../core/filters.ts'
@@ -531,6 +532,31 @@ export class Store {
       params.createdBefore ?? null,
     ])
     return Number(rows[0]?.n ?? 0)
+  }
+
+  /** Deliveries created in `[since, until)` counted per bucket and in all, in one statement. */
+  async deliveryStats(params: {
+    actor: Actor
+    since: Date
+    until: Date
+    bucketSeconds: number
+  }): Promise<StatsRow[]> {
+    const { rows } = await this.db.query(this.#sql.deliveryStats, [
+      ownerScope(params.actor),
+      params.since,
+      params.until,
+      params.bucketSeconds,
+    ])
+    const ms = (value: unknown) => (value === null || value === undefined ? null : Number(value))
+    return rows.map((row) => ({
+      bucket: row.bucket === null ? null : Number(row.bucket),
+      total: Number(row.total),
+      delivered: Number(row.delivered),
+      failed: Number(row.failed),
+      cancelled: Number(row.cancelled),
+      p50Ms: ms(row.p50_ms),
+      p99Ms: ms(row.p99_ms),
+    }))
   }
 
   /** For each delivery, its attempts' times (newest first) and its last response body, in one query. */

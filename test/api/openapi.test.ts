@@ -29,6 +29,7 @@ const routes = [
   'DELETE /whisperer/hooks/{id}/',
   'POST /whisperer/hooks/{id}/ping/',
   'GET /whisperer/hook_events/',
+  'GET /whisperer/hook_events/replay/',
   'POST /whisperer/hook_events/replay/',
   'GET /whisperer/hook_events/{id}/',
   'GET /whisperer/hook_events/{id}/attempts/',
@@ -41,6 +42,10 @@ const routes = [
   'GET /whisperer/tokens/',
   'POST /whisperer/tokens/',
   'DELETE /whisperer/tokens/{id}/',
+  'GET /whisperer/countdowns/',
+  'POST /whisperer/countdowns/schedule/',
+  'GET /whisperer/stats/',
+  'GET /whisperer/me/',
 ]
 
 test('openapi.json is served without authentication, as an OpenAPI 3.1 document', async () => {

@@ -14,6 +14,8 @@ import {
   isTrue,
   page,
   ReplayBody,
+  ReplayCount,
+  ReplayCountQuery,
   ReplayResult,
   RetryBody,
   RetryResult,
@@ -102,6 +104,30 @@ export function deliveryRoutes(app: OpenAPIHono<ApiEnv>): void {
 
   app.openapi(
     createRoute({
+      method: 'get',
+      path: '/hook_events/replay/',
+      tags,
+      summary: 'Count the deliveries a bulk replay would send again',
+      description: 'All of them, however many batches the replay takes: a client shows its progress.',
+      request: { query: ReplayCountQuery },
+      responses: { 200: json(ReplayCount, 'How many match'), ...errors },
+    }),
+    async (c) => {
+      const principal = principalWith(c, 'subscriber')
+      const query = c.req.valid('query')
+      const count = await c.get('whisperer').deliveries.replayCount(actorOf(principal, query.owner), {
+        ...(query.webhook !== undefined ? { webhookId: query.webhook } : {}),
+        ...(query.event_type !== undefined ? { eventType: query.event_type } : {}),
+        ...(query.created_date__gte !== undefined ? { createdAfter: new Date(query.created_date__gte) } : {}),
+        ...(query.created_date__lt !== undefined ? { createdBefore: new Date(query.created_date__lt) } : {}),
+        ...(query.status !== undefined ? { statuses: query.status } : {}),
+      })
+      return c.json({ count }, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
       method: 'post',
       path: '/hook_events/replay/',
       tags,
@@ -116,7 +142,7 @@ export function deliveryRoutes(app: OpenAPIHono<ApiEnv>): void {
       const principal = principalWith(c, 'subscriber')
       const body = c.req.valid('json')
       const limit = body.limit ?? 1000
-      const replayed = await c.get('whisperer').deliveries.replay(actorOf(principal), {
+      const replayed = await c.get('whisperer').deliveries.replay(actorOf(principal, body.owner), {
         ...(body.webhook !== undefined ? { webhookId: body.webhook } : {}),
         ...(body.event_type !== undefined ? { eventType: body.event_type } : {}),
         ...(body.created_date__gte !== undefined ? { createdAfter: new Date(body.created_date__gte) } : {}),

@@ -1,0 +1,32 @@
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
+import type { z } from 'zod'
+import type { Scope } from '../../service/tokens.ts'
+import { isAdmin } from '../auth.ts'
+import type { ApiEnv } from '../context.ts'
+import { Caller, ErrorBody } from '../schemas.ts'
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+})
+
+/** Who the caller is, so that a client (the dashboard) shows what its token may do. */
+export function callerRoutes(app: OpenAPIHono<ApiEnv>): void {
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/me/',
+      tags: ['API tokens'],
+      summary: 'The caller: its owner, and what it may do',
+      responses: { 200: json(Caller, 'The caller'), 401: json(ErrorBody, 'Not authenticated') },
+    }),
+    (c) => {
+      const principal = c.get('principal')
+      const admin = isAdmin(principal)
+      // The default scopes, as `allows` has them: a subscriber's, or everything for an admin.
+      const scopes: Scope[] = [...(principal.scopes ?? (admin ? [] : ['subscriber']))]
+      if (admin && !scopes.includes('admin')) scopes.push('admin')
+      return c.json({ owner: principal.owner, admin, scopes }, 200)
+    },
+  )
+}
