@@ -20,6 +20,12 @@ export {
 } from './core/signature.ts'
 export type { Actor, Webhook, WebhookInput } from './core/webhook.ts'
 export type { Logger } from './logger.ts'
+export {
+  bindEmitter,
+  type EmittedEvent,
+  type EmitterBindingOptions,
+  type EmitterLike,
+} from './model-hooks/emitter.ts'
 export type { DeliveryListFilter, DeliveryOutcome } from './service/deliveries.ts'
 export type { DeliverOptions, DeliverResult } from './service/publish.ts'
 export type { WebhookListFilter } from './service/webhooks.ts'
