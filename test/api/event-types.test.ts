@@ -19,7 +19,7 @@ forEachDatabase((db) => {
     call = apiOf(whisperer)
   })
 
-  test('event_types/ lists every type, with its JSON Schema when it has one', async () => {
+  test('event_types/ lists every type, with its JSON Schema when it has one and the fields it exposes', async () => {
     const response = await call('GET', 'event_types/')
     expect(response.status).toBe(200)
     expect(response.body).toEqual([
@@ -28,7 +28,7 @@ forEachDatabase((db) => {
         type: 'order-created',
         description: null,
         json_schema: expect.objectContaining({ type: 'object', properties: { id: expect.any(Object) } }),
-        fields: null,
+        fields: ['id'],
       },
     ])
   })
