@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { deliveryStatuses } from '../core/delivery-state.ts'
+import { unstorableIssues } from '../core/storable-value.ts'
 import { webhookInputSchema } from '../core/webhook-input.ts'
 import { scopes } from '../service/tokens.ts'
 import { storableDate } from './context.ts'
@@ -39,13 +40,19 @@ const timestamp = z.iso.datetime({ offset: true })
 
 /**
  * Input that ends up in a SQL parameter is refused here when PostgreSQL could not take it (a NUL
- * character, a year outside 1–9999), so that it is a 400 naming the field rather than a 500.
+ * character, a year outside 1–9999, JSON with an unpaired surrogate or nested too deeply), so that
+ * it is a 400 naming the field rather than a 500.
  */
 const sqlText = z.string().regex(/^[^\0]*$/, 'Null characters are not allowed.')
 const instant = timestamp.refine(
   (value) => storableDate(new Date(value)),
   'Enter a date/time between the years 1 and 9999.',
 )
+const sqlJson = z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
+  for (const issue of unstorableIssues(value, '')) {
+    ctx.addIssue({ code: 'custom', message: issue.message, path: [issue.path] })
+  }
+})
 
 export const CountdownConfig = z
   .object({ choice: z.string(), kwargs: z.record(z.string(), z.unknown()) })
@@ -283,7 +290,7 @@ export const PublishBody = z
   .object({
     event_type: z.string().min(1).max(124),
     data: z.unknown().describe('The event data; validated by the event type’s schema when it has one.'),
-    config_filter: z.record(z.string(), z.unknown()).optional(),
+    config_filter: sqlJson.optional(),
   })
   .meta({ id: 'PublishRequest' })
 
@@ -298,7 +305,7 @@ export const EventTypeBody = z
   .object({
     type: z.string().min(1).max(124),
     description: sqlText.max(1000).nullish(),
-    json_schema: z.record(z.string(), z.unknown()).nullish(),
+    json_schema: sqlJson.nullish(),
     fields: z.array(sqlText.min(1).max(200)).max(500).nullish(),
   })
   .meta({ id: 'EventTypeRequest' })

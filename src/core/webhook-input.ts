@@ -4,6 +4,7 @@ import { type FieldIssue, validationError } from './errors.ts'
 import { compileFilters, type Filters } from './filters.ts'
 import { reservedHeaders } from './request.ts'
 import { type CountdownConfig, type CountdownRegistry, defaultCountdownConfig } from './retry-countdown.ts'
+import { unstorableIssues } from './storable-value.ts'
 import { targetUrlProblem } from './target-url.ts'
 import type { WebhookInput } from './webhook.ts'
 import { issuesFromZod } from './zod-issues.ts'
@@ -110,11 +111,11 @@ export function parseWebhookInput(
     } else issues.push(...issuesFromZod(parsed.error, field))
   }
   const result = value as Partial<WebhookInput>
-  // PostgreSQL text cannot hold a NUL character: refuse it here rather than fail when storing.
+  // What PostgreSQL could not store (NUL, an unpaired surrogate, deep nesting) is refused here, not when stored.
   for (const [field, fieldValue] of Object.entries(value)) {
-    const paths = nulPaths(fieldValue, field)
-    if (paths.length > 0) {
-      issues.push(...paths.map((path) => ({ path, message: 'Must not contain NUL characters.' })))
+    const unstorable = unstorableIssues(fieldValue, field)
+    if (unstorable.length > 0) {
+      issues.push(...unstorable)
       delete value[field]
     }
   }
@@ -200,13 +201,4 @@ function selectionIssues(
     }
   }
   return issues
-}
-
-/** The paths of the strings (keys included) that hold a NUL character. */
-function nulPaths(value: unknown, path: string): string[] {
-  if (typeof value === 'string') return value.includes('\0') ? [path] : []
-  if (typeof value !== 'object' || value === null) return []
-  return Object.entries(value).flatMap(([key, inner]) =>
-    key.includes('\0') ? [`${path}.${key}`] : nulPaths(inner, `${path}.${key}`),
-  )
 }

@@ -154,6 +154,47 @@ forEachDatabase((db) => {
     expect(Object.keys(response.body.errors).sort()).toEqual(['config.x', 'secret_key', 'target_url'])
   })
 
+  // An unpaired surrogate (`"\ud800"` in the JSON text) is a string jsonb refuses, and a config
+  // nested some thousands of levels deep overflowed the stack of the NUL check: both were 500s.
+  test('JSON PostgreSQL could not store (an unpaired surrogate, deep nesting) is a 400 naming the field', async () => {
+    const webhook = (fields: string) =>
+      call('POST', 'hooks/', {
+        body: `{"event_type":"order-created","target_url":"${hook.target_url}",${fields}}`,
+      })
+    const nested = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`
+    const surrogate = await webhook('"config":{"\\ud800":1},"additional_headers":{"X-A":"\\udfff"}')
+    expectError(surrogate, 400, 'validation_error')
+    expect(Object.keys(surrogate.body.errors).sort()).toEqual(['additional_headers.X-A', 'config.\ud800'])
+    for (const depth of [64, 10_000, 100_000]) {
+      const deep = await webhook(`"config":{"x":${nested(depth)}}`)
+      expectError(deep, 400, 'validation_error')
+      expect(Object.values(deep.body.errors)).toEqual([['Must not nest more than 64 levels deep.']])
+    }
+    const published = await call('POST', 'events/', {
+      as: 'publisher',
+      body: '{"event_type":"order-created","data":{},"config_filter":{"\\ud800":1}}',
+    })
+    expectError(published, 400, 'validation_error')
+    expect(Object.keys(published.body.errors)).toEqual(['config_filter.\ud800'])
+    const declared = await call('POST', 'event_types/', {
+      as: 'admin',
+      body: '{"type":"invoice-paid","json_schema":{"description":"\\ud800"}}',
+    })
+    expectError(declared, 400, 'validation_error')
+    expect(Object.keys(declared.body.errors)).toEqual(['json_schema.description'])
+    expect((await call('GET', 'hooks/registry/')).body).toEqual(['order-created'])
+    expect(await whisperer.webhooks.list({ owner: '', admin: true })).toEqual([])
+    // Nesting within the limit is stored.
+    expect((await webhook(`"config":{"x":${nested(63)}}`)).status).toBe(201)
+  })
+
+  test('the owner an admin creates a webhook for cannot hold a NUL character: a 400 naming it', async () => {
+    const response = await call('POST', 'hooks/?owner=a%00', { as: 'admin', json: hook })
+    expectError(response, 400, 'validation_error')
+    expect(Object.keys(response.body.errors)).toEqual(['owner'])
+    expect((await call('POST', 'hooks/?owner=carol', { as: 'admin', json: hook })).body.owner).toBe('carol')
+  })
+
   // Bug outside the API (src/service/deliveries.ts, deliveryKey): a number is checked to be a safe
   // integer, but a string of digits is not, so `deliveries.get(actor, '99999999999999999999')` fails
   // in PostgreSQL (bigint out of range) instead of answering delivery_not_found. The API guards its

@@ -78,7 +78,12 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>): void {
       tags,
       summary: 'Create a webhook',
       description: 'The response is the only one that shows the secret key and auth passwords unmasked.',
-      request: { query: z.object({ owner: z.string().optional() }), ...body(WebhookCreate) },
+      request: {
+        query: z.object({
+          owner: WebhookQuery.shape.owner.describe('Admins only: the owner to create it for.'),
+        }),
+        ...body(WebhookCreate),
+      },
       responses: {
         201: json(Webhook, 'Created'),
         409: json(ErrorBody, 'This owner already has a webhook for this target_url and event_type'),
