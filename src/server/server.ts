@@ -4,6 +4,7 @@ import { getRequestListener } from '@hono/node-server'
 import type { Whisperer } from '../whisperer.ts'
 import type { ConfigFile } from './config-file.ts'
 import { eventTypesOf } from './config-file.ts'
+import { dashboardHandler } from './dashboard.ts'
 import { tokenAuthenticate } from './token-auth.ts'
 
 export interface ServerOptions {
@@ -25,9 +26,9 @@ export interface RunningServer {
 }
 
 /**
- * The standalone service in one process: the REST API on `port`, a worker and maintenance. Event
- * types from the configuration file are declared first, and on a first start with no API token
- * one admin token is created and shown once.
+ * The standalone service in one process: the REST API and the dashboard on `port`, a worker and
+ * maintenance. Event types from the configuration file are declared first, and on a first start
+ * with no API token one admin token is created and shown once.
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { whisperer } = options
@@ -46,11 +47,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   const prefix = options.prefix ?? '/whisperer'
   const api = whisperer.api({ authenticate: tokenAuthenticate(whisperer), prefix })
+  const dashboard = dashboardHandler({ prefix })
   const server = createServer(
     getRequestListener(async (request) => {
       const { pathname } = new URL(request.url)
       if (pathname === '/healthz') return Response.json({ status: 'ok' })
-      return api(request)
+      return (await dashboard(request)) ?? api(request)
     }),
   )
   await new Promise<void>((resolve, reject) => {
@@ -62,7 +64,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
   const url = `http://${host}:${address.port}`
   whisperer.logger.info(
-    { url: `${url}${prefix}/`, database: whisperer.database.kind },
+    { url: `${url}${prefix}/`, dashboard: `${url}${prefix}/dashboard/`, database: whisperer.database.kind },
     'Whisperer is serving',
   )
   let closing: Promise<void> | null = null

@@ -1,0 +1,47 @@
+import { h, replace } from '../dom.js'
+import { fieldsOf } from '../schema-fields.js'
+import { choice, field, table } from '../widgets.js'
+
+/** Step 1 of the webhook form: the event type, and the fields of its data. */
+export function eventTypeEditor({ eventTypes, initial, onChange }) {
+  const select = choice(
+    eventTypes.map((type) => [type.type, type.type]),
+    initial,
+    { id: 'event-type' },
+  )
+  const item = field({ label: 'Event type', control: select, paths: ['event_type'] })
+  const info = h('div', { class: 'type-info' })
+  const current = () => eventTypes.find((type) => type.type === select.value) ?? null
+
+  function draw() {
+    const eventType = current()
+    const fields = fieldsOf(eventType)
+    replace(
+      info,
+      eventType?.description ? h('p', {}, eventType.description) : null,
+      fields.length === 0
+        ? h(
+            'p',
+            { class: 'quiet' },
+            'This event type does not list its fields: conditions may name any field of the data.',
+          )
+        : table({
+            caption: `The fields of ${eventType.type}`,
+            showCaption: true,
+            headers: ['Field', 'Type', 'Description'],
+            rows: fields.map((f) => [h('code', {}, f.name), f.type, f.description || '—']),
+          }),
+    )
+  }
+  select.addEventListener('change', () => {
+    draw()
+    onChange(current())
+  })
+  draw()
+
+  return {
+    element: [item.element, info],
+    targets: [item],
+    eventType: current,
+  }
+}

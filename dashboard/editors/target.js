@@ -1,0 +1,192 @@
+import { h, replace, uid } from '../dom.js'
+import { choice, errorLine, field } from '../widgets.js'
+
+const authTypes = {
+  '': { label: 'None', fields: [] },
+  basic: { label: 'Basic (username and password)', fields: ['username', 'password'] },
+  bearer: { label: 'Bearer token', fields: ['token'] },
+  token: {
+    label: 'Token login (dj-whisperer)',
+    fields: ['url', 'username', 'password', 'username_field', 'password_field', 'token_key', 'header_format'],
+  },
+}
+const authLabels = {
+  username: 'Username',
+  password: 'Password',
+  token: 'Token',
+  url: 'Login URL',
+  username_field: 'Username field',
+  password_field: 'Password field',
+  token_key: 'Token key in the answer',
+  header_format: 'Header format',
+}
+const authDefaults = {
+  username_field: 'username',
+  password_field: 'password',
+  token_key: 'key',
+  header_format: 'Token {}',
+}
+
+const plain = { autocomplete: 'off', spellcheck: 'false' }
+
+/** The rows of additional headers: a name and a value each. */
+function headersEditor(headers) {
+  const list = h('div', { class: 'headers' })
+  const rows = []
+  const add = h(
+    'button',
+    { type: 'button', class: 'secondary', onclick: () => addRow().control.focus() },
+    'Add header',
+  )
+  const headersError = errorLine([])
+
+  function addRow(name = '', value = '') {
+    const nameInput = h('input', { type: 'text', id: uid('header-name'), value: name, ...plain })
+    const valueInput = h('input', { type: 'text', id: uid('header-value'), value, ...plain })
+    const error = errorLine([nameInput])
+    const number = rows.length + 1
+    const group = h(
+      'div',
+      { class: 'header-row', role: 'group', 'aria-label': `Header ${number}` },
+      h('div', { class: 'field' }, h('label', { for: nameInput.id }, 'Header'), nameInput),
+      h('div', { class: 'field' }, h('label', { for: valueInput.id }, 'Value'), valueInput),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary',
+          'aria-label': `Remove header ${number}`,
+          onclick: () => {
+            rows.splice(rows.indexOf(row), 1)
+            group.remove()
+            add.focus()
+          },
+        },
+        'Remove',
+      ),
+      error.element,
+    )
+    const row = {
+      control: nameInput,
+      read: () => [nameInput.value.trim(), valueInput.value],
+      get paths() {
+        const header = nameInput.value.trim()
+        return header ? [`additional_headers.${header}`] : []
+      },
+      show: error.show,
+    }
+    rows.push(row)
+    list.append(group)
+    return row
+  }
+  for (const [name, value] of Object.entries(headers ?? {})) addRow(name, value)
+
+  return {
+    element: h(
+      'fieldset',
+      { class: 'headers-box' },
+      h('legend', {}, 'Additional headers'),
+      list,
+      headersError.element,
+      add,
+    ),
+    targets: () => [...rows, { paths: ['additional_headers'], control: add, show: headersError.show }],
+    read: () => Object.fromEntries(rows.map((row) => row.read()).filter(([name]) => name !== '')),
+  }
+}
+
+/**
+ * Step 4 of the webhook form: where to send, the secret that signs, authentication (`config.auth`),
+ * additional headers, and whether it is active. Secrets read back masked are sent back as they are,
+ * which the API takes as unchanged.
+ */
+export function targetEditor({ webhook }) {
+  const url = h('input', {
+    type: 'url',
+    required: true,
+    value: webhook?.target_url ?? '',
+    placeholder: 'https://example.com/hooks',
+    ...plain,
+  })
+  const urlField = field({ label: 'Target URL', control: url, paths: ['target_url'] })
+  const secret = h('input', { type: 'text', value: webhook?.secret_key ?? '', ...plain })
+  const secretField = field({
+    label: 'Secret key',
+    control: secret,
+    hint: webhook?.secret_key
+      ? 'Shown masked: leave it as it is to keep it, clear it to stop signing.'
+      : 'Signs each request (X-Whisperer-Signature and webhook-signature). Empty for none.',
+    paths: ['secret_key'],
+  })
+
+  const stored = webhook?.config?.auth ?? null
+  const authSelect = choice(
+    Object.entries(authTypes).map(([value, { label }]) => [value, label]),
+    stored?.auth_type ?? '',
+  )
+  const authField = field({
+    label: 'Authentication',
+    control: authSelect,
+    paths: ['config', 'config.auth', 'config.auth.auth_type'],
+  })
+  const authBox = h('div', { class: 'auth-fields' })
+  let authFields = []
+  function drawAuth(values) {
+    authFields = authTypes[authSelect.value].fields.map((name) => {
+      const input = h('input', {
+        type: name === 'password' ? 'password' : 'text',
+        value: values?.[name] ?? '',
+        placeholder: authDefaults[name],
+        ...plain,
+      })
+      return { ...field({ label: authLabels[name], control: input, paths: [`config.auth.${name}`] }), name }
+    })
+    replace(
+      authBox,
+      authFields.map((item) => item.element),
+    )
+  }
+  authSelect.addEventListener('change', () => drawAuth(null))
+  drawAuth(stored)
+
+  const headers = headersEditor(webhook?.additional_headers)
+  const active = h('input', { type: 'checkbox', id: uid('active'), checked: webhook?.is_active ?? true })
+
+  return {
+    element: [
+      urlField.element,
+      secretField.element,
+      authField.element,
+      authBox,
+      headers.element,
+      h('div', { class: 'check' }, active, h('label', { for: active.id }, 'Active: receives new events')),
+    ],
+    targets: () => [
+      urlField,
+      secretField,
+      authField,
+      ...authFields,
+      ...headers.targets(),
+      { paths: ['is_active'], control: active, show: () => {} },
+    ],
+    read() {
+      const auth = authSelect.value
+        ? Object.fromEntries([
+            ['auth_type', authSelect.value],
+            ...authFields
+              .filter((item) => item.control.value !== '')
+              .map((item) => [item.name, item.control.value]),
+          ])
+        : null
+      // Other keys of `config` (matched by a publisher's config filter) are kept as they are.
+      const { auth: _previous, ...config } = webhook?.config ?? {}
+      return {
+        target_url: url.value.trim(),
+        secret_key: secret.value === '' ? null : secret.value,
+        is_active: active.checked,
+        additional_headers: headers.read(),
+        config: auth ? { ...config, auth } : config,
+      }
+    },
+  }
+}
