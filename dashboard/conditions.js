@@ -10,7 +10,7 @@ export const operators = [
   { op: 'startswith', label: 'starts with' },
   { op: 'endswith', label: 'ends with' },
   { op: 'contains', label: 'contains' },
-  { op: 'like', label: 'matches the regular expression' },
+  { op: 'like', label: 'matches the regex' },
   { op: 'any', label: 'is anything' },
 ]
 

@@ -8,7 +8,6 @@ function headersTable(caption, headers) {
   if (entries.length === 0) return h('p', { class: 'quiet' }, `${caption}: none`)
   return table({
     caption,
-    showCaption: true,
     headers: ['Header', 'Value'],
     rows: entries.map(([name, value]) => [h('code', {}, name), h('code', { class: 'wrap' }, value)]),
   })

@@ -1,0 +1,177 @@
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { type RunningServer, startServer } from '../../src/server/server.ts'
+import type { Whisperer } from '../../src/whisperer.ts'
+import { browserAvailable, launchBrowser } from '../support/browser.ts'
+import { forEachDatabase } from '../support/databases.ts'
+import { type Receiver, startReceiver } from '../support/receiver.ts'
+
+/** Every wait in the browser is bounded by this. */
+const wait = { timeout: 10_000 }
+
+const runs = browserAvailable()
+let browser: Browser
+beforeAll(async () => {
+  if (runs) browser = await launchBrowser()
+})
+afterAll(() => browser?.close())
+
+/**
+ * The dashboard in headless Chromium, against the real service: sign in with a subscriber's token,
+ * create a webhook with a condition through the listener flow, and follow its one matching delivery
+ * from its first failed attempt to a redelivery.
+ */
+forEachDatabase((db) => {
+  describe.runIf(runs)('dashboard', () => {
+    let receiver: Receiver
+    let whisperer: Whisperer
+    let server: RunningServer
+    let admin: string
+    let page: Page
+    /** What the page reported: errors in its console (other than the API's expected answers) and uncaught ones. */
+    let problems: string[]
+
+    beforeEach(async () => {
+      // The ping is answered; the first event fails, and every later request succeeds.
+      let events = 0
+      receiver = await startReceiver((request) => {
+        if (request.headers['x-whisperer-event'] === 'whisperer.ping') return { status: 200, body: 'pong' }
+        events += 1
+        return events === 1 ? { status: 500, body: 'down for a moment' } : { status: 200, body: 'thanks' }
+      })
+      whisperer = await db.whisperer()
+      server = await startServer({
+        whisperer,
+        port: 0,
+        host: '127.0.0.1',
+        config: {
+          eventTypes: [
+            {
+              type: 'order-created',
+              description: 'A customer placed an order',
+              jsonSchema: {
+                type: 'object',
+                required: ['id', 'name'],
+                properties: { id: { type: 'integer' }, name: { type: 'string' } },
+              },
+            },
+          ],
+        },
+        announce: (text) => {
+          admin = /wh_\w+_[\w-]+/.exec(text)![0]
+        },
+      })
+      page = await browser.newPage()
+      page.setDefaultTimeout(wait.timeout)
+      problems = []
+      page.on('pageerror', (error) => problems.push(error.message))
+      page.on('console', (message) => {
+        // A 409 is how the API says a delivery is still in its schedule; the page offers to force.
+        if (message.type() === 'error' && !/status of 409/.test(message.text())) problems.push(message.text())
+      })
+    })
+    afterEach(async () => {
+      await page?.close()
+      await server?.close()
+      await receiver?.close()
+    })
+
+    // biome-ignore lint/suspicious/noExplicitAny: JSON bodies are checked by expect, field by field
+    async function api(method: string, path: string, token: string, body?: unknown): Promise<any> {
+      const response = await fetch(`${server.url}/whisperer/${path}`, {
+        method,
+        headers: { authorization: `Token ${token}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      })
+      expect(response.status, `${method} ${path}`).toBeLessThan(300)
+      return response.json()
+    }
+
+    test('sign in, create a webhook with a condition, follow its one delivery and redeliver it', async () => {
+      const { token } = await api('POST', 'tokens/', admin, { owner: 'acme', scopes: ['subscriber'] })
+
+      // 1. Sign in with the subscriber's token.
+      const index = await page.goto(`${server.url}/whisperer/dashboard/`)
+      expect(index!.headers()['content-security-policy']).toContain("script-src 'self'")
+      await page.getByLabel('API token').fill(token)
+      await page.getByRole('button', { name: 'Sign in' }).click()
+      await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor(wait)
+      await expect(page.getByText('Signed in as acme').isVisible()).resolves.toBe(true)
+
+      // 2. The listener flow: an event type and its fields, a condition, a countdown and its
+      // timeline, the target; then a test ping.
+      await page.getByRole('link', { name: 'Webhooks', exact: true }).click()
+      await page.getByRole('link', { name: 'New webhook' }).click()
+      await page.getByLabel('Event type', { exact: true }).selectOption('order-created')
+      await page.getByRole('table', { name: 'The fields of order-created' }).getByText('name').waitFor(wait)
+      await page.getByRole('button', { name: 'Add condition' }).click()
+      const condition = page.getByRole('group', { name: 'Condition 1' })
+      await condition.getByLabel('Field', { exact: true }).fill('name')
+      await condition.getByLabel('Condition', { exact: true }).selectOption('startswith')
+      await condition.getByLabel('Value', { exact: true }).fill('J')
+      await page.getByLabel('Countdown').selectOption('fixed')
+      await page.getByLabel('seconds').fill('3600')
+      await page.getByText('19 attempts at most, the last 18 h after the first').waitFor(wait)
+      await expect(page.getByRole('img', { name: /^Retry timeline/ }).count()).resolves.toBe(1)
+      await page.getByLabel('Target URL').fill(receiver.url)
+      await page.getByRole('button', { name: 'Create webhook' }).click()
+      await page.getByText(/^Webhook #\d+ created/).waitFor(wait)
+      const [webhook] = (await api('GET', 'hooks/', token)).results
+      expect(webhook).toMatchObject({
+        owner: 'acme',
+        event_type: 'order-created',
+        filters: { name: { startswith: 'J' } },
+        retry_countdown_config: { choice: 'fixed', kwargs: { seconds: 3600 } },
+      })
+      await page.getByRole('button', { name: 'Send a test ping' }).click()
+      await page.getByText('Delivered: HTTP 200').waitFor(wait)
+
+      // 3. Two events, one matching the condition.
+      const matching = await api('POST', 'events/', admin, {
+        event_type: 'order-created',
+        data: { id: 1, name: 'Jane' },
+      })
+      const other = await api('POST', 'events/', admin, {
+        event_type: 'order-created',
+        data: { id: 2, name: 'Bob' },
+      })
+      expect([matching.deliveries.length, other.deliveries.length]).toEqual([1, 0])
+      // The worker attempts it once (the receiver fails it), and schedules a retry an hour later.
+      await receiver.waitFor(2)
+      for (let i = 0; i < 50; i++) {
+        const [delivery] = (await api('GET', 'hook_events/', token)).results
+        if (delivery.retry_count === 1 && delivery.status === 'pending') break
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+
+      // 4. Exactly one delivery on the deliveries page.
+      await page.getByRole('link', { name: 'Deliveries', exact: true }).click()
+      const rows = page.getByRole('table', { name: 'Deliveries, newest first' }).locator('tbody tr')
+      await rows.first().waitFor(wait)
+      await expect(rows.count()).resolves.toBe(1)
+      await expect(rows.first().textContent()).resolves.toMatch(/Pending.*order-created.*HTTP 500/)
+
+      // 5. Its attempts: the first one, failed, with its request and response.
+      await rows.first().getByRole('link').click()
+      await page.getByRole('heading', { name: 'Attempts' }).waitFor(wait)
+      const first = page.locator('details.attempt').first()
+      await expect(first.locator('summary').textContent()).resolves.toMatch(/Attempt 1 · HTTP 500/)
+      await expect(first.getByRole('table', { name: 'Request headers' }).textContent()).resolves.toContain(
+        'x-whisperer-event',
+      )
+      await expect(first.locator('pre').textContent()).resolves.toBe('down for a moment')
+
+      // 6. Redeliver: still in its schedule, so the page asks, then forces; the new attempt shows.
+      await page.getByRole('button', { name: 'Redeliver now', exact: true }).click()
+      await page.getByRole('button', { name: 'Redeliver now anyway' }).click()
+      await page.getByText(/^Delivered: HTTP 200/).waitFor(wait)
+      await expect(page.locator('details.attempt').count()).resolves.toBe(2)
+      await expect(page.locator('details.attempt').nth(1).locator('summary').textContent()).resolves.toMatch(
+        /Attempt 2 · HTTP 200/,
+      )
+      await expect(page.locator('h1 .badge').textContent()).resolves.toBe('Delivered')
+      expect(receiver.requests).toHaveLength(3)
+      expect(problems).toEqual([])
+    })
+  })
+})
