@@ -4,8 +4,11 @@ import { choice, field, table } from '../widgets.js'
 
 /** Step 1 of the webhook form: the event type, and the fields of its data. */
 export function eventTypeEditor({ eventTypes, initial, onChange }) {
+  // A webhook keeps its event type even when that type is no longer declared.
+  const names = eventTypes.map((type) => type.type)
+  if (initial && !names.includes(initial)) names.unshift(initial)
   const select = choice(
-    eventTypes.map((type) => [type.type, type.type]),
+    names.map((name) => [name, name]),
     initial,
     { id: 'event-type' },
   )
@@ -42,6 +45,6 @@ export function eventTypeEditor({ eventTypes, initial, onChange }) {
   return {
     element: [item.element, info],
     targets: [item],
-    eventType: current,
+    value: () => select.value,
   }
 }

@@ -54,7 +54,7 @@ export async function webhookPage(context) {
       return
     }
     const body = {
-      event_type: eventType.eventType()?.type,
+      event_type: eventType.value(),
       ...target.read(),
       retry_countdown_config: retries.read(),
       filters: chosen.filters,

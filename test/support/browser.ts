@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs'
 import { type Browser, chromium } from 'playwright-core'
 
-/** Where Chromium is: CHROMIUM_PATH, or Debian's package (`apt-get install chromium`). */
+/** Where Chromium is: CHROMIUM_PATH when set, otherwise Debian's package (`apt-get install chromium`). */
 export function chromiumPath(env: NodeJS.ProcessEnv = process.env): string | null {
-  const candidates = [env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter(Boolean)
-  return candidates.find((path) => existsSync(path!)) ?? null
+  const candidates = env.CHROMIUM_PATH
+    ? [env.CHROMIUM_PATH]
+    : ['/usr/bin/chromium', '/usr/bin/chromium-browser']
+  return candidates.find((path) => existsSync(path)) ?? null
 }
 
 /**
