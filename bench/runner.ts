@@ -130,7 +130,6 @@ if (job.db === 'postgres') {
     version: initdb.version ?? '?',
     settings: {
       storage: 'directory',
-      directory: root,
       ...Object.fromEntries(initdb.settings.map((s) => [s.name, withUnit(s.setting, s.unit)])),
       initdb: `${initdb.seconds.toFixed(1)} s, peak RSS ${Math.round(initdb.maxRssKb / 1024)} MB`,
     },

@@ -36,6 +36,11 @@ export function webhookState(webhook) {
   return h('span', { class: 'badge badge-delivered' }, 'Active')
 }
 
+/** A "Remove" button for one row of a repeated group, labelled for screen readers. */
+export function removeButton(label, onRemove) {
+  return h('button', { type: 'button', class: 'secondary', 'aria-label': label, onclick: onRemove }, 'Remove')
+}
+
 /** Whether a webhook needs attention: failing, or disabled by Whisperer. */
 export function needsAttention(webhook) {
   return Boolean(webhook.failing_since || webhook.disabled_reason)

@@ -1,7 +1,6 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, release, totalmem, type } from 'node:os'
-import { dirname } from 'node:path'
 import type { DatabaseInfo } from '../runner.ts'
 import { markdownTable } from './report.ts'
 import type { ScenarioResult } from './result.ts'
@@ -73,7 +72,7 @@ export function setupLines(record: RunRecord): string[] {
     const s = lite.settings
     lines.push(
       s.storage === 'directory'
-        ? `PGlite: ${m.pglite} (${lite.version.split(' on ')[0]}), file-backed (not memory://): a fresh data directory per scenario run in ${dirname(s.directory ?? '?')}, removed afterwards, opened with Whisperer's openDatabase(dir) (shared_buffers ${s.shared_buffers}, max_wal_size ${s.max_wal_size}, wal_buffers ${s.wal_buffers}; fsync ${s.fsync}), in the worker's process; each a copy of one directory initdb'd per bench run in a process of its own (${s.initdb})`
+        ? `PGlite: ${m.pglite} (${lite.version.split(' on ')[0]}), file-backed (not memory://): a fresh data directory per scenario run under the system's temporary directory, removed afterwards, opened with Whisperer's openDatabase(dir) (shared_buffers ${s.shared_buffers}, max_wal_size ${s.max_wal_size}, wal_buffers ${s.wal_buffers}; fsync ${s.fsync}), in the worker's process; each a copy of one directory initdb'd per bench run in a process of its own (${s.initdb})`
         : `PGlite: ${m.pglite} (${lite.version.split(' on ')[0]}), ${s.storage}, in the worker's process`,
     )
   }

@@ -1,7 +1,7 @@
 import { conditionsFromFilters, filtersFromConditions, operators } from '../conditions.js'
 import { h, replace, uid } from '../dom.js'
 import { fieldsOf, pathsOf } from '../schema-fields.js'
-import { choice, errorLine } from '../widgets.js'
+import { choice, errorLine, removeButton } from '../widgets.js'
 
 /**
  * Step 2 of the webhook form: durian's conditions, one row each (a field, an operator and a value),
@@ -59,20 +59,11 @@ export function filtersEditor({ filters, fields, eventType }) {
       labelled(fieldInput, 'Field'),
       labelled(opSelect, 'Condition'),
       labelled(valueInput, 'Value'),
-      h(
-        'button',
-        {
-          type: 'button',
-          class: 'secondary',
-          'aria-label': `Remove condition ${number}`,
-          onclick: () => {
-            rows.splice(rows.indexOf(row), 1)
-            group.remove()
-            add.focus()
-          },
-        },
-        'Remove',
-      ),
+      removeButton(`Remove condition ${number}`, () => {
+        rows.splice(rows.indexOf(row), 1)
+        group.remove()
+        add.focus()
+      }),
       error.element,
     )
     const row = {

@@ -1,5 +1,5 @@
 import { h, replace, uid } from '../dom.js'
-import { choice, errorLine, field } from '../widgets.js'
+import { choice, errorLine, field, removeButton } from '../widgets.js'
 
 const authTypes = {
   '': { label: 'None', fields: [] },
@@ -50,20 +50,11 @@ function headersEditor(headers) {
       { class: 'header-row', role: 'group', 'aria-label': `Header ${number}` },
       h('div', { class: 'field' }, h('label', { for: nameInput.id }, 'Header'), nameInput),
       h('div', { class: 'field' }, h('label', { for: valueInput.id }, 'Value'), valueInput),
-      h(
-        'button',
-        {
-          type: 'button',
-          class: 'secondary',
-          'aria-label': `Remove header ${number}`,
-          onclick: () => {
-            rows.splice(rows.indexOf(row), 1)
-            group.remove()
-            add.focus()
-          },
-        },
-        'Remove',
-      ),
+      removeButton(`Remove header ${number}`, () => {
+        rows.splice(rows.indexOf(row), 1)
+        group.remove()
+        add.focus()
+      }),
       error.element,
     )
     const row = {
