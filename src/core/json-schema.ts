@@ -1,7 +1,10 @@
 import { Ajv } from 'ajv'
+import formats from 'ajv-formats'
 import { type FieldIssue, WhispererError } from './errors.ts'
 
+/** Every error at once; the standard formats (`email`, `date-time`, `uri`, …) are checked. */
 const ajv = new Ajv({ allErrors: true, strict: false })
+formats.default(ajv)
 
 /**
  * Compiles a JSON Schema into a validator returning the issues of a value, with paths under

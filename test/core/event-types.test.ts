@@ -230,6 +230,28 @@ describe('JSON Schema', () => {
     ).toEqual(['data.id', 'data.items'])
   })
 
+  test('the standard formats of a JSON Schema are checked', () => {
+    const registry = new EventTypeRegistry()
+    registry.define({
+      type: 'user-created',
+      jsonSchema: {
+        type: 'object',
+        properties: {
+          email: { type: 'string', format: 'email' },
+          at: { type: 'string', format: 'date-time' },
+        },
+      },
+    })
+    expect(
+      registry.serialize('user-created', { email: 'ann@example.com', at: '2026-11-23T10:00:00Z' }),
+    ).toBeTruthy()
+    expect(
+      thrown(() => registry.serialize('user-created', { email: 'ann', at: 'yesterday' })).issues.map(
+        (issue) => issue.path,
+      ),
+    ).toEqual(['data.email', 'data.at'])
+  })
+
   test('define replaces a type; remove forgets it; a schema that does not compile is refused', () => {
     const registry = new EventTypeRegistry()
     registry.define({ type: 'a', jsonSchema: { type: 'string' } })
