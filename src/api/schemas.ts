@@ -319,6 +319,12 @@ export const EventType = z
   })
   .meta({ id: 'EventType' })
 
+/** An OpenAPI response whose body is JSON of `schema`. */
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+})
+
 export const ErrorBody = z
   .object({
     code: z.string().describe('Stable; see the error codes in the documentation.'),

@@ -140,11 +140,6 @@ export function patternProblem(pattern: unknown): string | null {
     : 'This pattern could backtrack catastrophically; simplify its nested or overlapping repetitions.'
 }
 
-/** The `like` patterns among conditions. */
-export function patternsOf(conditions: readonly Condition[]): string[] {
-  return conditions.filter((condition) => condition.op === 'like').map((condition) => String(condition.value))
-}
-
 /** Whether data matches every condition, as PostgreSQL's `filters_match` decides it. */
 export function conditionsMatch(conditions: readonly Condition[], data: unknown): boolean {
   return conditions.every((condition) => conditionMatches(condition, data))

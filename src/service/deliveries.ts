@@ -7,7 +7,7 @@ import type { Webhook } from '../core/webhook.ts'
 import type { AttemptContext, AttemptReport } from '../delivery/attempt.ts'
 import { attemptNow } from '../delivery/attempt-now.ts'
 import type { Recorder } from '../delivery/recorder.ts'
-import type { DeliveryFilter, Store } from '../storage/store.ts'
+import type { DeliveryFilter, ReplayFilter, Store } from '../storage/store.ts'
 import { type ActorLike, toActor } from './actor.ts'
 
 /** What one attempt made on request produced. */
@@ -30,6 +30,9 @@ export type DeliveryListFilter = Omit<DeliveryFilter, 'actor' | 'limit'> & {
 }
 
 const uuidPattern = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i
+
+/** Which deliveries a bulk replay sends again: failed ones by default. */
+export type ReplayRequest = Omit<ReplayFilter, 'actor' | 'statuses'> & { statuses?: DeliveryStatus[] }
 
 /** Reading deliveries and their attempts, and sending them again by hand, within one owner's scope. */
 export class DeliveryService {
@@ -86,24 +89,11 @@ export class DeliveryService {
    * Bulk replay: sends again, through the queue, up to `limit` deliveries matching the filter
    * (failed ones by default). Returns how many were queued; call again while it returns `limit`.
    */
-  async replay(
-    actor: ActorLike,
-    filter: {
-      webhookId?: number
-      eventType?: string
-      createdAfter?: Date
-      createdBefore?: Date
-      statuses?: DeliveryStatus[]
-      limit?: number
-    } = {},
-  ): Promise<number> {
+  async replay(actor: ActorLike, filter: ReplayRequest & { limit?: number } = {}): Promise<number> {
     const replayed = await this.#store.deliveryReplay({
+      ...filter,
       actor: toActor(actor),
       statuses: filter.statuses ?? ['failed'],
-      ...(filter.webhookId !== undefined ? { webhookId: filter.webhookId } : {}),
-      ...(filter.eventType !== undefined ? { eventType: filter.eventType } : {}),
-      ...(filter.createdAfter !== undefined ? { createdAfter: filter.createdAfter } : {}),
-      ...(filter.createdBefore !== undefined ? { createdBefore: filter.createdBefore } : {}),
       limit: filter.limit ?? 1000,
       now: this.#context.clock(),
     })
@@ -112,16 +102,7 @@ export class DeliveryService {
   }
 
   /** How many deliveries {@link replay} would send again with this filter (all of them, not one batch). */
-  async replayCount(
-    actor: ActorLike,
-    filter: {
-      webhookId?: number
-      eventType?: string
-      createdAfter?: Date
-      createdBefore?: Date
-      statuses?: DeliveryStatus[]
-    } = {},
-  ): Promise<number> {
+  async replayCount(actor: ActorLike, filter: ReplayRequest = {}): Promise<number> {
     return this.#store.deliveryReplayCount({
       ...filter,
       actor: toActor(actor),

@@ -1,5 +1,5 @@
 import { validationError, WhispererError } from '../core/errors.ts'
-import { compileFilters, type Filters, patternsOf } from '../core/filters.ts'
+import { compileFilters, type Filters } from '../core/filters.ts'
 import type { AttemptResult } from '../core/outcome.ts'
 import type { Webhook } from '../core/webhook.ts'
 import { parseWebhookInput, type WebhookValidationContext } from '../core/webhook-input.ts'
@@ -105,11 +105,13 @@ export class WebhookService {
 
   /** Refuses `like` patterns that the database, which evaluates them, cannot compile. */
   async #checkPatterns(filters: Filters | undefined): Promise<void> {
-    const patterns = filters ? patternsOf(compileFilters(filters).conditions) : []
-    if (patterns.length === 0) return
-    const problems = await this.#store.patternProblems(patterns)
-    const issues = compileFilters(filters)
-      .conditions.filter((condition) => condition.op === 'like' && problems.has(String(condition.value)))
+    const likes = filters
+      ? compileFilters(filters).conditions.filter((condition) => condition.op === 'like')
+      : []
+    if (likes.length === 0) return
+    const problems = await this.#store.patternProblems(likes.map((condition) => String(condition.value)))
+    const issues = likes
+      .filter((condition) => problems.has(String(condition.value)))
       .map((condition) => ({
         path: `filters.${condition.path.join('.')}.like`,
         message: `PostgreSQL cannot use this regular expression: ${problems.get(String(condition.value))}.`,

@@ -490,23 +490,9 @@ export class Store {
    * Sends matching deliveries again through the queue (bulk replay): up to `limit` of them, due
    * now, in one statement; returns how many. Only deliveries of live webhooks are replayed.
    */
-  async deliveryReplay(params: {
-    actor: Actor
-    statuses: DeliveryStatus[]
-    webhookId?: number
-    eventType?: string
-    createdAfter?: Date
-    createdBefore?: Date
-    limit: number
-    now: Date
-  }): Promise<number> {
+  async deliveryReplay(params: ReplayFilter & { limit: number; now: Date }): Promise<number> {
     const { rows } = await this.db.query<{ replayed: number }>(this.#sql.deliveryReplay, [
-      ownerScope(params.actor),
-      params.statuses,
-      params.webhookId ?? null,
-      params.eventType ?? null,
-      params.createdAfter ?? null,
-      params.createdBefore ?? null,
+      ...replayFilterValues(params),
       params.limit,
       params.now,
       this.channel,
@@ -515,22 +501,11 @@ export class Store {
   }
 
   /** How many deliveries a bulk replay with this filter would send again. */
-  async deliveryReplayCount(params: {
-    actor: Actor
-    statuses: DeliveryStatus[]
-    webhookId?: number
-    eventType?: string
-    createdAfter?: Date
-    createdBefore?: Date
-  }): Promise<number> {
-    const { rows } = await this.db.query<{ n: number }>(this.#sql.deliveryReplayCount, [
-      ownerScope(params.actor),
-      params.statuses,
-      params.webhookId ?? null,
-      params.eventType ?? null,
-      params.createdAfter ?? null,
-      params.createdBefore ?? null,
-    ])
+  async deliveryReplayCount(params: ReplayFilter): Promise<number> {
+    const { rows } = await this.db.query<{ n: number }>(
+      this.#sql.deliveryReplayCount,
+      replayFilterValues(params),
+    )
     return Number(rows[0]?.n ?? 0)
   }
 
@@ -774,6 +749,28 @@ function byEvent(rows: Record<string, unknown>[]): Map<string, EnqueuedDelivery[
 function conditionsJson(filters: Filters): string | null {
   const { conditions } = compileFilters(filters)
   return conditions.length > 0 ? JSON.stringify(conditions) : null
+}
+
+/** Which deliveries a bulk replay sends again. */
+export interface ReplayFilter {
+  actor: Actor
+  statuses: DeliveryStatus[]
+  webhookId?: number
+  eventType?: string
+  createdAfter?: Date
+  createdBefore?: Date
+}
+
+/** $1–$6 of the replay statements (see `replayFilter` in statements.ts). */
+function replayFilterValues(filter: ReplayFilter): unknown[] {
+  return [
+    ownerScope(filter.actor),
+    filter.statuses,
+    filter.webhookId ?? null,
+    filter.eventType ?? null,
+    filter.createdAfter ?? null,
+    filter.createdBefore ?? null,
+  ]
 }
 
 function ownerScope(actor: Actor): string | null {

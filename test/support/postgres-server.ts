@@ -11,10 +11,15 @@ export interface PostgresServer {
 }
 
 /** Finds PostgreSQL's server binaries: `pg_config --bindir`, or Debian's and common install paths. */
-function findBinaries(): string | null {
+export function findPostgresBinaries(): string | null {
   const candidates: string[] = []
   try {
-    candidates.push(execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim())
+    candidates.push(
+      execFileSync('pg_config', ['--bindir'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim(),
+    )
   } catch {}
   for (const root of ['/usr/lib/postgresql', '/usr/local/pgsql', '/opt/homebrew/opt']) {
     if (!existsSync(root)) continue
@@ -35,12 +40,25 @@ async function freePort(): Promise<number> {
   })
 }
 
+export interface ThrowawayOptions {
+  /** Server settings beyond the port, socket directory and listen address. @default none */
+  settings?: Record<string, string>
+  /** How `stop()` shuts the server down. @default 'immediate' */
+  stopMode?: 'fast' | 'immediate'
+  /** @default 'whisperer-pg-' */
+  directoryPrefix?: string
+}
+
 /**
  * Starts a throwaway cluster in a temporary directory, on a free port with trust auth. `initdb`
- * refuses to run as root, so as root it runs as the `postgres` user.
+ * refuses to run as root, so as root it runs as the `postgres` user. `--no-sync` only spares
+ * initdb's own final fsync. `stop()` stops the server and removes the directory, once.
  */
-async function startThrowaway(bin: string): Promise<PostgresServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'whisperer-pg-'))
+export async function startThrowawayCluster(
+  bin: string,
+  options: ThrowawayOptions = {},
+): Promise<PostgresServer> {
+  const dir = mkdtempSync(join(tmpdir(), options.directoryPrefix ?? 'whisperer-pg-'))
   chmodSync(dir, 0o777)
   const data = join(dir, 'data')
   const port = await freePort()
@@ -54,14 +72,23 @@ async function startThrowaway(bin: string): Promise<PostgresServer> {
       )
     }
   }
-  run(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8'])
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off`
-  run(join(bin, 'pg_ctl'), ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', 'start'])
+  const settings = Object.entries(options.settings ?? {}).map(([name, value]) => ` -c ${name}=${value}`)
+  try {
+    run(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8'])
+    const serverOptions = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1${settings.join('')}`
+    run(join(bin, 'pg_ctl'), ['-D', data, '-o', serverOptions, '-l', join(dir, 'log'), '-w', 'start'])
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true })
+    throw error
+  }
+  let stopped = false
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     stop() {
+      if (stopped) return
+      stopped = true
       try {
-        run(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop'])
+        run(join(bin, 'pg_ctl'), ['-D', data, '-m', options.stopMode ?? 'immediate', 'stop'])
       } finally {
         rmSync(dir, { recursive: true, force: true })
       }
@@ -71,10 +98,11 @@ async function startThrowaway(bin: string): Promise<PostgresServer> {
 
 /**
  * The PostgreSQL half of the suite's database: DATABASE_URL if set, else a throwaway cluster from
- * installed binaries, else null (the PostgreSQL tests are skipped, and said to be).
+ * installed binaries (fsync off: the tests check behaviour, not durability), else null (the
+ * PostgreSQL tests are skipped, and said to be).
  */
 export async function startPostgres(env: NodeJS.ProcessEnv): Promise<PostgresServer | null> {
   if (env.DATABASE_URL) return { url: env.DATABASE_URL, stop() {} }
-  const bin = findBinaries()
-  return bin ? startThrowaway(bin) : null
+  const bin = findPostgresBinaries()
+  return bin ? startThrowawayCluster(bin, { settings: { max_connections: '200', fsync: 'off' } }) : null
 }

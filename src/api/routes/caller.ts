@@ -1,14 +1,8 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
-import type { z } from 'zod'
 import type { Scope } from '../../service/tokens.ts'
 import { isAdmin } from '../auth.ts'
 import type { ApiEnv } from '../context.ts'
-import { Caller, ErrorBody } from '../schemas.ts'
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-})
+import { Caller, ErrorBody, json } from '../schemas.ts'
 
 /** Who the caller is, so that a client (the dashboard) shows what its token may do. */
 export function callerRoutes(app: OpenAPIHono<ApiEnv>): void {

@@ -3,12 +3,8 @@ import { z } from 'zod'
 import { validationError } from '../../core/errors.ts'
 import { defaultCountdownConfig } from '../../core/retry-countdown.ts'
 import { type ApiEnv, principalWith } from '../context.ts'
-import { Countdowns, ErrorBody, Schedule, ScheduleBody } from '../schemas.ts'
+import { Countdowns, ErrorBody, json, Schedule, ScheduleBody } from '../schemas.ts'
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-})
 const tags = ['Webhooks']
 
 /**

@@ -12,6 +12,7 @@ import {
   HookEvent,
   HookEventQuery,
   isTrue,
+  json,
   page,
   ReplayBody,
   ReplayCount,
@@ -22,10 +23,6 @@ import {
 } from '../schemas.ts'
 import { attemptJson, eventQueueJson, hookEventJson } from '../serialize.ts'
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-})
 const errors = {
   400: json(ErrorBody, 'Invalid input'),
   401: json(ErrorBody, 'Not authenticated'),

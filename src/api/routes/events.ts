@@ -1,13 +1,17 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
 import { z } from 'zod'
 import { type ApiEnv, principalWith } from '../context.ts'
-import { ErrorBody, EventType, EventTypeBody, PublishBody, PublishResult, TypeParam } from '../schemas.ts'
+import {
+  ErrorBody,
+  EventType,
+  EventTypeBody,
+  json,
+  PublishBody,
+  PublishResult,
+  TypeParam,
+} from '../schemas.ts'
 import { eventTypeJson } from '../serialize.ts'
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-})
 const errors = {
   400: json(ErrorBody, 'Invalid input'),
   401: json(ErrorBody, 'Not authenticated'),

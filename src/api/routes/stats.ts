@@ -1,12 +1,6 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
-import type { z } from 'zod'
 import { type ApiEnv, actorOf, principalWith } from '../context.ts'
-import { ErrorBody, Stats, StatsQuery } from '../schemas.ts'
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-})
+import { ErrorBody, json, Stats, StatsQuery } from '../schemas.ts'
 
 /** Delivery statistics, as the dashboard's overview draws them. */
 export function statsRoutes(app: OpenAPIHono<ApiEnv>): void {

@@ -2,12 +2,8 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
 import { z } from 'zod'
 import { type ApiToken, scopes } from '../../service/tokens.ts'
 import { type ApiEnv, principalWith } from '../context.ts'
-import { ErrorBody } from '../schemas.ts'
+import { ErrorBody, json } from '../schemas.ts'
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-})
 const errors = {
   400: json(ErrorBody, 'Invalid input'),
   401: json(ErrorBody, 'Not authenticated'),

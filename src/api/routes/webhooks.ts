@@ -6,6 +6,7 @@ import {
   ErrorBody,
   IdParam,
   isTrue,
+  json,
   PingResult,
   page,
   Webhook,
@@ -16,10 +17,6 @@ import {
 import { unmask, webhookJson } from '../serialize.ts'
 import { issuesToWire, webhookInputFromWire } from '../wire.ts'
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-})
 const errors = {
   400: json(ErrorBody, 'Invalid input: every failing field is named'),
   401: json(ErrorBody, 'Not authenticated'),
