@@ -1,6 +1,5 @@
 import type { Database } from '../../src/storage/database.ts'
-import { quoteIdentifier } from '../../src/storage/identifier.ts'
-import { statements } from '../../src/storage/statements.ts'
+import { storeStatements } from '../../src/storage/store.ts'
 
 /** A Database that counts the statements sent through it, by Store statement name where it knows it. */
 export interface CountingDatabase extends Database {
@@ -19,7 +18,7 @@ export interface CountingDatabase extends Database {
  */
 export function countingDatabase(inner: Database, schema: string): CountingDatabase {
   const names = new Map<string, string>()
-  for (const [name, text] of Object.entries(statements(quoteIdentifier(schema)))) names.set(text, name)
+  for (const [name, text] of storeStatements(schema)) names.set(text, name)
   const byText = new Map<string, number>()
   let count = 0
   const note = (text: string) => {

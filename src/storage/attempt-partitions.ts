@@ -1,5 +1,5 @@
 /** Attempts are partitioned by week: Monday 00:00 UTC to the next Monday. */
-const weekMs = 7 * 24 * 3600 * 1000
+export const weekMs = 7 * 24 * 3600 * 1000
 
 /** The start of the week (Monday 00:00 UTC) that contains `time`. */
 export function weekStart(time: Date): Date {

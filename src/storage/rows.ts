@@ -1,5 +1,6 @@
 import type { Attempt, Delivery } from '../core/delivery.ts'
 import type { DeliveryStatus } from '../core/delivery-state.ts'
+import type { StatsRow } from '../core/delivery-stats.ts'
 import type { Filters } from '../core/filters.ts'
 import type { ErrorKind } from '../core/outcome.ts'
 import { buildBody, type PayloadKey } from '../core/payload.ts'
@@ -10,7 +11,7 @@ import type { Webhook } from '../core/webhook.ts'
 type Row = Record<string, unknown>
 
 const int = (value: unknown): number => Number(value)
-const intOrNull = (value: unknown): number | null =>
+const numberOrNull = (value: unknown): number | null =>
   value === null || value === undefined ? null : Number(value)
 const date = (value: unknown): Date => (value instanceof Date ? value : new Date(String(value)))
 const dateOrNull = (value: unknown): Date | null =>
@@ -60,10 +61,10 @@ export function toDelivery(row: Row): Delivery {
     status,
     retryCount: int(row.retry_count),
     nextAttemptAt: status === 'pending' ? date(row.next_attempt_at) : null,
-    lastStatus: intOrNull(row.last_status),
+    lastStatus: numberOrNull(row.last_status),
     lastErrorKind: (row.last_error_kind as ErrorKind | null) ?? null,
     lastAttemptAt: dateOrNull(row.last_attempt_at),
-    lastDurationMs: intOrNull(row.last_duration_ms),
+    lastDurationMs: numberOrNull(row.last_duration_ms),
     subject: row.subject_type ? { type: String(row.subject_type), id: String(row.subject_id) } : null,
     body:
       (row.body as string | null) ??
@@ -80,7 +81,7 @@ export function toAttempt(row: Row): Attempt {
     attempt: int(row.attempt),
     createdAt: date(row.created_at),
     durationMs: int(row.duration_ms),
-    status: intOrNull(row.status),
+    status: numberOrNull(row.status),
     errorKind: (row.error_kind as ErrorKind | null) ?? null,
     error: (row.error as string | null) ?? null,
     requestHeaders: json<Record<string, string>>(row.request_headers),
@@ -170,5 +171,89 @@ export function toClaimedWebhook(row: Row): ClaimedWebhook {
     retryCountdownConfig: json<CountdownConfig>(row.retry_countdown_config),
     callback: (row.callback as string | null) ?? null,
     updatedAt: date(row.updated_at),
+  }
+}
+
+/** A delivery created by an enqueue. */
+export interface EnqueuedDelivery {
+  id: number
+  uuid: string
+  webhookId: number
+}
+
+/** The deliveries an enqueue created, by the uuid of their event. */
+export function toEnqueuedByEvent(rows: Row[]): Map<string, EnqueuedDelivery[]> {
+  const deliveries = new Map<string, EnqueuedDelivery[]>()
+  for (const row of rows) {
+    const eventUuid = String(row.event_uuid)
+    const list = deliveries.get(eventUuid) ?? []
+    list.push({ id: int(row.id), uuid: String(row.uuid), webhookId: int(row.webhook_id) })
+    deliveries.set(eventUuid, list)
+  }
+  return deliveries
+}
+
+export function toStatsRow(row: Row): StatsRow {
+  return {
+    bucket: numberOrNull(row.bucket),
+    total: int(row.total),
+    delivered: int(row.delivered),
+    failed: int(row.failed),
+    cancelled: int(row.cancelled),
+    p50Ms: numberOrNull(row.p50_ms),
+    p99Ms: numberOrNull(row.p99_ms),
+  }
+}
+
+/** A delivery's attempts in short: their times (newest first) and the last response body. */
+export interface AttemptSummary {
+  times: Date[]
+  lastResponseBody: string | null
+}
+
+export function toAttemptSummary(row: Row): AttemptSummary {
+  return {
+    times: (row.times as unknown[]).map(date),
+    lastResponseBody: (row.last_response_body as string | null) ?? null,
+  }
+}
+
+/** An API token as stored, without its secret. */
+export interface ApiTokenRow {
+  id: string
+  name: string
+  owner: string
+  scopes: string[]
+  createdAt: Date
+  lastUsedAt: Date | null
+  revokedAt: Date | null
+}
+
+export function toToken(row: Row): ApiTokenRow {
+  return {
+    id: String(row.id),
+    name: String(row.name),
+    owner: String(row.owner),
+    scopes: row.scopes as string[],
+    createdAt: date(row.created_at),
+    lastUsedAt: dateOrNull(row.last_used_at),
+    revokedAt: dateOrNull(row.revoked_at),
+  }
+}
+
+/** An event type declared by configuration or through the API. */
+export interface StoredEventType {
+  type: string
+  description: string | null
+  jsonSchema: object | null
+  fields: string[] | null
+}
+
+export function toStoredEventType(row: Row): StoredEventType {
+  return {
+    type: String(row.type),
+    description: (row.description as string | null) ?? null,
+    jsonSchema: row.json_schema === null ? null : json<object>(row.json_schema),
+    fields: (row.fields as string[] | null) ?? null,
   }
 }

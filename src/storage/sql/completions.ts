@@ -1,0 +1,117 @@
+import type { ErrorKind } from '../../core/outcome.ts'
+import type { Sql } from './context.ts'
+import { bind, statement } from './statement.ts'
+
+/** The recorded result of one attempt, and where it leaves its delivery. */
+export interface Completion {
+  id: number
+  lease: Date
+  webhookId: number
+  /** The target answered 410 Gone: the webhook is disabled and its pending deliveries cancelled. */
+  gone: boolean
+  attempt: {
+    number: number
+    startedAt: Date
+    durationMs: number
+    status: number | null
+    errorKind: ErrorKind | null
+    error: string | null
+    requestHeaders: Record<string, string>
+    responseHeaders: Record<string, string> | null
+    responseBody: string | null
+    responseTruncated: boolean
+  }
+  next: { status: 'delivered' | 'pending' | 'failed'; retryCount: number; nextAttemptAt: Date }
+}
+
+// $1-$15 and $17-$18: one array element per completion; $16 now.
+const complete = statement(
+  'deliveryComplete',
+  (s) => `
+    WITH input AS (
+      SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::int[], $5::timestamptz[],
+        $6::int[], $7::timestamptz[], $8::int[], $9::int[], $10::text[], $11::text[], $12::text[], $13::text[],
+        $14::text[], $15::boolean[], $17::bigint[], $18::boolean[])
+      AS i(id, lease, status, retry_count, next_attempt_at, attempt, started_at, duration_ms, http_status,
+        error_kind, error, request_headers, response_headers, response_body, response_truncated, webhook_id, gone)
+    ), health AS (
+      SELECT webhook_id, bool_or(status = 'delivered') AS ok, min(started_at) AS failed_at, bool_or(gone) AS gone
+      FROM input GROUP BY webhook_id
+    ), locked AS (
+      -- Only webhooks whose health changes are written; locked in id order, so that concurrent
+      -- workers cannot deadlock on them.
+      SELECT w.id FROM ${s}.webhooks w JOIN health h ON h.webhook_id = w.id
+      WHERE (h.gone AND w.is_active) OR (h.ok AND w.failing_since IS NOT NULL)
+        OR (NOT h.ok AND w.failing_since IS NULL)
+      ORDER BY w.id
+      FOR UPDATE OF w
+    ), hooks AS (
+      UPDATE ${s}.webhooks w SET
+        failing_since = CASE WHEN h.ok THEN NULL ELSE coalesce(w.failing_since, h.failed_at) END,
+        is_active = w.is_active AND NOT h.gone,
+        disabled_reason = CASE WHEN h.gone AND w.is_active THEN 'gone' ELSE w.disabled_reason END,
+        updated_at = CASE WHEN h.gone AND w.is_active THEN $16 ELSE w.updated_at END
+      FROM health h
+      WHERE w.id = h.webhook_id AND w.id IN (SELECT id FROM locked)
+      RETURNING w.id, h.gone
+    ), moved AS (
+      -- A retry is not scheduled for a webhook that is no longer active: it is cancelled.
+      UPDATE ${s}.deliveries d SET
+        status = CASE WHEN i.status = 'pending' AND (NOT w.is_active OR w.deleted_at IS NOT NULL OR h.gone)
+          THEN 'cancelled' ELSE i.status END,
+        retry_count = i.retry_count, next_attempt_at = i.next_attempt_at, last_status = i.http_status,
+        last_error_kind = i.error_kind, last_attempt_at = i.started_at, last_duration_ms = i.duration_ms,
+        updated_at = $16
+      FROM input i
+      JOIN ${s}.webhooks w ON w.id = i.webhook_id
+      JOIN health h ON h.webhook_id = i.webhook_id
+      WHERE d.id = i.id AND d.status = 'delivering' AND d.next_attempt_at = i.lease
+    ), cancelled AS (
+      UPDATE ${s}.deliveries SET status = 'cancelled', updated_at = $16
+      WHERE webhook_id IN (SELECT id FROM hooks WHERE gone) AND status = 'pending'
+    )
+    INSERT INTO ${s}.attempts (delivery_id, attempt, created_at, duration_ms, status, error_kind, error,
+      request_headers, response_headers, response_body, response_truncated)
+    SELECT id, attempt, started_at, duration_ms, http_status, error_kind, error, request_headers::json,
+      response_headers::json, response_body, response_truncated
+    FROM input
+    RETURNING delivery_id, id`,
+)
+
+/**
+ * Records attempts and moves their deliveries on, all in one statement. Every attempt is inserted;
+ * a delivery moves only while the completion's lease is still its own, so a worker whose lease
+ * expired cannot overwrite a newer claim. In the same statement a webhook whose target answered
+ * 410 is disabled, each webhook's `failing_since` follows its outcomes, and a retry due to a
+ * webhook that is no longer active is cancelled instead. Returns the attempt id of each delivery.
+ */
+export async function deliveryComplete(
+  sql: Sql,
+  params: { completions: Completion[]; now: Date },
+): Promise<Map<number, number>> {
+  const c = params.completions
+  const values = bind({
+    $1: c.map((x) => x.id),
+    $2: c.map((x) => x.lease),
+    $3: c.map((x) => x.next.status),
+    $4: c.map((x) => x.next.retryCount),
+    $5: c.map((x) => x.next.nextAttemptAt),
+    $6: c.map((x) => x.attempt.number),
+    $7: c.map((x) => x.attempt.startedAt),
+    $8: c.map((x) => x.attempt.durationMs),
+    $9: c.map((x) => x.attempt.status),
+    $10: c.map((x) => x.attempt.errorKind),
+    $11: c.map((x) => x.attempt.error),
+    $12: c.map((x) => JSON.stringify(x.attempt.requestHeaders)),
+    $13: c.map((x) => (x.attempt.responseHeaders ? JSON.stringify(x.attempt.responseHeaders) : null)),
+    $14: c.map((x) => x.attempt.responseBody),
+    $15: c.map((x) => x.attempt.responseTruncated),
+    $16: params.now,
+    $17: c.map((x) => x.webhookId),
+    $18: c.map((x) => x.gone),
+  })
+  const { rows } = await sql.query<{ delivery_id: string | number; id: string | number }>(complete, values, {
+    prepare: true,
+  })
+  return new Map(rows.map((row) => [Number(row.delivery_id), Number(row.id)]))
+}

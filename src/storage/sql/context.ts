@@ -1,0 +1,46 @@
+import type { Database, Queryable, QueryOptions } from '../database.ts'
+import { quoteIdentifier } from '../identifier.ts'
+import { ClaimedWebhooks } from './claimed-webhooks.ts'
+import type { Statement } from './statement.ts'
+
+/** What the statements of one store share: the database, its schema, and texts built once. */
+export class Sql {
+  readonly db: Database
+  readonly schema: string
+  /** The quoted schema name, as statement texts use it. */
+  readonly s: string
+  /** The NOTIFY channel that wakes workers when deliveries are due. */
+  readonly channel: string
+  readonly #texts = new Map<Statement, string>()
+  /** Webhooks as sending needs them, kept between claims. */
+  readonly webhooks = new ClaimedWebhooks()
+  /** Weekly attempt partitions known to exist, by name. */
+  readonly partitions = new Set<string>()
+
+  constructor(db: Database, schema: string) {
+    this.db = db
+    this.schema = schema
+    this.s = quoteIdentifier(schema)
+    this.channel = `whisperer_${schema}`
+  }
+
+  /** The statement's text for this schema, built on first use. */
+  text(st: Statement): string {
+    let text = this.#texts.get(st)
+    if (text === undefined) {
+      text = st.text(this.s)
+      this.#texts.set(st, text)
+    }
+    return text
+  }
+
+  /** Runs a statement on the database, or on `tx` when given (a caller's transaction). */
+  query<R = Record<string, unknown>>(
+    st: Statement,
+    values: unknown[] = [],
+    options: QueryOptions & { tx?: Queryable } = {},
+  ): Promise<{ rows: R[] }> {
+    const { tx, ...queryOptions } = options
+    return tx ? tx.query<R>(this.text(st), values) : this.db.query<R>(this.text(st), values, queryOptions)
+  }
+}

@@ -1,0 +1,210 @@
+import type { Delivery } from '../../core/delivery.ts'
+import type { DeliveryStatus } from '../../core/delivery-state.ts'
+import type { Actor } from '../../core/webhook.ts'
+import { type ClaimedDelivery, claimedColumns, deliveryColumns, toClaimedRow, toDelivery } from '../rows.ts'
+import type { Sql } from './context.ts'
+import { bind, ownerScope, statement } from './statement.ts'
+
+export interface DeliveryFilter {
+  actor: Actor
+  webhookId?: number
+  eventType?: string
+  status?: DeliveryStatus
+  uuid?: string
+  lastStatus?: number
+  createdAfter?: Date
+  createdBefore?: Date
+  /** Deliveries not attempted yet (dj-whisperer's event queue). */
+  unattempted?: boolean
+  /** Delivered ones only (true) or all others (false). */
+  delivered?: boolean
+  limit: number
+  /** Keyset pagination: only ids below this one (lists are newest first). */
+  beforeId?: number
+}
+
+const claim = statement(
+  'deliveryClaim',
+  (s) => `
+    WITH due AS (
+      SELECT id FROM ${s}.deliveries
+      WHERE status IN ('pending', 'delivering') AND next_attempt_at <= $1
+      ORDER BY next_attempt_at
+      LIMIT $2
+      FOR UPDATE SKIP LOCKED
+    )
+    UPDATE ${s}.deliveries d SET status = 'delivering', next_attempt_at = $3
+    FROM due, ${s}.events e, ${s}.webhooks w
+    WHERE d.id = due.id AND e.id = d.event_id AND w.id = d.webhook_id
+    RETURNING ${claimedColumns}`,
+)
+
+/**
+ * Claims up to `limit` due deliveries (pending ones, and delivering ones whose lease expired) with
+ * `FOR UPDATE SKIP LOCKED`, leasing them until `leaseUntil`. One prepared statement.
+ */
+export async function deliveryClaim(
+  sql: Sql,
+  params: { limit: number; now: Date; leaseUntil: Date },
+): Promise<ClaimedDelivery[]> {
+  const values = bind({ $1: params.now, $2: params.limit, $3: params.leaseUntil })
+  const { rows } = await sql.query(claim, values, { prepare: true })
+  return sql.webhooks.attach(sql, rows.map(toClaimedRow))
+}
+
+const claimOne = statement(
+  'deliveryClaimOne',
+  (s) => `
+    UPDATE ${s}.deliveries d SET status = 'delivering', next_attempt_at = $4
+    FROM ${s}.events e, ${s}.webhooks w
+    WHERE d.id = $1 AND e.id = d.event_id AND w.id = d.webhook_id AND w.deleted_at IS NULL
+      AND d.status = ANY($2::text[]) AND NOT (d.status = 'delivering' AND d.next_attempt_at > $3)
+    RETURNING ${claimedColumns}`,
+)
+
+/**
+ * Claims one delivery for a manual attempt, whatever its due time, if its status is one of
+ * `statuses` and no live lease holds it.
+ */
+export async function deliveryClaimOne(
+  sql: Sql,
+  params: { id: number; statuses: DeliveryStatus[]; now: Date; leaseUntil: Date },
+): Promise<ClaimedDelivery | null> {
+  const values = bind({ $1: params.id, $2: params.statuses, $3: params.now, $4: params.leaseUntil })
+  const { rows } = await sql.query(claimOne, values)
+  if (!rows[0]) return null
+  const [claimed] = await sql.webhooks.attach(sql, [toClaimedRow(rows[0])])
+  return claimed ?? null
+}
+
+const requeue = statement(
+  'deliveryRequeue',
+  (s) => `
+    WITH requeued AS (
+      UPDATE ${s}.deliveries SET status = 'pending', next_attempt_at = $3, updated_at = $3
+      WHERE id = $1 AND status = ANY($2::text[])
+        AND EXISTS (SELECT 1 FROM ${s}.webhooks w WHERE w.id = webhook_id AND w.deleted_at IS NULL)
+      RETURNING id
+    )
+    SELECT id, pg_notify($4, '') FROM requeued`,
+)
+
+/** Makes a delivery due now (an asynchronous manual re-send) if its status is one of `statuses`. */
+export async function deliveryRequeue(
+  sql: Sql,
+  params: { id: number; statuses: DeliveryStatus[]; now: Date },
+): Promise<boolean> {
+  const values = bind({ $1: params.id, $2: params.statuses, $3: params.now, $4: sql.channel })
+  const { rows } = await sql.query(requeue, values)
+  return rows.length > 0
+}
+
+const release = statement(
+  'deliveryRelease',
+  (s) => `
+    UPDATE ${s}.deliveries d SET status = 'pending', next_attempt_at = r.at
+    FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[]) AS r(id, lease, at)
+    WHERE d.id = r.id AND d.status = 'delivering' AND d.next_attempt_at = r.lease`,
+)
+
+/** Gives claimed deliveries back without an attempt, each due again at its `at`. */
+export async function deliveryRelease(
+  sql: Sql,
+  params: { releases: { id: number; lease: Date; at: Date }[] },
+): Promise<void> {
+  const { releases } = params
+  if (releases.length === 0) return
+  await sql.query(
+    release,
+    bind({
+      $1: releases.map((r) => r.id),
+      $2: releases.map((r) => r.lease),
+      $3: releases.map((r) => r.at),
+    }),
+  )
+}
+
+const statuses = statement(
+  'deliveryStatuses',
+  (s) => `SELECT id, status FROM ${s}.deliveries WHERE id = ANY($1::bigint[])`,
+)
+
+/** The current status of each delivery, by id. */
+export async function deliveryStatuses(
+  sql: Sql,
+  params: { ids: number[] },
+): Promise<Map<number, DeliveryStatus>> {
+  const { rows } = await sql.query(statuses, bind({ $1: params.ids }))
+  return new Map(rows.map((row) => [Number(row.id), row.status as DeliveryStatus]))
+}
+
+const nextDue = statement(
+  'deliveryNextDue',
+  (s) => `SELECT min(next_attempt_at) AS at FROM ${s}.deliveries WHERE status IN ('pending', 'delivering')`,
+)
+
+/** The earliest time a delivery becomes due (or its lease expires); null if none is unfinished. */
+export async function deliveryNextDue(sql: Sql): Promise<Date | null> {
+  const { rows } = await sql.query<{ at: Date | null }>(nextDue, [], { prepare: true })
+  return rows[0]?.at ? new Date(rows[0].at) : null
+}
+
+const get = statement(
+  'deliveryGet',
+  (s) => `
+    SELECT ${deliveryColumns} FROM ${s}.deliveries d
+    JOIN ${s}.events e ON e.id = d.event_id
+    JOIN ${s}.webhooks w ON w.id = d.webhook_id
+    WHERE ($1::bigint IS NULL OR d.id = $1) AND ($2::uuid IS NULL OR d.uuid = $2)
+      AND ($3::text IS NULL OR w.owner = $3)`,
+)
+
+export async function deliveryGet(
+  sql: Sql,
+  params: { id?: number; uuid?: string; actor: Actor },
+): Promise<Delivery | null> {
+  const values = bind({ $1: params.id ?? null, $2: params.uuid ?? null, $3: ownerScope(params.actor) })
+  const { rows } = await sql.query(get, values)
+  return rows[0] ? toDelivery(rows[0]) : null
+}
+
+const list = statement(
+  'deliveryList',
+  (s) => `
+    SELECT ${deliveryColumns} FROM ${s}.deliveries d
+    JOIN ${s}.events e ON e.id = d.event_id
+    JOIN ${s}.webhooks w ON w.id = d.webhook_id
+    WHERE ($1::text IS NULL OR w.owner = $1)
+      AND ($2::bigint IS NULL OR d.webhook_id = $2)
+      AND ($3::text IS NULL OR lower(e.type) = lower($3))
+      AND ($4::text IS NULL OR d.status = $4)
+      AND ($5::uuid IS NULL OR d.uuid = $5)
+      AND ($6::int IS NULL OR d.last_status = $6)
+      AND ($7::timestamptz IS NULL OR d.created_at >= $7)
+      AND ($8::timestamptz IS NULL OR d.created_at < $8)
+      AND (NOT $9 OR (d.retry_count = 0 AND d.status IN ('pending', 'delivering')))
+      AND ($10::bigint IS NULL OR d.id < $10)
+      AND ($12::boolean IS NULL OR (d.status = 'delivered') = $12)
+    ORDER BY d.id DESC
+    LIMIT $11`,
+)
+
+/** Deliveries newest first, scoped to the actor's owner. */
+export async function deliveryList(sql: Sql, filter: DeliveryFilter): Promise<Delivery[]> {
+  const values = bind({
+    $1: ownerScope(filter.actor),
+    $2: filter.webhookId ?? null,
+    $3: filter.eventType ?? null,
+    $4: filter.status ?? null,
+    $5: filter.uuid ?? null,
+    $6: filter.lastStatus ?? null,
+    $7: filter.createdAfter ?? null,
+    $8: filter.createdBefore ?? null,
+    $9: filter.unattempted ?? false,
+    $10: filter.beforeId ?? null,
+    $11: filter.limit,
+    $12: filter.delivered ?? null,
+  })
+  const { rows } = await sql.query(list, values)
+  return rows.map(toDelivery)
+}

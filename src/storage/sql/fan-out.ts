@@ -1,0 +1,238 @@
+import type { Subject } from '../../core/event-types.ts'
+import type { PayloadKey } from '../../core/payload.ts'
+import type { Queryable } from '../database.ts'
+import {
+  type ClaimedDelivery,
+  type EnqueuedDelivery,
+  insertedClaimedColumns,
+  toClaimedRow,
+  toEnqueuedByEvent,
+} from '../rows.ts'
+import type { Sql } from './context.ts'
+import { bind, statement } from './statement.ts'
+
+/** A new event, serialized. */
+export interface NewEvent {
+  uuid: string
+  type: string
+  dataJson: string
+  payloadKey: PayloadKey
+  subject: Subject | null
+}
+
+/** What an enqueue made: the deliveries of each event, by event uuid, and those it claimed. */
+export interface Enqueued {
+  deliveries: Map<string, EnqueuedDelivery[]>
+  claimed: ClaimedDelivery[]
+}
+
+/** The webhooks' own filters on the event's data (compiled conditions; see filters_match). */
+const filtersMatch = (s: string, data: string) =>
+  `(w.conditions IS NULL OR ${s}.filters_match(w.conditions, ${data}::jsonb))`
+
+/** Whether webhook `w`'s config matches a config filter (`{"a__b": value}`, as jsonb). */
+const configMatches = (filter: string) => `(${filter}::jsonb IS NULL OR NOT EXISTS (
+    SELECT 1 FROM jsonb_each(${filter}::jsonb) f
+    WHERE w.config #> string_to_array(f.key, '__') IS DISTINCT FROM f.value))`
+
+/** The live webhooks of an event type whose config and filters match (placeholders given). */
+const liveTargets = (s: string, type: string, filter: string, data: string, columns = 'w.id') =>
+  `SELECT ${columns} FROM ${s}.webhooks w
+   WHERE w.event_type = ${type} AND w.is_active AND w.deleted_at IS NULL
+     AND ${configMatches(filter)} AND ${filtersMatch(s, data)}`
+
+const notify = `notified AS (SELECT pg_notify($10, '') AS n WHERE EXISTS (SELECT 1 FROM inserted))`
+
+// Any number of events, each fanned out to the live webhooks of its type matching its config
+// filter and their own filters, in one statement. A webhook that chose some fields gets a body of
+// its own, built here. Claimed, the deliveries start out leased (next_attempt_at is the lease).
+const eventsInsertText = (claimed: boolean) => (s: string) =>
+  `
+  WITH input AS (
+    -- The data as jsonb, parsed once per event and only when a webhook of its type has filters.
+    SELECT i.*, CASE WHEN EXISTS (
+        SELECT 1 FROM ${s}.webhooks f
+        WHERE f.event_type = i.type AND f.conditions IS NOT NULL AND f.is_active AND f.deleted_at IS NULL
+      ) THEN i.data::jsonb END AS doc
+    FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+      WITH ORDINALITY AS i(uuid, type, data, payload_key, subject_type, subject_id, config_filter, n)
+  ), targets AS (
+    SELECT i.n, w.id AS webhook_id, gen_random_uuid() AS uuid, w.fields FROM input i
+    JOIN ${s}.webhooks w ON w.event_type = i.type AND w.is_active AND w.deleted_at IS NULL
+    WHERE (i.config_filter IS NULL OR NOT EXISTS (
+      SELECT 1 FROM jsonb_each(i.config_filter::jsonb) f
+      WHERE w.config #> string_to_array(f.key, '__') IS DISTINCT FROM f.value))
+      AND ${filtersMatch(s, 'i.doc')}
+  ), event AS (
+    INSERT INTO ${s}.events (uuid, type, data, payload_key, subject_type, subject_id, created_at)
+    SELECT i.uuid, i.type, i.data::json, i.payload_key, i.subject_type, i.subject_id, $8 FROM input i
+    WHERE EXISTS (SELECT 1 FROM targets t WHERE t.n = i.n)
+    ORDER BY i.n
+    RETURNING id, uuid
+  ), inserted AS (
+    INSERT INTO ${s}.deliveries (uuid, event_id, webhook_id, status, next_attempt_at, body, created_at, updated_at)
+    SELECT t.uuid, e.id, t.webhook_id, $9, $11,
+      CASE WHEN t.fields IS NOT NULL THEN ('{"event":{"type":' || to_json(i.type)::text || ',"uuid":"'
+        || replace(t.uuid::text, '-', '') || '"},"' || i.payload_key || '":'
+        || ${s}.pick_fields(i.data::json, t.fields) || '}')::json END,
+      $8, $8
+    FROM targets t JOIN input i ON i.n = t.n JOIN event e ON e.uuid = i.uuid
+    ORDER BY t.n, t.webhook_id
+    RETURNING id, uuid, webhook_id, event_id, next_attempt_at, retry_count, body
+  ), ${notify}
+  ${
+    claimed
+      ? `SELECT d.id, d.uuid::text AS uuid, d.next_attempt_at AS lease, d.retry_count, d.body::text AS body,
+           i.type AS event_type, i.data, i.payload_key, i.subject_id, d.webhook_id,
+           w.updated_at AS webhook_updated_at, e.uuid::text AS event_uuid
+         FROM inserted d JOIN event e ON e.id = d.event_id JOIN input i ON i.uuid = e.uuid
+         JOIN ${s}.webhooks w ON w.id = d.webhook_id LEFT JOIN notified ON true`
+      : `SELECT d.id, d.uuid::text AS uuid, d.webhook_id, e.uuid::text AS event_uuid
+         FROM inserted d JOIN event e ON e.id = d.event_id LEFT JOIN notified ON true`
+  }`
+
+const insertEvents = statement('eventsInsert', eventsInsertText(false))
+const insertEventsClaimed = statement('eventsInsertClaimed', eventsInsertText(true))
+
+/**
+ * Stores events and one delivery per matching webhook, all in one statement, and wakes workers at
+ * commit. With `lease`, the deliveries start out claimed. Runs on `tx` when given.
+ */
+export async function eventsInsert(
+  sql: Sql,
+  params: {
+    tx?: Queryable
+    events: { event: NewEvent; configFilter: Record<string, unknown> | null }[]
+    now: Date
+    lease?: Date
+  },
+): Promise<Enqueued> {
+  const { events, lease } = params
+  const values = bind({
+    $1: events.map(({ event }) => event.uuid),
+    $2: events.map(({ event }) => event.type),
+    $3: events.map(({ event }) => event.dataJson),
+    $4: events.map(({ event }) => event.payloadKey),
+    $5: events.map(({ event }) => event.subject?.type ?? null),
+    $6: events.map(({ event }) => event.subject?.id ?? null),
+    $7: events.map(({ configFilter }) => (configFilter ? JSON.stringify(configFilter) : null)),
+    $8: params.now,
+    $9: lease ? 'delivering' : 'pending',
+    $10: sql.channel,
+    $11: lease ?? params.now,
+  })
+  const { rows } = await sql.query(lease ? insertEventsClaimed : insertEvents, values, {
+    tx: params.tx,
+    prepare: true,
+  })
+  return {
+    deliveries: toEnqueuedByEvent(rows),
+    claimed: lease ? await sql.webhooks.attach(sql, rows.map(toClaimedRow)) : [],
+  }
+}
+
+// One event whose every delivery has its own body (a customized payload); as above otherwise.
+const eventInsertBodiesText = (claimed: boolean) => (s: string) =>
+  `
+  WITH targets AS (
+    SELECT b.uuid, b.webhook_id AS id, b.body
+    FROM unnest($12::uuid[], $13::bigint[], $14::text[]) AS b(uuid, webhook_id, body)
+    WHERE b.webhook_id IN (${liveTargets(s, '$2', '$11', '$3')})
+  ), event AS (
+    INSERT INTO ${s}.events (uuid, type, data, payload_key, subject_type, subject_id, created_at)
+    SELECT $1, $2, $3::json, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM targets)
+    RETURNING id
+  ), inserted AS (
+    INSERT INTO ${s}.deliveries (uuid, event_id, webhook_id, status, next_attempt_at, body, created_at, updated_at)
+    SELECT targets.uuid, event.id, targets.id, $8, $9, targets.body::json, $7, $7
+    FROM event, targets
+    RETURNING *
+  ), ${notify}
+  ${
+    claimed
+      ? `SELECT ${insertedClaimedColumns}, $1::text AS event_uuid FROM inserted d
+         JOIN ${s}.webhooks w ON w.id = d.webhook_id LEFT JOIN notified ON true`
+      : `SELECT inserted.id, inserted.uuid::text AS uuid, inserted.webhook_id, $1::text AS event_uuid
+         FROM inserted LEFT JOIN notified ON true`
+  }`
+
+const insertBodies = statement('eventInsertBodies', eventInsertBodiesText(false))
+const insertBodiesClaimed = statement('eventInsertBodiesClaimed', eventInsertBodiesText(true))
+
+/**
+ * Stores one event whose every delivery has its own body: one delivery per body whose webhook is
+ * still live and matching. Otherwise as {@link eventsInsert}.
+ */
+export async function eventInsertBodies(
+  sql: Sql,
+  params: {
+    tx?: Queryable
+    event: NewEvent
+    configFilter: Record<string, unknown> | null
+    bodies: { uuid: string; webhookId: number; body: string }[]
+    now: Date
+    lease?: Date
+  },
+): Promise<Enqueued> {
+  const { event, lease, bodies } = params
+  const values = bind({
+    $1: event.uuid,
+    $2: event.type,
+    $3: event.dataJson,
+    $4: event.payloadKey,
+    $5: event.subject?.type ?? null,
+    $6: event.subject?.id ?? null,
+    $7: params.now,
+    $8: lease ? 'delivering' : 'pending',
+    $9: lease ?? params.now,
+    $10: sql.channel,
+    $11: params.configFilter ? JSON.stringify(params.configFilter) : null,
+    $12: bodies.map((b) => b.uuid),
+    $13: bodies.map((b) => b.webhookId),
+    $14: bodies.map((b) => b.body),
+  })
+  const { rows } = await sql.query(lease ? insertBodiesClaimed : insertBodies, values, {
+    tx: params.tx,
+  })
+  return {
+    deliveries: toEnqueuedByEvent(rows),
+    claimed: lease ? await sql.webhooks.attach(sql, rows.map(toClaimedRow)) : [],
+  }
+}
+
+const targets = statement('webhookTargets', (s) => liveTargets(s, '$1', '$2', '$3', 'w.id, w.fields'))
+
+/** The live webhooks an event of this type, with this data, would be delivered to, with their chosen fields. */
+export async function webhookTargets(
+  sql: Sql,
+  params: {
+    tx?: Queryable
+    eventType: string
+    configFilter: Record<string, unknown> | null
+    dataJson: string
+  },
+): Promise<{ webhookId: number; fields: string[] | null }[]> {
+  const values = bind({
+    $1: params.eventType,
+    $2: params.configFilter ? JSON.stringify(params.configFilter) : null,
+    $3: params.dataJson,
+  })
+  const { rows } = await sql.query(targets, values, { tx: params.tx })
+  return rows.map((row) => ({ webhookId: Number(row.id), fields: (row.fields as string[] | null) ?? null }))
+}
+
+// Compiles a filter's regular expression as the fan-out will: an invalid one raises.
+const patternCheck = statement('patternCheck', () => `SELECT '' ~ $1 AS matches`)
+
+/** The `like` patterns PostgreSQL cannot compile, each with its error. */
+export async function patternProblems(sql: Sql, patterns: string[]): Promise<Map<string, string>> {
+  const problems = new Map<string, string>()
+  for (const pattern of new Set(patterns)) {
+    try {
+      await sql.query(patternCheck, bind({ $1: pattern }))
+    } catch (error) {
+      problems.set(pattern, (error as Error).message)
+    }
+  }
+  return problems
+}
