@@ -236,8 +236,8 @@ function completion(delivery: ClaimedDelivery): Completion {
     webhookId: delivery.webhook.id,
     gone: false,
     attempt: {
-      number: delivery.retryCount + 1,
-      startedAt: now,
+      attempt: delivery.retryCount + 1,
+      createdAt: now,
       durationMs: 1,
       status: 200,
       errorKind: null,

@@ -32,6 +32,7 @@ export interface Attempt {
   deliveryId: number
   /** 1 for the first attempt. */
   attempt: number
+  /** When the attempt started. */
   createdAt: Date
   durationMs: number
   status: number | null

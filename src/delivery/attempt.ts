@@ -70,8 +70,8 @@ export async function runAttempt(delivery: ClaimedDelivery, context: AttemptCont
       webhookId: webhook.id,
       gone: transition.disableWebhook,
       attempt: {
-        number: delivery.retryCount + 1,
-        startedAt,
+        attempt: delivery.retryCount + 1,
+        createdAt: startedAt,
         durationMs: result.durationMs,
         status: response?.status ?? null,
         errorKind: transition.status === 'delivered' ? null : result.kind === 'error' ? result.error : 'http',

@@ -94,7 +94,7 @@ export class Recorder {
         if (isMissingPartition(error)) {
           // An attempt from a week with no partition yet (a clock far off, a maintenance that
           // never ran): create it and write again at once.
-          const times = batch.map((entry) => entry.report.completion.attempt.startedAt.getTime())
+          const times = batch.map((entry) => entry.report.completion.attempt.createdAt.getTime())
           const ensured = await this.#options.store
             .attemptPartitionsEnsure({ from: new Date(Math.min(...times)), to: new Date(Math.max(...times)) })
             .then(() => true)

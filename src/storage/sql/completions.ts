@@ -1,4 +1,4 @@
-import type { ErrorKind } from '../../core/outcome.ts'
+import type { Attempt } from '../../core/delivery.ts'
 import type { Sql } from './context.ts'
 import { bind, statement } from './statement.ts'
 
@@ -9,18 +9,8 @@ export interface Completion {
   webhookId: number
   /** The target answered 410 Gone: the webhook is disabled and its pending deliveries cancelled. */
   gone: boolean
-  attempt: {
-    number: number
-    startedAt: Date
-    durationMs: number
-    status: number | null
-    errorKind: ErrorKind | null
-    error: string | null
-    requestHeaders: Record<string, string>
-    responseHeaders: Record<string, string> | null
-    responseBody: string | null
-    responseTruncated: boolean
-  }
+  /** The attempt as it is recorded, before it has an id (and a callback's error). */
+  attempt: Omit<Attempt, 'id' | 'deliveryId' | 'callbackError'>
   next: { status: 'delivered' | 'pending' | 'failed'; retryCount: number; nextAttemptAt: Date }
 }
 
@@ -32,10 +22,10 @@ const complete = statement(
       SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::int[], $5::timestamptz[],
         $6::int[], $7::timestamptz[], $8::int[], $9::int[], $10::text[], $11::text[], $12::text[], $13::text[],
         $14::text[], $15::boolean[], $17::bigint[], $18::boolean[])
-      AS i(id, lease, status, retry_count, next_attempt_at, attempt, started_at, duration_ms, http_status,
+      AS i(id, lease, status, retry_count, next_attempt_at, attempt, created_at, duration_ms, http_status,
         error_kind, error, request_headers, response_headers, response_body, response_truncated, webhook_id, gone)
     ), health AS (
-      SELECT webhook_id, bool_or(status = 'delivered') AS ok, min(started_at) AS failed_at, bool_or(gone) AS gone
+      SELECT webhook_id, bool_or(status = 'delivered') AS ok, min(created_at) AS failed_at, bool_or(gone) AS gone
       FROM input GROUP BY webhook_id
     ), locked AS (
       -- Only webhooks whose health changes are written; locked in id order, so that concurrent
@@ -60,7 +50,7 @@ const complete = statement(
         status = CASE WHEN i.status = 'pending' AND (NOT w.is_active OR w.deleted_at IS NOT NULL OR h.gone)
           THEN 'cancelled' ELSE i.status END,
         retry_count = i.retry_count, next_attempt_at = i.next_attempt_at, last_status = i.http_status,
-        last_error_kind = i.error_kind, last_attempt_at = i.started_at, last_duration_ms = i.duration_ms,
+        last_error_kind = i.error_kind, last_attempt_at = i.created_at, last_duration_ms = i.duration_ms,
         updated_at = $16
       FROM input i
       JOIN ${s}.webhooks w ON w.id = i.webhook_id
@@ -72,7 +62,7 @@ const complete = statement(
     )
     INSERT INTO ${s}.attempts (delivery_id, attempt, created_at, duration_ms, status, error_kind, error,
       request_headers, response_headers, response_body, response_truncated)
-    SELECT id, attempt, started_at, duration_ms, http_status, error_kind, error, request_headers::json,
+    SELECT id, attempt, created_at, duration_ms, http_status, error_kind, error, request_headers::json,
       response_headers::json, response_body, response_truncated
     FROM input
     RETURNING delivery_id, id`,
@@ -96,8 +86,8 @@ export async function deliveryComplete(
     $3: c.map((x) => x.next.status),
     $4: c.map((x) => x.next.retryCount),
     $5: c.map((x) => x.next.nextAttemptAt),
-    $6: c.map((x) => x.attempt.number),
-    $7: c.map((x) => x.attempt.startedAt),
+    $6: c.map((x) => x.attempt.attempt),
+    $7: c.map((x) => x.attempt.createdAt),
     $8: c.map((x) => x.attempt.durationMs),
     $9: c.map((x) => x.attempt.status),
     $10: c.map((x) => x.attempt.errorKind),
