@@ -7,7 +7,7 @@ import { WhispererError } from './core/errors.ts'
 import { EventTypeRegistry } from './core/event-types.ts'
 import { CountdownRegistry } from './core/retry-countdown.ts'
 import type { AttemptContext } from './delivery/attempt.ts'
-import { Maintenance, partitionsAheadMs } from './delivery/maintenance.ts'
+import { Maintenance } from './delivery/maintenance.ts'
 import { sendPing } from './delivery/ping.ts'
 import { Recorder } from './delivery/recorder.ts'
 import { Sender } from './delivery/sender.ts'
@@ -19,6 +19,7 @@ import { EventTypeService } from './service/event-types.ts'
 import { type DeliverOptions, type DeliverResult, Publisher } from './service/publish.ts'
 import { TokenService } from './service/tokens.ts'
 import { WebhookService } from './service/webhooks.ts'
+import { attemptPartitionSpan } from './storage/attempt-partitions.ts'
 import type { Database } from './storage/database.ts'
 import { migrate } from './storage/migrate.ts'
 import { openDatabase } from './storage/open-database.ts'
@@ -210,11 +211,7 @@ export async function createWhisperer(options: WhispererOptions = {}): Promise<W
   const store = new Store(database, config.schema)
   try {
     if (config.migrate) await migrate(database, config.schema)
-    const now = config.clock().getTime()
-    await store.attemptPartitionsEnsure({
-      from: new Date(now - 7 * 24 * 3600 * 1000),
-      to: new Date(now + partitionsAheadMs),
-    })
+    await store.attemptPartitionsEnsure(attemptPartitionSpan(config.clock()))
   } catch (error) {
     if (database !== config.database) await database.close()
     throw error

@@ -1,8 +1,6 @@
 import type { Logger } from '../logger.ts'
+import { attemptPartitionSpan } from '../storage/attempt-partitions.ts'
 import type { Store } from '../storage/store.ts'
-
-/** Attempt partitions exist this far ahead of the clock (4 weeks). */
-export const partitionsAheadMs = 28 * 24 * 3600 * 1000
 
 export interface MaintenanceOptions {
   store: Store
@@ -68,10 +66,7 @@ export class Maintenance {
       if (disabled.length > 0)
         this.#o.logger.warn({ webhooks: disabled }, 'webhooks disabled: failing for too long')
     }
-    await this.#o.store.attemptPartitionsEnsure({
-      from: now,
-      to: new Date(now.getTime() + partitionsAheadMs),
-    })
+    await this.#o.store.attemptPartitionsEnsure(attemptPartitionSpan(now))
     const before = new Date(now.getTime() - this.#o.retentionMs)
     let total = 0
     for (let batch = 0; batch < 1000; batch += 1) {

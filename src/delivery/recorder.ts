@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { type CallbackRegistry, callbackContextResponse } from '../core/callbacks.ts'
 import type { EventTypeRegistry } from '../core/event-types.ts'
 import type { Logger } from '../logger.ts'
+import { attemptPartitionSpan } from '../storage/attempt-partitions.ts'
 import type { Store } from '../storage/store.ts'
 import type { AttemptReport } from './attempt.ts'
 
@@ -95,8 +96,10 @@ export class Recorder {
           // An attempt from a week with no partition yet (a clock far off, a maintenance that
           // never ran): create it and write again at once.
           const times = batch.map((entry) => entry.report.completion.attempt.createdAt.getTime())
+          const oldest = attemptPartitionSpan(new Date(Math.min(...times)))
+          const newest = attemptPartitionSpan(new Date(Math.max(...times)))
           const ensured = await this.#options.store
-            .attemptPartitionsEnsure({ from: new Date(Math.min(...times)), to: new Date(Math.max(...times)) })
+            .attemptPartitionsEnsure({ from: oldest.from, to: newest.to })
             .then(() => true)
             .catch(() => false)
           if (ensured) continue

@@ -38,3 +38,17 @@ export function partitionStart(name: string): Date | null {
   const match = /^attempts_(\d{4})(\d{2})(\d{2})$/.exec(name)
   return match ? new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]))) : null
 }
+
+/** Attempt partitions exist this far ahead of the clock (4 weeks). */
+export const partitionsAheadMs = 4 * weekMs
+
+/**
+ * The attempt times whose weekly partitions should exist at `now`: from the week of `now` to four
+ * weeks ahead. Start-up, maintenance and the recorder all ask this. It reaches no further back:
+ * maintenance drops expired weeks, and a past week asked for again would be made and dropped at
+ * every pass. An attempt from an earlier week (a clock far off) gets its partition from the
+ * recorder, which asks for the span at that attempt's time.
+ */
+export function attemptPartitionSpan(now: Date): { from: Date; to: Date } {
+  return { from: now, to: new Date(now.getTime() + partitionsAheadMs) }
+}
