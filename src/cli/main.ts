@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import pino from 'pino'
 import pretty from 'pino-pretty'
+import { defaultPrefix, resolveConfig, type WhispererOptions } from '../config.ts'
 import { WhispererError } from '../core/errors.ts'
 import type { Logger } from '../logger.ts'
 import { readConfigFile } from '../server/config-file.ts'
@@ -33,10 +34,17 @@ function cliLogger(level: string): Logger {
     : pino({ level, name: 'whisperer' })
 }
 
-async function open(options: GlobalOptions, level = 'warn'): Promise<Whisperer> {
-  return createWhisperer({
+/** The command line's `--database` and `--schema`; the rest comes from the environment. */
+function whispererOptions(options: GlobalOptions): WhispererOptions {
+  return {
     ...(options.database ? { database: options.database } : {}),
     ...(options.schema ? { schema: options.schema } : {}),
+  }
+}
+
+async function open(options: GlobalOptions, level = 'warn'): Promise<Whisperer> {
+  return createWhisperer({
+    ...whispererOptions(options),
     logger: cliLogger(level === 'warn' ? 'warn' : options.logLevel),
   })
 }
@@ -102,7 +110,7 @@ export function program(): Command {
         'WHISPERER_CONFIG',
       ),
     )
-    .option('--prefix <path>', 'where the API is mounted', '/whisperer')
+    .option('--prefix <path>', 'where the API is mounted', defaultPrefix)
     .action(async (options: { port: number; host: string; config?: string; prefix: string }) => {
       const { config } = await readConfigFile(options.config)
       const whisperer = await open(globals(), 'info')
@@ -131,10 +139,10 @@ export function program(): Command {
     .command('migrate')
     .description('create or update Whisperer’s tables, then exit')
     .action(async () => {
-      const options = globals()
-      const database = await openDatabase(options.database ?? './.whisperer')
+      const config = resolveConfig(whispererOptions(globals()), version)
+      const database = await openDatabase(config.database)
       try {
-        const applied = await migrate(database, options.schema ?? 'whisperer')
+        const applied = await migrate(database, config.schema)
         process.stdout.write(
           applied.length ? `applied migrations ${applied.join(', ')}\n` : 'already up to date\n',
         )
