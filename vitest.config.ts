@@ -1,6 +1,13 @@
 import { defineConfig } from 'vitest/config'
 
+// WHISPERER_DRIZZLE_ORM: the directory of another drizzle-orm, which the source and the tests then
+// import instead of the installed one (test/model-hooks/drizzle-versions.test.ts sets it).
+const drizzle = process.env.WHISPERER_DRIZZLE_ORM
+
 export default defineConfig({
+  resolve: {
+    alias: drizzle ? [{ find: /^drizzle-orm(?=\/|$)/, replacement: drizzle }] : [],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],

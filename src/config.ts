@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { type OptionRow, optionTable } from './config-options.ts'
 import { WhispererError } from './core/errors.ts'
 import type { PayloadKey } from './core/payload.ts'
 import type { Logger } from './logger.ts'
@@ -35,18 +36,19 @@ export interface WhispererOptions {
   allowedTargets?: string[]
   /**
    * Deliveries a worker holds at once: attempts in flight, deliveries waiting for a host slot, and
-   * outcomes not yet stored. @default 64
+   * outcomes not yet stored. Env: `WHISPERER_CONCURRENCY`. @default 64
    */
   concurrency?: number
-  /** Attempts in flight per target host. @default 16 */
+  /** Attempts in flight per target host. Env: `WHISPERER_PER_HOST_CONCURRENCY`. @default 16 */
   perHostConcurrency?: number
   /** Deliveries taken per claim at most. @default 100 */
   claimBatch?: number
-  /** The longest a worker waits before looking for due deliveries without being woken, in ms. @default 2000 */
+  /** The longest a worker waits before looking for due deliveries without being woken, in ms. Env: `WHISPERER_POLL_INTERVAL`. @default 2000 */
   pollInterval?: number
   /**
    * How long a claim holds a delivery, in seconds; longer than any attempt (a token login and the
    * request, each bounded by connect + 2 × read) so a live attempt is never claimed twice.
+   * Env: `WHISPERER_LEASE_SECONDS`.
    * @default 2 × (connect + 2 × read) + 10
    */
   leaseSeconds?: number
@@ -106,79 +108,48 @@ export interface ResolvedConfig {
   random: () => number
 }
 
-const positiveInt = z.int().min(1)
-const seconds = z.number().positive().max(3600)
+/** Where the REST API is mounted unless told otherwise: the handler, the adapters, the server and the CLI. */
+export const defaultPrefix = '/whisperer'
 
-const optionsSchema = z.object({
-  schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be lowercase letters, digits or _'),
-  payloadKey: z.enum(['data', 'payload']),
-  requestTimeout: z.union([seconds, z.tuple([seconds, seconds])]),
-  maxAttempts: positiveInt.max(1000),
-  responseBodyLimit: z
-    .int()
-    .min(0)
-    .max(16 * 1024 * 1024),
-  retryAfterMax: z.number().min(0),
-  allowPrivateTargets: z.boolean(),
-  allowedTargets: z.array(z.string().min(1)),
-  concurrency: positiveInt.max(10_000),
-  perHostConcurrency: positiveInt.max(10_000),
-  claimBatch: positiveInt.max(10_000),
-  pollInterval: positiveInt,
-  leaseSeconds: z.number().positive().optional(),
-  retentionDays: z.number().positive(),
-  disableAfterFailingDays: z.number().min(0),
-  maintenanceInterval: positiveInt,
-  tokenTtl: z.number().min(0),
-})
+type Merged = { [K in keyof WhispererOptions]-?: unknown }
+
+/** Each option from `options`, else from its environment variable, else its default. */
+function mergeOptions(options: WhispererOptions, env: Record<string, string | undefined>): Merged {
+  const merged: Record<string, unknown> = {}
+  for (const [key, row] of Object.entries(optionTable) as [keyof WhispererOptions, OptionRow][]) {
+    const variable = row.env?.read ? env[row.env.name] : undefined
+    merged[key] =
+      options[key] ?? (variable === undefined ? undefined : row.env!.read!(variable)) ?? row.default
+  }
+  return merged as Merged
+}
+
+const optionsSchema = z.object(
+  Object.fromEntries(
+    (Object.entries(optionTable) as [string, OptionRow][]).flatMap(([key, row]) =>
+      row.schema ? [[key, row.schema]] : [],
+    ),
+  ),
+)
 
 /** Applies defaults and the environment to options, validates them, and returns one resolved config. */
 export function resolveConfig(options: WhispererOptions, version: string): ResolvedConfig {
   const env = options.env ?? process.env
-  const list = (value: string | undefined) =>
-    value
-      ?.split(',')
-      .map((item) => item.trim())
-      .filter(Boolean)
-  const timeoutFromEnv = list(env.WHISPERER_REQUEST_TIMEOUT)?.map(Number)
-  const number = (value: string | undefined) =>
-    value === undefined || value === '' ? undefined : Number(value)
-  const merged = {
-    schema: options.schema ?? env.WHISPERER_SCHEMA ?? 'whisperer',
-    payloadKey: options.payloadKey ?? env.WHISPERER_PAYLOAD_KEY ?? 'data',
-    requestTimeout:
-      options.requestTimeout ??
-      (timeoutFromEnv === undefined ? 10 : timeoutFromEnv.length === 1 ? timeoutFromEnv[0] : timeoutFromEnv),
-    maxAttempts: options.maxAttempts ?? number(env.WHISPERER_MAX_ATTEMPTS) ?? 19,
-    responseBodyLimit: options.responseBodyLimit ?? 65_536,
-    retryAfterMax: options.retryAfterMax ?? 3600,
-    allowPrivateTargets:
-      options.allowPrivateTargets ?? ['1', 'true', 'yes'].includes(env.WHISPERER_ALLOW_PRIVATE_TARGETS ?? ''),
-    allowedTargets: options.allowedTargets ?? list(env.WHISPERER_ALLOWED_TARGETS) ?? [],
-    concurrency: options.concurrency ?? number(env.WHISPERER_CONCURRENCY) ?? 64,
-    perHostConcurrency: options.perHostConcurrency ?? number(env.WHISPERER_PER_HOST_CONCURRENCY) ?? 16,
-    claimBatch: options.claimBatch ?? 100,
-    pollInterval: options.pollInterval ?? number(env.WHISPERER_POLL_INTERVAL) ?? 2000,
-    leaseSeconds: options.leaseSeconds ?? number(env.WHISPERER_LEASE_SECONDS),
-    retentionDays: options.retentionDays ?? 84,
-    disableAfterFailingDays: options.disableAfterFailingDays ?? 5,
-    maintenanceInterval: options.maintenanceInterval ?? 60_000,
-    tokenTtl: options.tokenTtl ?? 300,
-  }
+  const merged = mergeOptions(options, env)
   const parsed = optionsSchema.safeParse(merged)
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)
     throw new WhispererError('invalid_options', `Invalid Whisperer options: ${problems.join('; ')}`)
   }
-  const o = parsed.data
+  const o = { ...merged, ...parsed.data } as Required<WhispererOptions>
   const [connect, read] = Array.isArray(o.requestTimeout)
     ? o.requestTimeout
     : [o.requestTimeout, o.requestTimeout]
   const attemptMaxMs = 2 * (connect + 2 * read) * 1000
   return {
-    database: options.database ?? env.DATABASE_URL ?? './.whisperer',
+    database: o.database,
     schema: o.schema,
-    migrate: options.migrate ?? true,
+    migrate: o.migrate,
     payloadKey: o.payloadKey,
     connectTimeoutMs: connect * 1000,
     readTimeoutMs: read * 1000,
@@ -197,10 +168,10 @@ export function resolveConfig(options: WhispererOptions, version: string): Resol
     disableFailingAfterMs: o.disableAfterFailingDays * 24 * 3600 * 1000,
     maintenanceIntervalMs: o.maintenanceInterval,
     tokenTtlMs: o.tokenTtl * 1000,
-    userAgent: options.userAgent ?? `Whisperer/${version}`,
-    logLevel: env.WHISPERER_LOG_LEVEL ?? 'info',
-    logger: options.logger,
-    clock: options.clock ?? (() => new Date()),
-    random: options.random ?? Math.random,
+    userAgent: o.userAgent ?? `Whisperer/${version}`,
+    logLevel: env[optionTable.logger.env!.name] ?? 'info',
+    logger: o.logger,
+    clock: o.clock,
+    random: o.random,
   }
 }

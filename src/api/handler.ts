@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
 import { z } from 'zod'
+import { defaultPrefix } from '../config.ts'
 import { validationError, WhispererError } from '../core/errors.ts'
 import { issuesFromZod } from '../core/zod-issues.ts'
 import type { Whisperer } from '../whisperer.ts'
@@ -37,7 +38,7 @@ export type ApiHandler = (request: Request) => Promise<Response>
  * the caller's owner, with errors as JSON carrying a stable code.
  */
 export function createApiHandler(whisperer: Whisperer, options: ApiOptions): ApiHandler {
-  const prefix = (options.prefix ?? '/whisperer').replace(/\/+$/, '')
+  const prefix = (options.prefix ?? defaultPrefix).replace(/\/+$/, '')
   const limiter =
     options.rateLimit === false
       ? null

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { getRequestListener } from '@hono/node-server'
+import { defaultPrefix } from '../config.ts'
 import type { Whisperer } from '../whisperer.ts'
 import type { ConfigFile } from './config-file.ts'
 import { eventTypesOf } from './config-file.ts'
@@ -45,7 +46,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         `Use it as "Authorization: Token ${token}"; create other tokens with "whisperer tokens create".`,
     )
   }
-  const prefix = options.prefix ?? '/whisperer'
+  const prefix = options.prefix ?? defaultPrefix
   const api = whisperer.api({ authenticate: tokenAuthenticate(whisperer), prefix })
   const dashboard = dashboardHandler({ prefix })
   const server = createServer(

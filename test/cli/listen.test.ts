@@ -7,7 +7,7 @@ import { uuidHex } from '../../src/core/payload.ts'
 import type { Whisperer } from '../../src/whisperer.ts'
 import { forEachDatabase } from '../support/databases.ts'
 
-const cli = new URL('../../src/cli/main.ts', import.meta.url).pathname
+const cli = new URL('../../src/cli/bin.ts', import.meta.url).pathname
 const run = promisify(execFile)
 const {
   DATABASE_URL: _database,

@@ -10,7 +10,7 @@ import type { ApiResponse } from '../api/support.ts'
 import { forEachDatabase, schemaName } from '../support/databases.ts'
 import { type Receiver, startReceiver } from '../support/receiver.ts'
 
-const cli = new URL('../../src/cli/main.ts', import.meta.url).pathname
+const cli = new URL('../../src/cli/bin.ts', import.meta.url).pathname
 const run = promisify(execFile)
 
 interface Service {

@@ -4,7 +4,7 @@ import type { Whisperer } from '../../src/whisperer.ts'
 import { onPostgres } from '../support/databases.ts'
 import { type Receiver, startReceiver } from '../support/receiver.ts'
 
-const cli = new URL('../../src/cli/main.ts', import.meta.url).pathname
+const cli = new URL('../../src/cli/bin.ts', import.meta.url).pathname
 
 /** `whisperer worker`, the real CLI, in a process of its own; resolves once it claims. */
 function startWorker(schema: string, env: Record<string, string> = {}): Promise<ChildProcess> {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { defaultPrefix } from '../../config.ts'
 import type { ApiHandler } from '../handler.ts'
 import { serveNode } from './node-message.ts'
 
@@ -27,7 +28,7 @@ export interface ExpressOptions {
  * re-serialized as JSON; otherwise the raw body is streamed through.
  */
 export function expressMiddleware(handler: ApiHandler, options: ExpressOptions = {}): ExpressMiddleware {
-  const prefix = (options.prefix ?? '/whisperer').replace(/\/+$/, '')
+  const prefix = (options.prefix ?? defaultPrefix).replace(/\/+$/, '')
   return async (req, res, next) => {
     const path = req.originalUrl.split('?')[0]!
     if (path !== prefix && !path.startsWith(`${prefix}/`)) return next()

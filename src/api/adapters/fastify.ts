@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import { defaultPrefix } from '../../config.ts'
 import type { ApiHandler } from '../handler.ts'
 import { badRequest, requestFromNode } from './node-message.ts'
 
@@ -14,7 +15,7 @@ export interface FastifyOptions {
  * (which enforces its own size limit and content type).
  */
 export function fastifyPlugin(handler: ApiHandler, options: FastifyOptions = {}): FastifyPluginAsync {
-  const prefix = (options.prefix ?? '/whisperer').replace(/\/+$/, '')
+  const prefix = (options.prefix ?? defaultPrefix).replace(/\/+$/, '')
   const route = async (request: FastifyRequest, reply: FastifyReply) => {
     let webRequest: Request
     try {
