@@ -29,6 +29,9 @@ export const errorCodes = {
   payload_too_large: { status: 413, message: 'The request body is too large' },
   unsupported_media_type: { status: 415, message: 'The request body must be application/json' },
   rate_limited: { status: 429, message: 'Too many requests' },
+  bad_request: { status: 400, message: 'The request is not valid HTTP' },
+  request_timeout: { status: 408, message: 'The request was not received in time' },
+  request_header_fields_too_large: { status: 431, message: 'The request line and headers are too large' },
 } as const satisfies Record<string, { status: number; message: string }>
 
 export type ErrorCode = keyof typeof errorCodes

@@ -3,7 +3,7 @@ import { Agent } from 'undici'
 import { type CompiledAddressPolicy, isAddressAllowed } from '../core/address-policy.ts'
 import type { AttemptResult, ErrorKind } from '../core/outcome.ts'
 import type { OutgoingRequest } from '../core/request.ts'
-import { guardedLookup } from './address-guard.ts'
+import { guardedLookup, type ResolveAll } from './address-guard.ts'
 
 export interface SenderOptions {
   connectTimeoutMs: number
@@ -11,6 +11,8 @@ export interface SenderOptions {
   /** Bytes of a response body kept; the rest is discarded. */
   responseBodyLimit: number
   addressPolicy: CompiledAddressPolicy
+  /** How host names are resolved before the address guard judges them. @default dns.lookup */
+  resolve?: ResolveAll
 }
 
 /**
@@ -29,7 +31,10 @@ export class Sender {
   constructor(options: SenderOptions) {
     this.#options = options
     this.#agent = new Agent({
-      connect: { timeout: options.connectTimeoutMs, lookup: guardedLookup(options.addressPolicy) },
+      connect: {
+        timeout: options.connectTimeoutMs,
+        lookup: guardedLookup(options.addressPolicy, options.resolve),
+      },
       headersTimeout: options.readTimeoutMs,
       bodyTimeout: options.readTimeoutMs,
     })

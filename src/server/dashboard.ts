@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { extname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { errorJson } from '../api/errors.ts'
+import { errorCodes } from '../core/errors.ts'
 
 /** The dashboard's files: `dashboard/` at the package's root, beside `src/` and `dist/`. */
 export const dashboardDirectory: string = fileURLToPath(new URL('../../dashboard/', import.meta.url))
@@ -55,7 +57,7 @@ export function dashboardHandler(options: {
     const url = new URL(request.url)
     if (url.pathname !== base && !url.pathname.startsWith(`${base}/`)) return null
     if (request.method !== 'GET' && request.method !== 'HEAD') {
-      return text(405, 'Method not allowed', { Allow: 'GET, HEAD' })
+      return failure(405, 'method_not_allowed', { Allow: 'GET, HEAD' })
     }
     if (url.pathname === base) {
       return new Response(null, { status: 308, headers: { Location: `${base}/${url.search}` } })
@@ -64,15 +66,15 @@ export function dashboardHandler(options: {
     try {
       name = decodeURIComponent(url.pathname.slice(base.length + 1)) || 'index.html'
     } catch {
-      return text(404, 'Not found')
+      return failure(404, 'not_found')
     }
     const type = contentTypes[extname(name)]
-    if (!safePath.test(name) || !type) return text(404, 'Not found')
+    if (!safePath.test(name) || !type) return failure(404, 'not_found')
     let body: Buffer
     try {
       body = await readFile(join(directory, name))
     } catch {
-      return text(404, 'Not found')
+      return failure(404, 'not_found')
     }
     const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`
     const headers = { ...securityHeaders, 'Content-Type': type, 'Cache-Control': 'no-cache', ETag: etag }
@@ -91,9 +93,14 @@ export function dashboardHandler(options: {
   }
 }
 
-function text(status: number, message: string, headers: Record<string, string> = {}): Response {
-  return new Response(message, {
+/** An error in JSON with its code, as the API answers. */
+function failure(
+  status: number,
+  code: 'not_found' | 'method_not_allowed',
+  headers: Record<string, string> = {},
+) {
+  return Response.json(errorJson(code, errorCodes[code].message), {
     status,
-    headers: { ...securityHeaders, 'Content-Type': 'text/plain; charset=utf-8', ...headers },
+    headers: { ...securityHeaders, ...headers },
   })
 }

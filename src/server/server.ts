@@ -1,11 +1,14 @@
-import { createServer, type Server } from 'node:http'
+import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { getRequestListener } from '@hono/node-server'
+import { getRequestListener, RequestError } from '@hono/node-server'
+import { errorJson, errorResponse } from '../api/errors.ts'
 import { defaultPrefix } from '../config.ts'
+import { errorCodes } from '../core/errors.ts'
 import type { Whisperer } from '../whisperer.ts'
 import type { ConfigFile } from './config-file.ts'
 import { eventTypesOf } from './config-file.ts'
 import { dashboardHandler } from './dashboard.ts'
+import { createHttpServer, type HttpTimeouts } from './http-server.ts'
 import { tokenAuthenticate } from './token-auth.ts'
 
 export interface ServerOptions {
@@ -17,6 +20,8 @@ export interface ServerOptions {
   config: ConfigFile
   /** Where the first admin token is shown (once). */
   announce: (text: string) => void
+  /** The HTTP server's timeouts, in milliseconds; see {@link HttpTimeouts} for the defaults. */
+  http?: Partial<HttpTimeouts>
 }
 
 export interface RunningServer {
@@ -49,12 +54,25 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const prefix = options.prefix ?? defaultPrefix
   const api = whisperer.api({ authenticate: tokenAuthenticate(whisperer), prefix })
   const dashboard = dashboardHandler({ prefix })
-  const server = createServer(
-    getRequestListener(async (request) => {
-      const { pathname } = new URL(request.url)
-      if (pathname === '/healthz') return Response.json({ status: 'ok' })
-      return (await dashboard(request)) ?? api(request)
-    }),
+  const server = createHttpServer(
+    getRequestListener(
+      async (request) => {
+        const { pathname } = new URL(request.url)
+        if (pathname === '/healthz') return Response.json({ status: 'ok' })
+        return (await dashboard(request)) ?? api(request)
+      },
+      {
+        // A request whose URL cannot be built (no Host, an invalid one) never reaches the handler.
+        errorHandler: (error) =>
+          error instanceof RequestError
+            ? Response.json(errorJson('bad_request', errorCodes.bad_request.message), {
+                status: 400,
+                headers: { Connection: 'close' },
+              })
+            : errorResponse(error, whisperer.logger),
+      },
+    ),
+    options.http,
   )
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

@@ -5,7 +5,9 @@ import {
   isAddressAllowed,
   isPublicAddress,
   judgeHost,
+  parseAddress,
 } from '../../src/core/address-policy.ts'
+import { publicAddresses, refusedTargets } from '../support/refused-targets.ts'
 
 const policy = (overrides: Partial<AddressPolicy> = {}) =>
   compileAddressPolicy({ allowPrivateTargets: false, allowedTargets: [], ...overrides })
@@ -60,6 +62,44 @@ describe('isPublicAddress', () => {
 
   test.each(['not-an-ip', '', 'example.com', '256.1.1.1'])('refuses the non-address %j', (value) => {
     expect(isPublicAddress(value)).toBe(false)
+  })
+
+  test.each(refusedTargets.map(({ label, address }) => [label, address]))(
+    'refuses the target %s (%s)',
+    (_label, address) => {
+      expect(isPublicAddress(address)).toBe(false)
+    },
+  )
+
+  test.each(publicAddresses)('allows the public address %s', (address) => {
+    expect(isPublicAddress(address)).toBe(true)
+  })
+
+  test.each([
+    ['decimal', '2130706433'],
+    ['octal', '0177.0.0.1'],
+    ['hex', '0x7f.0.0.1'],
+    ['short', '8.8.8'],
+    ['leading zero', '08.8.8.8'],
+    ['zone id', '2606:4700::1111%eth0'],
+    ['bracketed', '[2606:4700::1111]'],
+    ['trailing junk', '2606:4700::1111]/x'],
+  ])('refuses an address written in a %s form (%s)', (_label, address) => {
+    expect(parseAddress(address)).toBeNull()
+    expect(isPublicAddress(address)).toBe(false)
+  })
+
+  test('an IPv4-compatible address is IPv4-compatible, not IPv4-mapped', () => {
+    expect(parseAddress('::8.8.8.8')?.toString()).toBe('::808:808')
+    expect(isPublicAddress('::8.8.8.8')).toBe(false)
+    expect(isPublicAddress('::ffff:8.8.8.8')).toBe(true)
+  })
+
+  test('Teredo is judged by its server and its inverted client address', () => {
+    // Server 65.54.227.120, client 8.8.8.8 (inverted: f7f7:f7f7).
+    expect(isPublicAddress('2001:0:4136:e378:8000:63bf:f7f7:f7f7')).toBe(true)
+    // The same with the client not inverted is 8.8.8.8 read as 247.247.247.247, reserved.
+    expect(isPublicAddress('2001:0:4136:e378:8000:63bf:808:808')).toBe(false)
   })
 })
 
@@ -140,6 +180,12 @@ describe('judgeHost', () => {
   test('a name that merely contains localhost must be resolved', () => {
     expect(judgeHost('localhost.example.com', policy())).toBe('resolve')
     expect(judgeHost('mylocalhost', policy())).toBe('resolve')
+  })
+
+  test('an IPv4-compatible address is blocked, as the URL parser writes it', () => {
+    const host = new URL('http://[::127.0.0.1]/').hostname
+    expect(host).toBe('[::7f00:1]')
+    expect(judgeHost(host, policy())).toBe('blocked')
   })
 
   test('any other name must be resolved', () => {

@@ -80,13 +80,15 @@ forEachDatabase((db) => {
     expect(answer).toContain('"code":"payload_too_large"')
   })
 
-  test('a request with a malformed Host is answered 400 without reaching the API', async () => {
+  test('a request with a malformed Host is answered 400 in JSON without reaching the API', async () => {
     const { port } = await listen()
     const answer = await rawExchange(
       port,
       'GET /whisperer/hooks/ HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n',
     )
     expect(answer).toMatch(/^HTTP\/1\.1 400 /)
+    expect(answer).toMatch(/\r\ncontent-type: application\/json/i)
+    expect(answer).toContain('"code":"bad_request"')
   })
 
   test('the path is taken as a path, never as a host', async () => {
