@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
 
 // WHISPERER_DRIZZLE_ORM: the directory of another drizzle-orm, which the source and the tests then
 // import instead of the installed one (test/model-hooks/drizzle-versions.test.ts sets it).
@@ -10,6 +10,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // The chaos suite restarts its own PostgreSQL and kills processes: `npm run test:chaos`.
+    exclude: [...configDefaults.exclude, 'test/chaos/**'],
     globalSetup: ['test/support/global-setup.ts'],
     pool: 'forks',
     testTimeout: 30_000,

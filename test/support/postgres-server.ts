@@ -40,6 +40,21 @@ async function freePort(): Promise<number> {
   })
 }
 
+/** A throwaway cluster, with what a test needs to run `pg_ctl` on it itself (restarts, crashes). */
+export interface ThrowawayCluster extends PostgresServer {
+  /** The directory of PostgreSQL's binaries. */
+  bin: string
+  /** The cluster's data directory (`pg_ctl -D`). */
+  data: string
+  /** The server's log file (`pg_ctl -l`). */
+  log: string
+}
+
+/** The command line running a PostgreSQL binary: as root, as the `postgres` user (initdb refuses root). */
+export function asServerUser(command: string, args: string[]): [string, string[]] {
+  return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args]
+}
+
 export interface ThrowawayOptions {
   /** Server settings beyond the port, socket directory and listen address. @default none */
   settings?: Record<string, string>
@@ -57,14 +72,14 @@ export interface ThrowawayOptions {
 export async function startThrowawayCluster(
   bin: string,
   options: ThrowawayOptions = {},
-): Promise<PostgresServer> {
+): Promise<ThrowawayCluster> {
   const dir = mkdtempSync(join(tmpdir(), options.directoryPrefix ?? 'whisperer-pg-'))
   chmodSync(dir, 0o777)
   const data = join(dir, 'data')
+  const log = join(dir, 'log')
   const port = await freePort()
-  const asRoot = process.getuid?.() === 0
   const run = (command: string, args: string[]) => {
-    const [file, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args]
+    const [file, argv] = asServerUser(command, args)
     const result = spawnSync(file, argv, { encoding: 'utf8' })
     if (result.status !== 0) {
       throw new Error(
@@ -76,7 +91,7 @@ export async function startThrowawayCluster(
   try {
     run(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8'])
     const serverOptions = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1${settings.join('')}`
-    run(join(bin, 'pg_ctl'), ['-D', data, '-o', serverOptions, '-l', join(dir, 'log'), '-w', 'start'])
+    run(join(bin, 'pg_ctl'), ['-D', data, '-o', serverOptions, '-l', log, '-w', 'start'])
   } catch (error) {
     rmSync(dir, { recursive: true, force: true })
     throw error
@@ -84,6 +99,9 @@ export async function startThrowawayCluster(
   let stopped = false
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    bin,
+    data,
+    log,
     stop() {
       if (stopped) return
       stopped = true
