@@ -2,6 +2,9 @@ import { HTTPException } from 'hono/http-exception'
 import { errorCodes, type FieldIssue, WhispererError } from '../core/errors.ts'
 import type { Logger } from '../logger.ts'
 
+/** Seconds a client is told to wait when the database is unavailable. */
+export const retryAfterUnavailable = 5
+
 /** An error as JSON: a stable code, a human message, and for validation errors the issues per field. */
 export function errorJson(code: string, message: string, issues: readonly FieldIssue[] = []) {
   const body: { code: string; message: string; errors?: Record<string, string[]> } = { code, message }
@@ -21,9 +24,12 @@ export function errorJson(code: string, message: string, issues: readonly FieldI
  */
 export function errorResponse(error: unknown, logger: Logger, headers?: Record<string, string>): Response {
   if (error instanceof WhispererError) {
+    // A database outage passes: say when to come back, as for a rate limit.
+    const retry =
+      error.code === 'database_unavailable' ? { 'Retry-After': String(retryAfterUnavailable) } : {}
     return Response.json(errorJson(error.code, error.message, error.issues), {
       status: error.status,
-      ...(headers ? { headers } : {}),
+      headers: { ...retry, ...headers },
     })
   }
   if (error instanceof HTTPException) {

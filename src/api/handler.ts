@@ -93,6 +93,8 @@ export function createApiHandler(whisperer: Whisperer, options: ApiOptions): Api
   )
 
   app.use('*', async (c, next) => {
+    // Charged as it arrived: requests held up together by a slow authentication are not a burst.
+    const arrivedAt = performance.now()
     c.set('whisperer', whisperer)
     const principal = await options.authenticate(c.req.raw)
     // Answered here rather than thrown: a thrown error's response would lose these headers.
@@ -102,7 +104,7 @@ export function createApiHandler(whisperer: Whisperer, options: ApiOptions): Api
       })
     }
     c.set('principal', principal)
-    const wait = limiter?.take(principal.owner)
+    const wait = limiter?.take(principal.owner, arrivedAt)
     if (wait) {
       const error = new WhispererError('rate_limited', `Too many requests: try again in ${wait} s`)
       return errorResponse(error, whisperer.logger, { 'Retry-After': String(wait) })

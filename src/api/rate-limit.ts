@@ -18,12 +18,18 @@ export class RateLimiter {
     this.#limit = limit
   }
 
-  /** Takes a token for `key`: null if allowed, else the seconds until the next one. */
-  take(key: string, now = performance.now()): number | null {
+  /**
+   * Takes a token for `key` for a request that arrived at `arrivedAt` (ms, `performance.now()`):
+   * null if allowed, else the seconds until the next one. Requests are charged at their arrival, so
+   * requests held up together (by a slow database) and charged late are charged as they came; one
+   * charged after a later one gets no refill of its own, so a reordering is absorbed by the burst.
+   */
+  take(key: string, arrivedAt = performance.now()): number | null {
     const { requestsPerSecond, burst } = this.#limit
-    const bucket = this.#buckets.get(key) ?? { tokens: burst, at: now }
-    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) / 1000) * requestsPerSecond)
-    bucket.at = now
+    const bucket = this.#buckets.get(key) ?? { tokens: burst, at: arrivedAt }
+    const elapsed = Math.max(0, arrivedAt - bucket.at)
+    bucket.tokens = Math.min(burst, bucket.tokens + (elapsed / 1000) * requestsPerSecond)
+    bucket.at = Math.max(bucket.at, arrivedAt)
     if (this.#buckets.size > 100_000) this.#buckets.clear()
     this.#buckets.set(key, bucket)
     if (bucket.tokens >= 1) {

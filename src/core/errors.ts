@@ -20,6 +20,7 @@ export const errorCodes = {
   event_still_in_progress: { status: 409, message: 'Event is still in retry process' },
   delivery_in_flight: { status: 409, message: 'Delivery is being attempted right now' },
   closed: { status: 503, message: 'Whisperer is closed' },
+  database_unavailable: { status: 503, message: 'The database is unavailable: try again shortly' },
   // The HTTP API's own errors.
   unauthenticated: { status: 401, message: 'Authentication credentials were not provided or are invalid' },
   forbidden: { status: 403, message: 'This token may not do that' },

@@ -15,12 +15,22 @@ function digest(secret: string): Buffer {
 }
 
 /**
+ * How long a verified token is trusted without reading it again, in ms: a revocation in another
+ * process takes effect within this, and a database outage of up to this long does not stop
+ * authentication.
+ */
+export const verifiedTokenTtlMs = 5000
+const verifiedTokensMax = 10_000
+
+/**
  * The standalone service's API tokens: `wh_<id>_<secret>`, shown once when created. Only the
  * secret's SHA-256 digest is stored, and a presented secret is compared in constant time.
  */
 export class TokenService {
   readonly #store: Store
   readonly #clock: () => Date
+  /** Tokens verified lately, by the digest of the whole presented string. */
+  readonly #verified = new Map<string, { token: ApiToken; until: number }>()
 
   constructor(options: { store: Store; clock: () => Date }) {
     this.#store = options.store
@@ -63,23 +73,33 @@ export class TokenService {
   }
 
   async revoke(id: string): Promise<void> {
+    for (const [key, entry] of this.#verified) if (entry.token.id === id) this.#verified.delete(key)
     if (!(await this.#store.tokenRevoke({ id, now: this.#clock() }))) {
       throw new WhispererError('not_found', `No active token ${id}`)
     }
   }
 
-  /** The token a presented string is, if it is a live one; null otherwise. */
+  /**
+   * The token a presented string is, if it is a live one; null otherwise. A token verified in the
+   * last {@link verifiedTokenTtlMs} is trusted without reading it again.
+   */
   async verify(presented: string): Promise<ApiToken | null> {
     const match = tokenPattern.exec(presented)
     if (!match) return null
+    const key = digest(presented).toString('base64')
+    const now = this.#clock()
+    const cached = this.#verified.get(key)
+    if (cached && cached.until > now.getTime()) return cached.token
+    this.#verified.delete(key)
     const row = await this.#store.tokenGet({ id: match[1]! })
     if (!row || row.revokedAt) return null
     if (!timingSafeEqual(row.secretHash, digest(match[2]!))) return null
-    const now = this.#clock()
     if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > 60_000) {
       await this.#store.tokenTouch({ id: row.id, now }).catch(() => {})
     }
     const { secretHash: _secret, ...token } = row
+    if (this.#verified.size >= verifiedTokensMax) this.#verified.clear()
+    this.#verified.set(key, { token: token as ApiToken, until: now.getTime() + verifiedTokenTtlMs })
     return token as ApiToken
   }
 }

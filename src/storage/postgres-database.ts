@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto'
 import pg from 'pg'
+import { WhispererError } from '../core/errors.ts'
 import type { Database, Queryable, QueryOptions } from './database.ts'
 
 export interface PostgresOptions {
   /** Connections in the pool this adapter opens. @default 10 */
   max?: number
   applicationName?: string
+  /** How long opening a connection may take before the database counts as unavailable, in ms. @default 5000 */
+  connectTimeoutMs?: number
   /** Called when the LISTEN connection fails, before it is re-established. */
   onListenError?: (error: Error) => void
 }
@@ -19,6 +22,7 @@ export function postgresDatabase(source: string | pg.Pool, options: PostgresOpti
           connectionString: source,
           max: options.max ?? 10,
           application_name: options.applicationName ?? 'whisperer',
+          connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
         })
       : source
   // An idle client's error (the server restarted) must not crash the process; the pool drops it.
@@ -37,21 +41,21 @@ export function postgresDatabase(source: string | pg.Pool, options: PostgresOpti
     kind: 'postgres',
     async query<R>(text: string, values: unknown[] = [], queryOptions: QueryOptions = {}) {
       const config = queryOptions.prepare ? { name: statementName(text), text, values } : { text, values }
-      const result = await pool.query(config)
+      const result = await pool.query(config).catch(asUnavailable)
       return { rows: result.rows as R[] }
     },
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      const client = await pool.connect()
+      const client = await pool.connect().catch(asUnavailable)
       let broken: Error | undefined
       try {
-        await client.query('BEGIN')
+        await client.query('BEGIN').catch(asUnavailable)
         const tx: Queryable = {
           query: async <R>(text: string, values: unknown[] = []) => ({
-            rows: (await client.query(text, values)).rows as R[],
+            rows: (await client.query(text, values).catch(asUnavailable)).rows as R[],
           }),
         }
         const result = await fn(tx)
-        await client.query('COMMIT')
+        await client.query('COMMIT').catch(asUnavailable)
         return result
       } catch (error) {
         await client.query('ROLLBACK').catch((rollbackError: Error) => {
@@ -108,4 +112,42 @@ export function postgresDatabase(source: string | pg.Pool, options: PostgresOpti
       if (owned) await pool.end()
     },
   }
+}
+
+/** SQLSTATEs of a server that is shutting down, crashed, starting up or out of connection slots. */
+const unavailableStates = new Set(['57P01', '57P02', '57P03', '53300'])
+/** Socket errors of a server that cannot be reached. */
+const unreachableCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+])
+
+/**
+ * Whether an error from node-postgres means the server could not be reached or is not serving
+ * (as opposed to a statement it refused): SQLSTATE class 08, a shutdown or start-up, a refused or
+ * broken socket, or the pool's connection timeout.
+ */
+export function isUnavailable(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown }
+  if (typeof code === 'string' && (code.startsWith('08') || unavailableStates.has(code))) return true
+  if (typeof code === 'string' && unreachableCodes.has(code)) return true
+  return (
+    typeof message === 'string' &&
+    /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/.test(
+      message,
+    )
+  )
+}
+
+/** Rethrows a connection failure as `database_unavailable`, anything else as it is. */
+function asUnavailable(error: unknown): never {
+  if (isUnavailable(error)) {
+    throw new WhispererError('database_unavailable', undefined, { cause: error })
+  }
+  throw error
 }
