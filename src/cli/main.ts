@@ -70,17 +70,17 @@ function commanderExit(error: CommanderError, output: Output): number {
 }
 
 function report(error: unknown, output: Output): void {
+  if (error instanceof WhispererError && error.code === 'database_unavailable') {
+    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : ''
+    output.stderr(`error: ${error.message}${cause} (is PostgreSQL running at DATABASE_URL?)\n`)
+    return
+  }
   if (error instanceof WhispererError) {
     output.stderr(`error: ${error.message}\n`)
     for (const issue of error.issues) output.stderr(`  ${issue.path || '(input)'}: ${issue.message}\n`)
     return
   }
   const code = (error as { code?: string }).code
-  const hint =
-    code === 'ECONNREFUSED'
-      ? ' (is PostgreSQL running at DATABASE_URL?)'
-      : code === 'EADDRINUSE'
-        ? ' (the port is taken: choose another with --port or PORT)'
-        : ''
+  const hint = code === 'EADDRINUSE' ? ' (the port is taken: choose another with --port or PORT)' : ''
   output.stderr(`error: ${(error as Error).message}${hint}\n`)
 }

@@ -1,11 +1,21 @@
+import { execFileSync } from 'node:child_process'
+import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { beforeEach, expect, test } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import type { Principal } from '../../src/api/auth.ts'
+import { retryAfterUnavailable } from '../../src/api/errors.ts'
 import { RateLimiter } from '../../src/api/rate-limit.ts'
+import { tokenAuthenticate } from '../../src/server/token-auth.ts'
 import { verifiedTokenTtlMs } from '../../src/service/tokens.ts'
-import type { Whisperer } from '../../src/whisperer.ts'
+import { createWhisperer, type Whisperer } from '../../src/whisperer.ts'
 import { ManualClock } from '../support/clock.ts'
-import { forEachDatabase } from '../support/databases.ts'
+import { forEachDatabase, schemaName, testDefaults } from '../support/databases.ts'
+import {
+  asServerUser,
+  findPostgresBinaries,
+  startThrowawayCluster,
+  type ThrowawayCluster,
+} from '../support/postgres-server.ts'
 import { caller } from './support.ts'
 
 test('a request is charged when it arrived, though charged late and out of order', () => {
@@ -66,5 +76,74 @@ forEachDatabase((db) => {
     expect(await serving.tokens.verify(second.token)).not.toBeNull()
     await serving.tokens.revoke(second.record.id)
     expect(await serving.tokens.verify(second.token)).toBeNull()
+  })
+})
+
+const postgresBin = findPostgresBinaries()
+
+describe.runIf(postgresBin)('while PostgreSQL is down', () => {
+  let cluster: ThrowawayCluster
+  beforeAll(async () => {
+    cluster = await startThrowawayCluster(postgresBin!, {
+      settings: { fsync: 'off' },
+      directoryPrefix: 'whisperer-outage-',
+    })
+  })
+  afterAll(() => cluster?.stop())
+
+  const pgCtl = (...args: string[]) => {
+    const [file, argv] = asServerUser(join(cluster.bin, 'pg_ctl'), [
+      '-D',
+      cluster.data,
+      '-l',
+      cluster.log,
+      ...args,
+    ])
+    execFileSync(file, argv, { stdio: 'ignore' })
+  }
+
+  test('requests get 503 database_unavailable with Retry-After; a token verified lately still authenticates', async () => {
+    const whisperer = await createWhisperer({ ...testDefaults, database: cluster.url, schema: schemaName() })
+    try {
+      whisperer.events.register({ type: 'order-created' })
+      const publisher = (await whisperer.tokens.create({ owner: 'shop', scopes: ['publisher'] })).token
+      const admin = (await whisperer.tokens.create({ owner: 'ops', scopes: ['admin'] })).token
+      const api = whisperer.api({ authenticate: tokenAuthenticate(whisperer) })
+      const call = (token: string, method: string, path: string, json?: unknown) =>
+        api(
+          new Request(`http://api.test/whisperer/${path}`, {
+            method,
+            headers: { authorization: `Token ${token}`, 'content-type': 'application/json' },
+            ...(json === undefined ? {} : { body: JSON.stringify(json) }),
+          }),
+        )
+      const publish = () =>
+        call(publisher, 'POST', 'events/', { event_type: 'order-created', data: { id: 1 } })
+      expect((await publish()).status).toBe(202)
+
+      pgCtl('stop', '-m', 'immediate')
+      for (const response of [await publish(), await call(admin, 'GET', 'hooks/')]) {
+        expect(response.status).toBe(503)
+        expect(response.headers.get('retry-after')).toBe(String(retryAfterUnavailable))
+        expect((await response.json()).code).toBe('database_unavailable')
+      }
+      // The publisher's token was verified a moment ago: it still authenticates.
+      const me = await call(publisher, 'GET', 'me/')
+      expect(me.status).toBe(200)
+      expect((await me.json()).owner).toBe('shop')
+
+      const [, port] = /:(\d+)\//.exec(cluster.url)!
+      const serverOptions = `-p ${port} -k ${dirname(cluster.data)} -c listen_addresses=127.0.0.1 -c fsync=off`
+      pgCtl('start', '-w', '-o', serverOptions)
+      // The pool connects again by itself; a bounded number of tries covers the first refusals.
+      let status = 0
+      for (let i = 0; i < 50 && status !== 202; i++) {
+        status = (await publish()).status
+        if (status !== 202) await sleep(100)
+      }
+      expect(status).toBe(202)
+    } finally {
+      await whisperer.close()
+    }
   })
 })
