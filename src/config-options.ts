@@ -114,14 +114,14 @@ export const optionTable: { [K in keyof Required<WhispererOptions>]: OptionRow }
     default: false,
     env: { name: 'WHISPERER_ALLOW_PRIVATE_TARGETS', read: flag, note: '(`1`, `true` or `yes`)' },
     schema: z.boolean(),
-    doc: 'allow every private, loopback and link-local target',
+    doc: 'allow every target address, private, loopback and link-local included',
   },
   allowedTargets: {
     type: '`string[]`',
     default: [],
     env: { name: 'WHISPERER_ALLOWED_TARGETS', read: list, note: '(comma-separated)' },
     schema: z.array(z.string().min(1)),
-    doc: 'host names, addresses or CIDR ranges allowed although private',
+    doc: 'host names, addresses or CIDR ranges allowed although not public',
   },
   concurrency: {
     type: 'integer',

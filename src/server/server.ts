@@ -1,9 +1,9 @@
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { getRequestListener, RequestError } from '@hono/node-server'
-import { errorJson, errorResponse } from '../api/errors.ts'
+import { badRequest } from '../api/adapters/node-message.ts'
+import { errorResponse } from '../api/errors.ts'
 import { defaultPrefix } from '../config.ts'
-import { errorCodes } from '../core/errors.ts'
 import type { Whisperer } from '../whisperer.ts'
 import type { ConfigFile } from './config-file.ts'
 import { eventTypesOf } from './config-file.ts'
@@ -64,12 +64,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       {
         // A request whose URL cannot be built (no Host, an invalid one) never reaches the handler.
         errorHandler: (error) =>
-          error instanceof RequestError
-            ? Response.json(errorJson('bad_request', errorCodes.bad_request.message), {
-                status: 400,
-                headers: { Connection: 'close' },
-              })
-            : errorResponse(error, whisperer.logger),
+          error instanceof RequestError ? badRequest() : errorResponse(error, whisperer.logger),
       },
     ),
     options.http,

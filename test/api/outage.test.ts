@@ -125,12 +125,12 @@ describe.runIf(postgresBin)('while PostgreSQL is down', () => {
       for (const response of [await publish(), await call(admin, 'GET', 'hooks/')]) {
         expect(response.status).toBe(503)
         expect(response.headers.get('retry-after')).toBe(String(retryAfterUnavailable))
-        expect((await response.json()).code).toBe('database_unavailable')
+        expect(((await response.json()) as { code: string }).code).toBe('database_unavailable')
       }
       // The publisher's token was verified a moment ago: it still authenticates.
       const me = await call(publisher, 'GET', 'me/')
       expect(me.status).toBe(200)
-      expect((await me.json()).owner).toBe('shop')
+      expect(((await me.json()) as { owner: string }).owner).toBe('shop')
 
       const [, port] = /:(\d+)\//.exec(cluster.url)!
       const serverOptions = `-p ${port} -k ${dirname(cluster.data)} -c listen_addresses=127.0.0.1 -c fsync=off`
