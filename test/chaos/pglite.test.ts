@@ -15,7 +15,7 @@ afterEach(async () => {
 })
 
 // `whisperer serve` on an embedded PGlite directory, SIGKILLed mid-load: the directory is reopened
-// (first by this test, to read it, then by a new `whisperer serve`) and nothing acknowledged is lost.
+// (first to read it, then by a new `whisperer serve`) and nothing acknowledged is lost.
 test('SIGKILL of an embedded PGlite service, then a reopen', async () => {
   directory = mkdtempSync(join(tmpdir(), 'whisperer-chaos-pglite-'))
   const database = join(directory, 'data')
@@ -24,7 +24,7 @@ test('SIGKILL of an embedded PGlite service, then a reopen', async () => {
     name: 'pglite-kill',
     database,
     schema: 'whisperer',
-    perSecond: 10,
+    perSecond: 5,
     env: { WHISPERER_LEASE_SECONDS: '10' },
   })
   const running = world

@@ -10,7 +10,14 @@ import {
   type ThrowawayCluster,
 } from '../support/postgres-server.ts'
 import { runCommand, startWorker, stop, type WhispererProcess } from './processes.ts'
-import { type FaultReport, openWorld, readSnapshot, runUnderLoad, type World } from './scenario.ts'
+import {
+  createdBefore,
+  type FaultReport,
+  openWorld,
+  readSnapshot,
+  runUnderLoad,
+  type World,
+} from './scenario.ts'
 import { expectSound } from './verdict.ts'
 
 const bin = findPostgresBinaries()
@@ -18,23 +25,43 @@ const required = process.env.WHISPERER_REQUIRE_POSTGRES === '1'
 if (!bin && !required)
   console.warn('\n!! No PostgreSQL binaries found: the PostgreSQL chaos runs are SKIPPED.\n')
 
-/** Resolves with the moment the server answers a query again; polls every 50 ms for at most 60 s. */
-async function acceptingAt(url: string): Promise<number> {
-  let lastError: unknown
-  for (let i = 0; i < 1200; i += 1) {
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 })
-    try {
-      await client.connect()
-      await client.query('SELECT 1')
-      return Date.now()
-    } catch (error) {
-      lastError = error
-    } finally {
-      await client.end().catch(() => {})
+/** Whether the server answers a query now. */
+async function answers(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 })
+  try {
+    await client.connect()
+    await client.query('SELECT 1')
+    return true
+  } catch {
+    return false
+  } finally {
+    await client.end().catch(() => {})
+  }
+}
+
+/**
+ * Runs `restart` and resolves with the first moment the server answered again after it stopped
+ * answering, probing every 50 ms for at most 120 s (the end of `restart` alone would be late:
+ * `pg_ctl -w` polls once a second).
+ */
+async function backAfter(url: string, restart: Promise<void>): Promise<number> {
+  let finished = false
+  const done = restart.finally(() => {
+    finished = true
+  })
+  let down = false
+  for (let i = 0; i < 2400; i += 1) {
+    const up = await answers(url)
+    if (!up) down = true
+    else if (down || finished) {
+      const at = Date.now()
+      await done
+      return at
     }
     await sleep(50)
   }
-  throw new Error(`PostgreSQL did not come back: ${lastError}`)
+  await done
+  throw new Error('PostgreSQL did not come back within 120 s')
 }
 
 // Real `whisperer serve` and `whisperer worker` processes on a PostgreSQL server of the suite's own,
@@ -65,12 +92,17 @@ describe.runIf(bin || required)('chaos on PostgreSQL', () => {
 
   function restartPostgres(mode: 'fast' | 'immediate') {
     return async (): Promise<FaultReport> => {
-      const snapshot = await readSnapshot(cluster.url, world!.schema)
+      const before = await readSnapshot(cluster.url, world!.schema)
       const faultAt = Date.now()
       const args = ['-D', cluster.data, '-l', cluster.log, '-m', mode, '-w', '-t', '60', 'restart']
-      await runCommand(...asServerUser(join(cluster.bin, 'pg_ctl'), args))
-      const backAt = await acceptingAt(cluster.url)
-      return { faultAt, backAt, snapshot, inFlightUntil: backAt }
+      const backAt = await backAfter(
+        cluster.url,
+        runCommand(...asServerUser(join(cluster.bin, 'pg_ctl'), args)),
+      )
+      // Nothing is created while the server is down: what existed unfinished then may have been held.
+      const existing = await createdBefore(cluster.url, world!.schema, backAt)
+      const held = new Set([...existing].filter((key) => !before.finished.has(key)))
+      return { faultAt, backAt, snapshot: { finished: before.finished, held }, inFlightUntil: backAt }
     }
   }
 

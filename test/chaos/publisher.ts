@@ -30,7 +30,7 @@ export interface PublisherOptions {
 
 /** A steady publishing load: one publish every 1/perSecond s, not waiting for earlier answers. */
 export interface PublishingLoad {
-  /** Stops sending; resolves with every publish once all are answered or timed out. */
+  /** Stops sending; resolves with every publish once all are answered or given up on. */
   stop(): Promise<Publish[]>
   /** Publishes answered (or given up on) so far. */
   publishes: Publish[]

@@ -1,11 +1,12 @@
+import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { openDatabase } from '../../src/storage/open-database.ts'
+import { promisify } from 'node:util'
 import { type Receiver, startReceiver } from '../support/receiver.ts'
 import { processEnv, startServe, stop, type WhispererProcess } from './processes.ts'
-import { startPublishing } from './publisher.ts'
+import { type Publish, startPublishing } from './publisher.ts'
 import { type ChaosRun, deliveryKey, type Snapshot } from './verdict.ts'
 
 /** Load before the fault, and after the database or process is back. */
@@ -111,24 +112,38 @@ export async function openWorld(options: WorldOptions): Promise<World> {
   return world
 }
 
-/** Reads which deliveries are finished and which claimed, from a database no process holds open. */
+const queryScript = new URL('./query-once.ts', import.meta.url).pathname
+const run = promisify(execFile)
+
+/** Runs one query in a child process, on a database no process holds open (PGlite) or on PostgreSQL. */
+async function queryOnce<R>(database: string, text: string, values: unknown[] = []): Promise<R[]> {
+  const args = [queryScript, database, text, JSON.stringify(values)]
+  const { stdout } = await run(process.execPath, args, { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 })
+  return JSON.parse(stdout) as R[]
+}
+
+/** Which deliveries are finished, and which claimed: read just after a process was killed. */
 export async function readSnapshot(database: string, schema: string): Promise<Snapshot> {
-  const opened = await openDatabase(database)
-  try {
-    const { rows } = await opened.query<{ uuid: string; status: string }>(
-      `SELECT uuid::text AS uuid, status FROM "${schema}".deliveries WHERE status <> 'pending'`,
-    )
-    return {
-      finished: new Set(
-        rows.filter((row) => row.status !== 'delivering').map((row) => deliveryKey(row.uuid)),
-      ),
-      delivering: new Set(
-        rows.filter((row) => row.status === 'delivering').map((row) => deliveryKey(row.uuid)),
-      ),
-    }
-  } finally {
-    await opened.close()
+  const rows = await queryOnce<{ uuid: string; status: string }>(
+    database,
+    `SELECT uuid::text AS uuid, status FROM "${schema}".deliveries WHERE status <> 'pending'`,
+  )
+  const keys = (status: (status: string) => boolean) =>
+    new Set(rows.filter((row) => status(row.status)).map((row) => deliveryKey(row.uuid)))
+  return {
+    finished: keys((status) => status !== 'delivering'),
+    held: keys((status) => status === 'delivering'),
   }
+}
+
+/** Deliveries created before `at`, by key. */
+export async function createdBefore(database: string, schema: string, at: number): Promise<Set<string>> {
+  const rows = await queryOnce<{ uuid: string }>(
+    database,
+    `SELECT uuid::text AS uuid FROM "${schema}".deliveries WHERE created_at < $1`,
+    [new Date(at).toISOString()],
+  )
+  return new Set(rows.map((row) => deliveryKey(row.uuid)))
 }
 
 /** What a fault reports: when it began, when things were back, and the database's view. */
@@ -156,10 +171,15 @@ export async function runUnderLoad(
     maxCount: world.perSecond * 120,
     timeoutMs: publishTimeoutMs,
   })
-  await sleep(warmupMs)
-  const report = await fault()
-  await sleep(afterMs)
-  const publishes = await load.stop()
+  let report: FaultReport
+  let publishes: Publish[]
+  try {
+    await sleep(warmupMs)
+    report = await fault()
+    await sleep(afterMs)
+  } finally {
+    publishes = await load.stop()
+  }
 
   const acked = new Set(publishes.flatMap((publish) => publish.uuids.map(deliveryKey)))
   const received = () =>

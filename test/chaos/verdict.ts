@@ -11,8 +11,12 @@ export const recoveryBoundS = 5
 export interface Snapshot {
   /** Finished (delivered, failed or cancelled). */
   finished: Set<string>
-  /** Claimed by a worker. */
-  delivering: Set<string>
+  /**
+   * Those a worker may have held at the fault: claimed ones, read just after a process was killed;
+   * or every unfinished one, when the database itself went down (claims made in the moment between
+   * reading and the fault cannot be seen from outside).
+   */
+  held: Set<string>
 }
 
 /** One chaos run: the load, what the receiver got, and the fault's moments. */
@@ -26,7 +30,7 @@ export interface ChaosRun {
   /** Read just before a database fault, or just after a process was killed. */
   snapshot: Snapshot
   /**
-   * A delivery was in flight if the snapshot has it claimed, or if it reached the receiver by this
+   * A delivery was in flight if the snapshot has it held, or if it reached the receiver by this
    * moment without being finished in the snapshot: its outcome may never have been stored.
    */
   inFlightUntil: number
@@ -53,6 +57,7 @@ export interface Figures {
   unreachable: Publish[]
   timedOut: number
   slowestRefusalMs: number
+  slowestAckMs: number
   duplicates: number
   duplicatedOutsideInFlight: string[]
   inFlight: number
@@ -84,7 +89,7 @@ export function figuresOf(run: ChaosRun): Figures {
     if (!firstSeen.has(id)) firstSeen.set(id, request.receivedAt)
     times.set(id, (times.get(id) ?? 0) + 1)
   }
-  const inFlight = new Set(run.snapshot.delivering)
+  const inFlight = new Set(run.snapshot.held)
   for (const [id, at] of firstSeen) {
     if (at <= run.inFlightUntil && !run.snapshot.finished.has(id)) inFlight.add(id)
   }
@@ -112,6 +117,7 @@ export function figuresOf(run: ChaosRun): Figures {
     unreachable: run.publishes.filter((publish) => publish.kind === 'unreachable'),
     timedOut: run.publishes.filter((publish) => publish.kind === 'timed-out').length,
     slowestRefusalMs: Math.max(0, ...refused.map(waited)),
+    slowestAckMs: Math.max(0, ...acked.map(waited)),
     duplicates: run.requests.length - firstSeen.size,
     duplicatedOutsideInFlight: duplicated.filter((id) => !inFlight.has(id)),
     inFlight: inFlight.size,
@@ -127,16 +133,39 @@ export function figuresLine(name: string, publishes: number, f: Figures): string
     `chaos ${name}: publishes=${publishes}, acked=${f.acked}, delivered=${f.delivered}, lost=${f.lost.length}, ` +
     `delivered_unacked=${f.deliveredUnacked}, refused=${f.refused}, 5xx=${f.status5xx}, 503=${f.status503}, ` +
     `429=${f.status429}, codes=${f.refusalCodes}, unreachable=${f.unreachable.length}, timed_out=${f.timedOut}, ` +
-    `slowest_refusal_ms=${f.slowestRefusalMs}, duplicates=${f.duplicates}, in_flight_bound=${f.inFlight}, ` +
+    `slowest_refusal_ms=${f.slowestRefusalMs}, slowest_ack_ms=${f.slowestAckMs}, duplicates=${f.duplicates}, in_flight_bound=${f.inFlight}, ` +
     `outage_s=${f.outageS}, recovery_publish_s=${f.recoveryPublishS ?? 'none'}, ` +
     `recovery_delivery_s=${f.recoveryDeliveryS ?? 'none'}`
   )
 }
 
+/**
+ * Publishes by the second they were sent in, from the fault (`+0s`): a acked, r refused,
+ * u unreachable, t timed out; `back` marks the second the database or process was back.
+ */
+export function timelineLine(run: ChaosRun): string {
+  const letter = { acked: 'a', refused: 'r', unreachable: 'u', 'timed-out': 't' } as const
+  const seconds = new Map<number, Map<string, number>>()
+  for (const publish of run.publishes) {
+    const second = Math.floor((publish.sentAt - run.faultAt) / 1000)
+    const counts = seconds.get(second) ?? new Map<string, number>()
+    counts.set(letter[publish.kind], (counts.get(letter[publish.kind]) ?? 0) + 1)
+    seconds.set(second, counts)
+  }
+  const back = Math.floor((run.backAt - run.faultAt) / 1000)
+  const cells = [...seconds]
+    .sort(([a], [b]) => a - b)
+    .map(([second, counts]) => {
+      const tally = [...counts].map(([kind, count]) => `${kind}${count}`).join(' ')
+      return `${second >= 0 ? '+' : ''}${second}s${second === back ? ' back' : ''} ${tally}`
+    })
+  return `chaos ${run.name} timeline: ${cells.join(' | ')}`
+}
+
 /** Prints the run's figures, then asserts the four things every chaos run must show. */
 export function expectSound(run: ChaosRun): void {
   const f = figuresOf(run)
-  console.log(figuresLine(run.name, run.publishes.length, f))
+  console.log(`${figuresLine(run.name, run.publishes.length, f)}\n${timelineLine(run)}`)
 
   // 1. Every publish acknowledged with a 2xx is delivered.
   expect(f.acked, 'no publish was acknowledged').toBeGreaterThan(0)
