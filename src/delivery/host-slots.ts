@@ -20,15 +20,18 @@ const initialAverageMs = 50
  * in its line. A delivery beyond that is given back to the queue, due when the host should have
  * room for it: deliveries given back are spaced by the host's observed pace, so a saturated host's
  * backlog returns at the rate the host absorbs it instead of being claimed over and over, and other
- * hosts' deliveries keep flowing.
+ * hosts' deliveries keep flowing. The pace is an estimate (a busy process measures its own delays
+ * too), so no delivery is given back for longer than `maxDelayMs`.
  */
 export class HostSlots {
   readonly #perHost: number
+  readonly #maxDelayMs: number
   readonly #hosts = new Map<string, Host>()
   #parked = 0
 
-  constructor(perHost: number) {
+  constructor(perHost: number, maxDelayMs: number) {
     this.#perHost = perHost
+    this.#maxDelayMs = maxDelayMs
   }
 
   /** Deliveries waiting in hosts' lines. */
@@ -52,8 +55,9 @@ export class HostSlots {
       return { kind: 'park' }
     }
     const step = state.averageMs / this.#perHost
-    const at = Math.max(state.cursor, now + (state.parked.length + 1) * step)
-    state.cursor = at + step
+    const latest = now + this.#maxDelayMs
+    const at = Math.min(latest, Math.max(state.cursor, now + (state.parked.length + 1) * step))
+    state.cursor = Math.min(latest, at + step)
     return { kind: 'release', at: Math.ceil(at) }
   }
 

@@ -39,16 +39,26 @@ export class Worker {
   #woken = false
   #wake: (() => void) | null = null
   #unlisten: (() => Promise<void>) | null = null
-  /** The earliest retry this process scheduled that the loop has not looked at yet. */
+  /**
+   * The earliest time this process knows a delivery becomes due that no claim has looked at yet: a
+   * retry it scheduled, or a delivery it gave back because its host was full.
+   */
   #dueHint: number | null = null
-  /** The last claim stopped for lack of room, not of due deliveries: a freed slot is worth a wake. */
+  /**
+   * The last claim stopped for lack of room (globally, or in a host's line), not of due
+   * deliveries: a freed slot is worth a wake.
+   */
   #wantsRoom = false
+  /** The claim under way gave deliveries back because their host was full. */
+  #hostFull = false
   /** When the next due time was last read, and what it was. */
   #nextDueRead = { at: Number.NEGATIVE_INFINITY, value: null as number | null }
 
   constructor(options: WorkerOptions) {
     this.#o = options
-    this.#slots = new HostSlots(options.perHostConcurrency)
+    // A delivery is never given back for longer than a lease: a pace misjudged (or judged by a
+    // process since killed) holds it back no longer than a dead claim would.
+    this.#slots = new HostSlots(options.perHostConcurrency, options.leaseMs)
   }
 
   /** Deliveries claimed and not finished: in flight, waiting for a host slot, or not yet recorded. */
@@ -82,11 +92,14 @@ export class Worker {
 
   /** Notes a retry due at `at`, so the loop sleeps no longer than that. */
   noteDue(at: Date): void {
-    const time = at.getTime()
-    if (this.#dueHint === null || time < this.#dueHint) {
-      this.#dueHint = time
-      this.wake()
-    }
+    if (this.#hint(at.getTime())) this.wake()
+  }
+
+  /** Lowers the due hint to `time`; true if it did. */
+  #hint(time: number): boolean {
+    if (this.#dueHint !== null && this.#dueHint <= time) return false
+    this.#dueHint = time
+    return true
   }
 
   /**
@@ -135,9 +148,13 @@ export class Worker {
       let wait = this.#o.pollIntervalMs
       try {
         const limit = this.#room()
+        // A hint no later than now is covered by this claim; a later one stays until a claim runs.
+        if (limit > 0 && this.#dueHint !== null && this.#dueHint <= this.#o.clock().getTime())
+          this.#dueHint = null
+        this.#hostFull = false
         const claimed = limit > 0 ? await this.#claim(false) : 0
         failures = 0
-        this.#wantsRoom = claimed === limit
+        this.#wantsRoom = claimed === limit || this.#hostFull
         if (claimed === limit && limit > 0) {
           // A full batch: more may be waiting. Yield so sockets and timers run, then claim again.
           await new Promise((resolve) => setImmediate(resolve))
@@ -183,7 +200,6 @@ export class Worker {
       if (next !== null && next <= now) next = fresh ? now + 50 : null
     }
     if (this.#dueHint !== null && (next === null || this.#dueHint < next)) next = this.#dueHint
-    this.#dueHint = null
     if (next === null) return this.#o.pollIntervalMs
     return Math.max(0, Math.min(this.#o.pollIntervalMs, next - this.#o.clock().getTime()))
   }
@@ -218,6 +234,12 @@ export class Worker {
       if (admission.kind === 'start') this.#start(host, delivery)
       else if (admission.kind === 'release') giveBack.push({ delivery, at: admission.at })
     }
+    if (giveBack.length > 0) {
+      // Their host was full: the loop wakes when one of them is due or a slot is freed, rather
+      // than after a poll interval while the host sits idle.
+      this.#hostFull = true
+      this.#hint(Math.min(...giveBack.map(({ at }) => at)))
+    }
     await this.#release(giveBack)
     return claimed.length
   }
@@ -249,7 +271,9 @@ export class Worker {
         const needed = this.#o.leaseMs > this.#o.attemptMaxMs ? this.#o.attemptMaxMs : this.#o.leaseMs / 2
         const now = this.#o.clock().getTime()
         const { next, stale } = this.#slots.takeParked(host, (d) => d.lease.getTime() - now > needed)
-        void this.#release(stale.map((d) => ({ delivery: d, at: now })))
+        // Given back due now, with a fresh lease to come: claim them again at once.
+        if (stale.length > 0)
+          void this.#release(stale.map((d) => ({ delivery: d, at: now }))).then(() => this.wake())
         if (next) this.#start(host, next)
         else this.roomFreed()
       })
