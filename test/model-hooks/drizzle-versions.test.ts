@@ -57,7 +57,10 @@ async function runTests(version: string, directory: string): Promise<void> {
   const files = ['drizzle.test.ts', 'drizzle-tx.test.ts', 'drizzle-versions.test.ts']
   const vitest = new URL('node_modules/vitest/vitest.mjs', root).pathname
   try {
-    await run(process.execPath, [vitest, 'run', ...files.map((file) => `test/model-hooks/${file}`)], {
+    // A generous timeout per test: this run checks a version, not speed, and a busy machine's PGlite
+    // can take a minute to start.
+    const args = ['run', '--testTimeout=300000', ...files.map((file) => `test/model-hooks/${file}`)]
+    await run(process.execPath, [vitest, ...args], {
       cwd: root.pathname,
       env: {
         ...env,
