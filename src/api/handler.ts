@@ -56,10 +56,7 @@ export function createApiHandler(whisperer: Whisperer, options: ApiOptions): Api
         return withWireErrors(async () => {
           // The validator passes the raw value along, though its type does not say so.
           const raw = (result as { data?: unknown }).data
-          // A type another process declared is a valid choice here too, as in the route itself.
-          const type = (raw as { event_type?: unknown } | null)?.event_type
-          if (typeof type === 'string') await whisperer.eventTypes.ensure(type)
-          whisperer.webhooks.check(webhookInputFromWire(raw), { partial: method === 'PATCH' })
+          await whisperer.webhooks.check(webhookInputFromWire(raw), { partial: method === 'PATCH' })
           throw validationError(issuesToWire(issuesFromZod(result.error)))
         })
       }

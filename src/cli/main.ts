@@ -202,8 +202,7 @@ export function program(): Command {
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
       await withWhisperer(globals(), async (whisperer) => {
-        await whisperer.eventTypes.load()
-        const rows = whisperer.events.list().map((definition) => ({
+        const rows = (await whisperer.eventTypes.list()).map((definition) => ({
           type: definition.type,
           description: definition.description ?? null,
           json_schema: definition.jsonSchema ? 'yes' : 'no',
@@ -232,7 +231,7 @@ export function program(): Command {
         }
       }
       await withWhisperer(globals(), async (whisperer) => {
-        await whisperer.eventTypes.save({
+        await whisperer.eventTypes.declare({
           type,
           description: options.description ?? null,
           jsonSchema,

@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
 import { z } from 'zod'
+import { exposedFields } from '../../core/event-types.ts'
 import { type ApiEnv, principalWith } from '../context.ts'
 import {
   ErrorBody,
@@ -39,7 +40,6 @@ export function eventRoutes(app: OpenAPIHono<ApiEnv>): void {
       principalWith(c, 'publisher')
       const whisperer = c.get('whisperer')
       const body = c.req.valid('json')
-      await whisperer.eventTypes.ensure(body.event_type)
       const result = await whisperer.deliverEvent(body.data, body.event_type, {
         ...(body.config_filter ? { configFilter: body.config_filter } : {}),
       })
@@ -62,14 +62,13 @@ export function eventRoutes(app: OpenAPIHono<ApiEnv>): void {
       responses: { 200: json(z.array(EventType), 'Event types'), 401: errors[401] },
     }),
     async (c) => {
-      const whisperer = c.get('whisperer')
-      await whisperer.eventTypes.load()
+      const definitions = await c.get('whisperer').eventTypes.list()
       return c.json(
-        whisperer.events.list().map((definition) => {
+        definitions.map((definition) => {
           const schema =
             definition.jsonSchema ??
             (definition.schema ? z.toJSONSchema(definition.schema, { unrepresentable: 'any' }) : null)
-          return eventTypeJson(definition, schema, whisperer.events.fieldsOf(definition.type))
+          return eventTypeJson(definition, schema, exposedFields(definition))
         }),
         200,
       )
@@ -98,7 +97,7 @@ export function eventRoutes(app: OpenAPIHono<ApiEnv>): void {
         jsonSchema: body.json_schema ?? null,
         fields: body.fields ?? null,
       }
-      await c.get('whisperer').eventTypes.save(definition)
+      await c.get('whisperer').eventTypes.declare(definition)
       return c.json(
         {
           type: definition.type,

@@ -91,7 +91,6 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>): void {
       const principal = principalWith(c, 'subscriber')
       const whisperer = c.get('whisperer')
       const input = c.req.valid('json') as Record<string, unknown>
-      if (typeof input.event_type === 'string') await whisperer.eventTypes.ensure(input.event_type)
       const actor = actorOf(principal, c.req.valid('query').owner)
       const webhook = await withWireErrors(() =>
         whisperer.webhooks.create(actor, webhookInputFromWire(input)),
@@ -109,10 +108,9 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>): void {
       responses: { 200: json(z.array(z.string()), 'Event type names'), 401: errors[401] },
     }),
     async (c) => {
-      const whisperer = c.get('whisperer')
-      await whisperer.eventTypes.load()
+      const definitions = await c.get('whisperer').eventTypes.list()
       return c.json(
-        whisperer.events.list().map((definition) => definition.type),
+        definitions.map((definition) => definition.type),
         200,
       )
     },
@@ -158,7 +156,6 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>): void {
         const { id } = c.req.valid('param')
         const current = await whisperer.webhooks.get(actor, id)
         const input = unmask(c.req.valid('json'), current) as Record<string, unknown>
-        if (typeof input.event_type === 'string') await whisperer.eventTypes.ensure(input.event_type)
         const changes = webhookInputFromWire(input)
         const webhook = await withWireErrors(() =>
           partial
