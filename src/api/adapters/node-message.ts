@@ -3,6 +3,8 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
 import type { TLSSocket } from 'node:tls'
+import { errorCodes } from '../../core/errors.ts'
+import { errorJson } from '../errors.ts'
 
 /** A node request, as Express hands it over when the middleware is mounted under a path. */
 export type NodeRequest = IncomingMessage & { originalUrl?: string }
@@ -65,7 +67,7 @@ export async function serveNode(
 
 /** The answer to a request whose URL cannot be read, as Node's own parser gives it. */
 export function badRequest(): Response {
-  return new Response('Bad Request', { status: 400 })
+  return Response.json(errorJson('bad_request', errorCodes.bad_request.message), { status: 400 })
 }
 
 /** Writes a Web `Response` to a node response: status, headers (cookies one by one), body streamed. */
