@@ -40,7 +40,7 @@ const whisperer = await createWhisperer({
 const database = whisperer.database.kind === 'pglite' ? 'embedded PGlite (./.whisperer)' : 'PostgreSQL'
 console.log(`Whisperer demo on ${database}\n`)
 
-whisperer.events.register({
+whisperer.eventTypes.register({
   type: 'package-created',
   description: 'A package was created',
   serialize: (pkg: { id: number; name: string; version: string }) => ({

@@ -27,6 +27,7 @@ export {
   type EmitterLike,
 } from './model-hooks/emitter.ts'
 export type { DeliveryListFilter, DeliveryOutcome } from './service/deliveries.ts'
+export type { DeclaredEventType, EventTypes } from './service/event-types.ts'
 export type { DeliverOptions, DeliverResult } from './service/publish.ts'
 export type { WebhookListFilter } from './service/webhooks.ts'
 export type { Database, Queryable } from './storage/database.ts'

@@ -4,7 +4,6 @@ import { type ResolvedConfig, resolveConfig, type WhispererOptions } from './con
 import { compileAddressPolicy } from './core/address-policy.ts'
 import { CallbackRegistry } from './core/callbacks.ts'
 import { WhispererError } from './core/errors.ts'
-import { EventTypeRegistry } from './core/event-types.ts'
 import { CountdownRegistry } from './core/retry-countdown.ts'
 import type { AttemptContext } from './delivery/attempt.ts'
 import { Maintenance } from './delivery/maintenance.ts'
@@ -15,7 +14,7 @@ import { TokenAuthenticator } from './delivery/token-auth.ts'
 import { Worker } from './delivery/worker.ts'
 import { defaultLogger, type Logger } from './logger.ts'
 import { DeliveryService } from './service/deliveries.ts'
-import { EventTypeService } from './service/event-types.ts'
+import { EventTypes } from './service/event-types.ts'
 import { type DeliverOptions, type DeliverResult, Publisher } from './service/publish.ts'
 import { TokenService } from './service/tokens.ts'
 import { WebhookService } from './service/webhooks.ts'
@@ -32,16 +31,17 @@ export const version: string = packageJson.version
  * Create it with {@link createWhisperer}.
  */
 export class Whisperer {
-  /** Event types that `deliverEvent` accepts and subscribers may choose. */
-  readonly events = new EventTypeRegistry()
+  /**
+   * Event types that `deliverEvent` accepts and subscribers may choose: registered in code, or
+   * declared without code and stored for every process.
+   */
+  readonly eventTypes: EventTypes
   /** Retry countdown patterns: `fixed`, `linear`, `exponential`, `random` and your own. */
   readonly countdowns = new CountdownRegistry()
   /** Callbacks a webhook may name, run after each attempt. */
   readonly callbacks = new CallbackRegistry()
   readonly webhooks: WebhookService
   readonly deliveries: DeliveryService
-  /** Event types declared without code, stored for every process (the standalone service). */
-  readonly eventTypes: EventTypeService
   /** API tokens of the standalone service. */
   readonly tokens: TokenService
   readonly database: Database
@@ -64,6 +64,7 @@ export class Whisperer {
     const { clock } = config
     const addressPolicy = compileAddressPolicy(config)
     this.#store = store
+    this.eventTypes = new EventTypes({ store, clock })
     this.#sender = new Sender({
       connectTimeoutMs: config.connectTimeoutMs,
       readTimeoutMs: config.readTimeoutMs,
@@ -81,7 +82,7 @@ export class Whisperer {
     }
     this.#recorder = new Recorder({
       store: this.#store,
-      eventTypes: this.events,
+      eventTypes: this.eventTypes.registry,
       callbacks: this.callbacks,
       logger: this.logger,
       clock,
@@ -115,10 +116,11 @@ export class Whisperer {
       store: this.#store,
       clock,
       ping: (webhook) => sendPing(webhook, context, config.payloadKey),
+      freshEventType: (type) => this.eventTypes.fresh(type),
       validation: {
-        hasEventType: (type) => this.events.has(type),
+        hasEventType: (type) => this.eventTypes.registry.has(type),
         hasCallback: (name) => this.callbacks.has(name),
-        fieldsOf: (type) => this.events.fieldsOf(type),
+        fieldsOf: (type) => this.eventTypes.registry.fieldsOf(type),
         countdowns: this.countdowns,
         addressPolicy,
       },
@@ -130,11 +132,10 @@ export class Whisperer {
       leaseMs: config.leaseMs,
       onRequeued: () => this.#worker.wake(),
     })
-    this.eventTypes = new EventTypeService({ store: this.#store, registry: this.events, clock })
     this.tokens = new TokenService({ store: this.#store, clock })
     this.#publisher = new Publisher({
       store: this.#store,
-      eventTypes: this.events,
+      eventTypes: this.eventTypes,
       deliveries: this.deliveries,
       payloadKey: config.payloadKey,
       context,

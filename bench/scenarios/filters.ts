@@ -35,7 +35,7 @@ export async function filters(ctx: RunnerContext): Promise<ScenarioResult[]> {
   try {
     for (const [v, variant] of variants.entries()) {
       const eventType = `bench.filters.${v}`
-      if (v > 0) session.whisperer.events.register({ type: eventType })
+      if (v > 0) session.whisperer.eventTypes.register({ type: eventType })
       const setupSeconds = await session.createWebhooks(webhooks, {
         eventType,
         path: `/filters/${v}`,

@@ -78,7 +78,7 @@ export class Session {
         ...engineOptions,
         logger: log.logger,
       })
-      whisperer.events.register({ type: eventType })
+      whisperer.eventTypes.register({ type: eventType })
       return new Session(ctx, schema, database, whisperer, log)
     } catch (error) {
       await database.close().catch(() => {})

@@ -25,7 +25,7 @@ export async function createExampleWhisperer(options: WhispererOptions = {}): Pr
     allowedTargets: ['127.0.0.1', 'localhost'],
     ...options,
   })
-  whisperer.events.register({
+  whisperer.eventTypes.register({
     type: 'order-created',
     serialize: (order: Order) => ({ id: order.id, total: order.total }),
   })

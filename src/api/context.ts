@@ -2,12 +2,12 @@ import type { Context } from 'hono'
 import { WhispererError } from '../core/errors.ts'
 import type { Actor } from '../core/webhook.ts'
 import type { Scope } from '../service/tokens.ts'
-import type { Whisperer } from '../whisperer.ts'
 import { allows, isAdmin, type Principal } from './auth.ts'
+import type { ApiBackend } from './backend.ts'
 
 /** What every route sees: the caller, and the Whisperer it serves. */
 export interface ApiEnv {
-  Variables: { principal: Principal; whisperer: Whisperer }
+  Variables: { principal: Principal; backend: ApiBackend }
 }
 
 export type ApiContext = Context<ApiEnv>

@@ -1,12 +1,12 @@
 import { HTTPException } from 'hono/http-exception'
-import { errorCodes, type FieldIssue, WhispererError } from '../core/errors.ts'
+import { type ErrorCode, errorCodes, type FieldIssue, httpErrorCode, WhispererError } from '../core/errors.ts'
 import type { Logger } from '../logger.ts'
 
 /** Seconds a client is told to wait when the database is unavailable. */
 export const retryAfterUnavailable = 5
 
 /** An error as JSON: a stable code, a human message, and for validation errors the issues per field. */
-export function errorJson(code: string, message: string, issues: readonly FieldIssue[] = []) {
+export function errorJson(code: ErrorCode, message: string, issues: readonly FieldIssue[] = []) {
   const body: { code: string; message: string; errors?: Record<string, string[]> } = { code, message }
   if (issues.length > 0) {
     body.errors = {}
@@ -19,8 +19,9 @@ export function errorJson(code: string, message: string, issues: readonly FieldI
 }
 
 /**
- * The one place errors become responses: a domain error by its code, Hono's own (malformed JSON,
- * oversized body) by theirs, and anything else as a logged 500 that leaks nothing.
+ * The one place errors become responses, every one with a code of the catalogue
+ * ({@link errorCodes}): a domain error by its code, the framework's own (malformed JSON) by their
+ * status, and anything else as a logged `internal_error` that leaks nothing.
  */
 export function errorResponse(error: unknown, logger: Logger, headers?: Record<string, string>): Response {
   if (error instanceof WhispererError) {
@@ -32,18 +33,11 @@ export function errorResponse(error: unknown, logger: Logger, headers?: Record<s
       headers: { ...retry, ...headers },
     })
   }
-  if (error instanceof HTTPException) {
-    const code =
-      error.status === 413
-        ? 'payload_too_large'
-        : error.status === 400
-          ? 'invalid_json'
-          : error.status === 401
-            ? 'unauthenticated'
-            : 'invalid_json'
-    const known = errorCodes[code]
-    return Response.json(errorJson(code, known.message), { status: error.status })
+  // A framework's own failure (malformed JSON, an unsupported media type, ...) by its status.
+  const code = error instanceof HTTPException ? httpErrorCode(error.status) : 'internal_error'
+  if (code !== 'internal_error') {
+    return Response.json(errorJson(code, errorCodes[code].message), { status: errorCodes[code].status })
   }
   logger.error({ err: error }, 'API request failed')
-  return Response.json(errorJson('internal_error', 'Internal server error'), { status: 500 })
+  return Response.json(errorJson(code, errorCodes[code].message), { status: errorCodes[code].status })
 }

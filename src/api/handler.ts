@@ -2,21 +2,21 @@ import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
 import { z } from 'zod'
 import { defaultPrefix } from '../config.ts'
-import { validationError, WhispererError } from '../core/errors.ts'
-import { issuesFromZod } from '../core/zod-issues.ts'
-import type { Whisperer } from '../whisperer.ts'
+import { WhispererError } from '../core/errors.ts'
 import type { Authenticate } from './auth.ts'
+import type { ApiBackend } from './backend.ts'
 import type { ApiEnv } from './context.ts'
 import { errorResponse } from './errors.ts'
 import { type RateLimit, RateLimiter } from './rate-limit.ts'
 import { callerRoutes } from './routes/caller.ts'
 import { countdownRoutes } from './routes/countdowns.ts'
 import { deliveryRoutes } from './routes/deliveries.ts'
+import { eventTypeRoutes } from './routes/event-types.ts'
 import { eventRoutes } from './routes/events.ts'
 import { statsRoutes } from './routes/stats.ts'
 import { tokenRoutes } from './routes/tokens.ts'
-import { webhookRoutes, withWireErrors } from './routes/webhooks.ts'
-import { issuesToWire, webhookInputFromWire } from './wire.ts'
+import { webhookRoutes } from './routes/webhooks.ts'
+import { refuseInvalid } from './validation.ts'
 
 export interface ApiOptions {
   /** Who sends a request: supplied by the host application, or the service's API tokens. */
@@ -37,42 +37,19 @@ export type ApiHandler = (request: Request) => Promise<Response>
  * Whisperer's (attempts, replay, ping, `events/`, `event_types/`, `openapi.json`), each scoped to
  * the caller's owner, with errors as JSON carrying a stable code.
  */
-export function createApiHandler(whisperer: Whisperer, options: ApiOptions): ApiHandler {
+export function createApiHandler(backend: ApiBackend, options: ApiOptions): ApiHandler {
   const prefix = (options.prefix ?? defaultPrefix).replace(/\/+$/, '')
   const limiter =
     options.rateLimit === false
       ? null
       : new RateLimiter(options.rateLimit ?? { requestsPerSecond: 50, burst: 100 })
   const app = new OpenAPIHono<ApiEnv>({
-    // A request that fails its schema: a webhook body is checked in full by the library, so every
-    // failing field is named; a bad path parameter is a resource that does not exist.
-    defaultHook: (result, c) => {
-      if (result.success) return
-      if (result.target === 'param') throw new WhispererError('not_found')
-      const method = c.req.method
-      const webhookBody =
-        (method === 'POST' && /\/hooks\/?$/.test(c.req.path)) ||
-        ((method === 'PUT' || method === 'PATCH') && /\/hooks\/\d+\/?$/.test(c.req.path))
-      if (result.target === 'json' && webhookBody) {
-        return withWireErrors(async () => {
-          // The validator passes the raw value along, though its type does not say so.
-          const raw = (result as { data?: unknown }).data
-          // A type another process declared is a valid choice here too, as in the route itself.
-          const type = (raw as { event_type?: unknown } | null)?.event_type
-          if (typeof type === 'string') await whisperer.eventTypes.ensure(type)
-          whisperer.webhooks.check(webhookInputFromWire(raw), { partial: method === 'PATCH' })
-          throw validationError(issuesToWire(issuesFromZod(result.error)))
-        })
-      }
-      // A body field or a query filter is named as the client wrote it (`delivered`, as
-      // `created_date__gte` is), like dj-whisperer's `{field: [messages]}`.
-      const under = result.target === 'json' || result.target === 'query' ? '' : result.target
-      throw validationError(issuesFromZod(result.error, under))
-    },
+    // A route may check a failing body itself first (webhooks name every failing field).
+    defaultHook: (result) => refuseInvalid(result),
   }).basePath(prefix)
 
-  app.onError((error) => errorResponse(error, whisperer.logger))
-  app.notFound(() => errorResponse(new WhispererError('not_found', 'No such route'), whisperer.logger))
+  app.onError((error) => errorResponse(error, backend.logger))
+  app.notFound(() => errorResponse(new WhispererError('not_found', 'No such route'), backend.logger))
 
   // Before authentication: the document is public, and says so (no security).
   app.openapi(
@@ -95,11 +72,11 @@ export function createApiHandler(whisperer: Whisperer, options: ApiOptions): Api
   app.use('*', async (c, next) => {
     // Charged as it arrived: requests held up together by a slow authentication are not a burst.
     const arrivedAt = performance.now()
-    c.set('whisperer', whisperer)
+    c.set('backend', backend)
     const principal = await options.authenticate(c.req.raw)
     // Answered here rather than thrown: a thrown error's response would lose these headers.
     if (!principal) {
-      return errorResponse(new WhispererError('unauthenticated'), whisperer.logger, {
+      return errorResponse(new WhispererError('unauthenticated'), backend.logger, {
         'WWW-Authenticate': 'Token',
       })
     }
@@ -107,7 +84,7 @@ export function createApiHandler(whisperer: Whisperer, options: ApiOptions): Api
     const wait = limiter?.take(principal.owner, arrivedAt)
     if (wait) {
       const error = new WhispererError('rate_limited', `Too many requests: try again in ${wait} s`)
-      return errorResponse(error, whisperer.logger, { 'Retry-After': String(wait) })
+      return errorResponse(error, backend.logger, { 'Retry-After': String(wait) })
     }
     if (['POST', 'PUT', 'PATCH'].includes(c.req.method)) {
       const type = c.req.header('content-type') ?? ''
@@ -131,6 +108,7 @@ export function createApiHandler(whisperer: Whisperer, options: ApiOptions): Api
   webhookRoutes(app)
   deliveryRoutes(app)
   eventRoutes(app)
+  eventTypeRoutes(app)
   tokenRoutes(app)
   countdownRoutes(app)
   statsRoutes(app)
@@ -140,7 +118,7 @@ export function createApiHandler(whisperer: Whisperer, options: ApiOptions): Api
     try {
       return await app.fetch(withTrailingSlash(request))
     } catch (error) {
-      return errorResponse(error, whisperer.logger)
+      return errorResponse(error, backend.logger)
     }
   }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { deliveryStatuses } from '../core/delivery-state.ts'
+import { errorCodeNames } from '../core/errors.ts'
 import { unstorableIssues } from '../core/storable-value.ts'
 import { webhookInputSchema } from '../core/webhook-input.ts'
 import { scopes } from '../service/tokens.ts'
@@ -327,7 +328,7 @@ export const json = <T extends z.ZodType>(schema: T, description: string) => ({
 
 export const ErrorBody = z
   .object({
-    code: z.string().describe('Stable; see the error codes in the documentation.'),
+    code: z.enum(errorCodeNames).describe('Stable: one of the catalogue (docs/errors.md).'),
     message: z.string(),
     errors: z
       .record(z.string(), z.array(z.string()))

@@ -92,14 +92,7 @@ export class EventTypeRegistry {
    * gives an object; null when it does not say (any field may then be filtered on and chosen).
    */
   fieldsOf(type: string): readonly string[] | null {
-    const definition = this.get(type)
-    if (definition.fields) return definition.fields
-    const shape = (definition.schema as { shape?: unknown } | undefined)?.shape
-    if (shape && typeof shape === 'object') return Object.keys(shape)
-    const properties = (definition.jsonSchema as { properties?: unknown } | undefined)?.properties
-    if (properties && typeof properties === 'object' && !Array.isArray(properties))
-      return Object.keys(properties)
-    return null
+    return exposedFields(this.get(type))
   }
 
   /**
@@ -142,6 +135,20 @@ export class EventTypeRegistry {
     if (definition.jsonSchema) this.#validators.set(definition.type, compileJsonSchema(definition.jsonSchema))
     this.#types.set(definition.type, definition)
   }
+}
+
+/**
+ * The fields an event type exposes: its declared `fields`, else the properties its schema or JSON
+ * Schema gives an object; null when it does not say (any field may then be filtered on and chosen).
+ */
+export function exposedFields(definition: EventTypeDefinition<unknown>): readonly string[] | null {
+  if (definition.fields) return definition.fields
+  const shape = (definition.schema as { shape?: unknown } | undefined)?.shape
+  if (shape && typeof shape === 'object') return Object.keys(shape)
+  const properties = (definition.jsonSchema as { properties?: unknown } | undefined)?.properties
+  if (properties && typeof properties === 'object' && !Array.isArray(properties))
+    return Object.keys(properties)
+  return null
 }
 
 function checkTypeName(type: unknown): void {

@@ -77,7 +77,7 @@ export function withModelHooks<D extends DrizzleDatabase>(
       throw new WhispererError('invalid_options', `Table "${getTableName(hook.table)}" has two model hooks`)
     }
     for (const type of [hook.insert, hook.update, hook.delete]) {
-      if (type !== undefined) whisperer.events.get(type)
+      if (type !== undefined) whisperer.eventTypes.registry.get(type)
     }
     byTable.set(hook.table, hook)
   }

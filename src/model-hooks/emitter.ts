@@ -56,7 +56,7 @@ export function bindEmitter(
         "The 'error' event cannot be bound: failures are reported on it",
       )
     }
-    whisperer.events.get(type)
+    whisperer.eventTypes.registry.get(type)
   }
   const report = (error: unknown, event: EmittedEvent): void => {
     try {

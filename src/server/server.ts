@@ -38,8 +38,7 @@ export interface RunningServer {
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { whisperer } = options
-  await whisperer.eventTypes.load()
-  for (const definition of eventTypesOf(options.config)) await whisperer.eventTypes.save(definition)
+  for (const definition of eventTypesOf(options.config)) await whisperer.eventTypes.declare(definition)
   if ((await whisperer.tokens.list()).length === 0) {
     const { token } = await whisperer.tokens.create({
       owner: 'admin',

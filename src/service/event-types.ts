@@ -1,37 +1,81 @@
 import { WhispererError } from '../core/errors.ts'
-import type { EventTypeRegistry } from '../core/event-types.ts'
-import type { Store, StoredEventType } from '../storage/store.ts'
+import { type EventTypeDefinition, EventTypeRegistry } from '../core/event-types.ts'
+import type { Database, Queryable } from '../storage/database.ts'
+import { Store, type StoredEventType } from '../storage/store.ts'
+
+/** An event type declared without code: stored, so that every process of a deployment knows it. */
+export interface DeclaredEventType {
+  type: string
+  description?: string | null
+  /** A JSON Schema the event data must match. */
+  jsonSchema?: object | null
+  /** The top-level fields subscribers may see and filter on. @default the JSON Schema's properties */
+  fields?: string[] | null
+}
+
+/** How long stored types read from the database are trusted by publishing, in milliseconds. */
+const storedTypesMaxAgeMs = 5000
 
 /**
- * Event types declared without code (a configuration file, an admin's API call), stored so that
- * every process of a deployment knows them, and kept in the registry beside the ones code
- * registers. A type registered in code always wins over a stored one of the same name.
+ * The event types of one Whisperer: those registered in code (`register`) and those declared
+ * without code (`declare`, by a configuration file or an admin's API call), stored so that every
+ * process knows them. A type registered in code always wins over a stored one of the same name.
+ * The services read stored types again when they meet a name they do not know.
  */
-export class EventTypeService {
+export class EventTypes {
+  /** @internal The definitions known in this process, code's and the stored ones read last. */
+  readonly registry = new EventTypeRegistry()
   readonly #store: Store
-  readonly #registry: EventTypeRegistry
   readonly #clock: () => Date
-  /** The types this service put in the registry. */
+  /** The types registered in code. */
+  readonly #code = new Set<string>()
+  /** The stored types in the registry. */
   readonly #stored = new Set<string>()
+  #readAt = Number.NEGATIVE_INFINITY
+  /** The read in progress outside any transaction, shared by whoever needs one meanwhile. */
+  #reading: Promise<void> | null = null
 
-  constructor(options: { store: Store; registry: EventTypeRegistry; clock: () => Date }) {
+  /** @internal Use `whisperer.eventTypes`. */
+  constructor(options: { store: Store; clock: () => Date }) {
     this.#store = options.store
-    this.#registry = options.registry
     this.#clock = options.clock
   }
 
-  /** Declares or replaces an event type, checking its JSON Schema first. */
-  async save(definition: StoredEventType): Promise<void> {
-    if (this.#registry.has(definition.type) && !this.#stored.has(definition.type)) {
+  /** Registers an event type declared in code; registering a type twice is an error. */
+  register<T>(definition: EventTypeDefinition<T>): void {
+    if (this.#code.has(definition?.type)) {
+      throw new WhispererError(
+        'event_type_already_registered',
+        `Event type "${definition.type}" is already registered`,
+      )
+    }
+    if (this.#stored.delete(definition?.type)) this.registry.remove(definition.type)
+    this.registry.register(definition)
+    this.#code.add(definition.type)
+  }
+
+  /**
+   * Declares or replaces a stored event type, checking its JSON Schema first. A type registered in
+   * code is `event_type_already_registered`.
+   */
+  async declare(definition: DeclaredEventType): Promise<void> {
+    if (this.#code.has(definition.type)) {
       throw new WhispererError(
         'event_type_already_registered',
         `Event type "${definition.type}" is declared in code`,
       )
     }
-    this.#define(definition)
-    await this.#store.eventTypeUpsert({ ...definition, now: this.#clock() })
+    const stored: StoredEventType = {
+      type: definition.type,
+      description: definition.description ?? null,
+      jsonSchema: definition.jsonSchema ?? null,
+      fields: definition.fields ?? null,
+    }
+    this.#define(stored)
+    await this.#store.eventTypeUpsert({ ...stored, now: this.#clock() })
   }
 
+  /** Removes a stored event type; one that was never declared (or is registered in code) is `not_found`. */
   async remove(type: string): Promise<void> {
     if (!(await this.#store.eventTypeDelete({ type }))) {
       throw new WhispererError(
@@ -39,32 +83,66 @@ export class EventTypeService {
         `Event type "${type}" was not declared through the API or configuration`,
       )
     }
-    if (this.#stored.delete(type)) this.#registry.remove(type)
+    if (this.#stored.delete(type)) this.registry.remove(type)
   }
 
-  /** Reads the stored event types into the registry, forgetting those another process removed. */
-  async load(): Promise<void> {
-    const stored = await this.#store.eventTypeList()
+  /** An event type, registered or stored; an unknown one is `unknown_event_type`. */
+  async get(type: string): Promise<EventTypeDefinition<unknown>> {
+    if (!this.#code.has(type)) await this.refresh()
+    return this.registry.get(type)
+  }
+
+  /** Every event type: those registered in code, then the stored ones, as the database has them now. */
+  async list(): Promise<EventTypeDefinition<unknown>[]> {
+    await this.refresh()
+    return this.registry.list()
+  }
+
+  /**
+   * @internal Makes the stored type `type` (if it is not registered in code) agree with the
+   * database now: added, replaced or forgotten.
+   */
+  async fresh(type: string | undefined): Promise<void> {
+    if (type !== undefined && !this.#code.has(type)) await this.refresh()
+  }
+
+  /**
+   * @internal For publishing: reads the stored types again when `type` is unknown here, or when they
+   * were read more than a few seconds ago. `tx` is the caller's transaction, which PGlite, having
+   * one connection, must be read through while it is open.
+   */
+  async ready(type: string, tx?: Queryable): Promise<void> {
+    if (this.#code.has(type)) return
+    const age = this.#clock().getTime() - this.#readAt
+    if (this.registry.has(type) && age >= 0 && age < storedTypesMaxAgeMs) return
+    await this.refresh(tx)
+  }
+
+  /** @internal Reads the stored types into the registry, forgetting those removed elsewhere. */
+  refresh(tx?: Queryable): Promise<void> {
+    if (tx) return this.#read(tx)
+    this.#reading ??= this.#read().finally(() => {
+      this.#reading = null
+    })
+    return this.#reading
+  }
+
+  async #read(tx?: Queryable): Promise<void> {
+    const readAt = this.#clock().getTime()
+    const stored = await (tx ? storeThrough(this.#store, tx) : this.#store).eventTypeList()
     const names = new Set(stored.map((definition) => definition.type))
     for (const type of this.#stored) {
       if (!names.has(type)) {
         this.#stored.delete(type)
-        this.#registry.remove(type)
+        this.registry.remove(type)
       }
     }
-    for (const definition of stored) {
-      if (this.#registry.has(definition.type) && !this.#stored.has(definition.type)) continue
-      this.#define(definition)
-    }
-  }
-
-  /** Makes sure a type another process may have declared is known here. */
-  async ensure(type: string): Promise<void> {
-    if (!this.#registry.has(type)) await this.load()
+    for (const definition of stored) if (!this.#code.has(definition.type)) this.#define(definition)
+    this.#readAt = readAt
   }
 
   #define(definition: StoredEventType): void {
-    this.#registry.define({
+    this.registry.define({
       type: definition.type,
       ...(definition.description ? { description: definition.description } : {}),
       ...(definition.jsonSchema ? { jsonSchema: definition.jsonSchema } : {}),
@@ -72,4 +150,16 @@ export class EventTypeService {
     })
     this.#stored.add(definition.type)
   }
+}
+
+/** The store read through a caller's transaction (reads only). */
+function storeThrough(store: Store, tx: Queryable): Store {
+  const database: Database = {
+    kind: store.db.kind,
+    query: (text, values) => tx.query(text, values),
+    transaction: () => Promise.reject(new Error('Not inside a caller’s transaction')),
+    listen: () => Promise.reject(new Error('Not inside a caller’s transaction')),
+    close: async () => {},
+  }
+  return new Store(database, store.schema)
 }

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto'
 import { WhispererError } from '../core/errors.ts'
-import type { EventTypeRegistry } from '../core/event-types.ts'
 import { pickFields } from '../core/filters.ts'
 import { buildBody, type PayloadKey, toJson } from '../core/payload.ts'
 import type { AttemptContext } from '../delivery/attempt.ts'
@@ -9,6 +8,7 @@ import type { Recorder } from '../delivery/recorder.ts'
 import type { Queryable } from '../storage/database.ts'
 import type { ClaimedDelivery, EnqueuedDelivery, NewEvent, Store } from '../storage/store.ts'
 import { type DeliveryOutcome, type DeliveryService, toOutcome } from './deliveries.ts'
+import type { EventTypes } from './event-types.ts'
 import { GroupCommit } from './group-commit.ts'
 
 export interface DeliverOptions {
@@ -34,7 +34,7 @@ export interface DeliverResult {
 
 export interface PublisherOptions {
   store: Store
-  eventTypes: EventTypeRegistry
+  eventTypes: EventTypes
   deliveries: DeliveryService
   payloadKey: PayloadKey
   context: AttemptContext
@@ -70,10 +70,13 @@ export class Publisher {
         'async: false cannot be combined with tx: the event would be sent before the transaction commits',
       )
     }
-    const definition = this.#o.eventTypes.get(type)
+    // A type declared elsewhere (another process, the API) is read before it is refused.
+    await this.#o.eventTypes.ready(type, options.tx)
+    const registry = this.#o.eventTypes.registry
+    const definition = registry.get(type)
     if (options.eventUuid !== undefined) return this.#resend(type, options.eventUuid, options, sync)
 
-    const { dataJson, subject } = this.#o.eventTypes.serialize(type, instance)
+    const { dataJson, subject } = registry.serialize(type, instance)
     const event: NewEvent = { uuid: randomUUID(), type, dataJson, payloadKey: this.#o.payloadKey, subject }
     const configFilter = options.configFilter ?? null
     const tx = options.tx

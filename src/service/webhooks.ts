@@ -23,17 +23,21 @@ export class WebhookService {
   readonly #clock: () => Date
 
   readonly #ping: (webhook: Webhook) => Promise<AttemptResult>
+  readonly #freshEventType: (type: string | undefined) => Promise<void>
 
   constructor(options: {
     store: Store
     validation: WebhookValidationContext
     clock: () => Date
     ping: (webhook: Webhook) => Promise<AttemptResult>
+    /** Makes the validation agree with the stored event types for this name (one declared elsewhere). */
+    freshEventType: (type: string | undefined) => Promise<void>
   }) {
     this.#store = options.store
     this.#validation = options.validation
     this.#clock = options.clock
     this.#ping = options.ping
+    this.#freshEventType = options.freshEventType
   }
 
   /** Sends a signed test ping (event type `whisperer.ping`) to a webhook now; nothing is stored. */
@@ -45,13 +49,15 @@ export class WebhookService {
    * Validates webhook input as `create` (or, with `partial`, `update`) would, without storing it:
    * throws a validation error naming every failing field.
    */
-  check(input: unknown, options: { partial?: boolean } = {}): void {
+  async check(input: unknown, options: { partial?: boolean } = {}): Promise<void> {
+    await this.#freshEventType(eventTypeOf(input))
     if (options.partial) parseWebhookInput(input, this.#validation, { partial: true })
     else parseWebhookInput(input, this.#validation)
   }
 
   /** Validates and stores a webhook; a duplicate (owner, target URL, event type) is `webhook_already_registered`. */
   async create(actor: ActorLike, input: unknown): Promise<Webhook> {
+    await this.#freshEventType(eventTypeOf(input))
     const parsed = parseWebhookInput(input, this.#validation)
     await this.#checkPatterns(parsed.filters)
     return this.#store.webhookInsert({ owner: toActor(actor).owner, input: parsed, now: this.#clock() })
@@ -77,6 +83,7 @@ export class WebhookService {
         (patch as Record<string, unknown>)[field] !== undefined,
     )
     const current = touches ? await this.get(actor, id) : undefined
+    await this.#freshEventType(eventTypeOf(patch) ?? current?.eventType)
     const parsed = parseWebhookInput(patch, this.#validation, { partial: true, current })
     await this.#checkPatterns(parsed.filters)
     const webhook = await this.#store.webhookUpdate({
@@ -91,6 +98,7 @@ export class WebhookService {
 
   /** Replaces every field (HTTP PUT): omitted optional fields return to their defaults. */
   async replace(actor: ActorLike, id: number, input: unknown): Promise<Webhook> {
+    await this.#freshEventType(eventTypeOf(input))
     const parsed = parseWebhookInput(input, this.#validation)
     await this.#checkPatterns(parsed.filters)
     const webhook = await this.#store.webhookUpdate({
@@ -124,6 +132,13 @@ export class WebhookService {
     const deleted = await this.#store.webhookDelete({ id, actor: toActor(actor), now: this.#clock() })
     if (!deleted) throw notFound(id)
   }
+}
+
+/** The event type an input names, if it names one. */
+function eventTypeOf(input: unknown): string | undefined {
+  const type =
+    typeof input === 'object' && input !== null ? (input as { eventType?: unknown }).eventType : undefined
+  return typeof type === 'string' ? type : undefined
 }
 
 function notFound(id: number): WhispererError {

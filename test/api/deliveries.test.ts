@@ -20,8 +20,8 @@ forEachDatabase((db) => {
 
   async function setup(options: WhispererOptions = {}): Promise<void> {
     whisperer = await db.whisperer({ clock: clock.now, ...options })
-    whisperer.events.register({ type: 'order-created' })
-    whisperer.events.register({ type: 'order-paid' })
+    whisperer.eventTypes.register({ type: 'order-created' })
+    whisperer.eventTypes.register({ type: 'order-paid' })
     call = apiOf(whisperer)
   }
 

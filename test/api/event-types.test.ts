@@ -1,5 +1,8 @@
+import { PGlite } from '@electric-sql/pglite'
+import type pg from 'pg'
 import { beforeEach, expect, test } from 'vitest'
 import { z } from 'zod'
+import type { Queryable } from '../../src/storage/database.ts'
 import type { Whisperer } from '../../src/whisperer.ts'
 import { forEachDatabase } from '../support/databases.ts'
 import { apiOf, type Call, expectError } from './support.ts'
@@ -14,8 +17,8 @@ forEachDatabase((db) => {
   }
   beforeEach(async () => {
     whisperer = await db.whisperer()
-    whisperer.events.register({ type: 'package-created', description: 'A package was created' })
-    whisperer.events.register({ type: 'order-created', schema: z.object({ id: z.int() }) })
+    whisperer.eventTypes.register({ type: 'package-created', description: 'A package was created' })
+    whisperer.eventTypes.register({ type: 'order-created', schema: z.object({ id: z.int() }) })
     call = apiOf(whisperer)
   })
 
@@ -175,9 +178,8 @@ forEachDatabase((db) => {
     expect(Object.keys(invalid.body.errors)).toEqual(['target_url'])
   })
 
-  // Bug outside the API (src/service/event-types.ts, EventTypeService.load): it only adds the
-  // stored types to the registry and never forgets one another process removed, so a second
-  // process keeps listing a removed type and keeps accepting webhooks for it.
+  // Reading the stored types once only added them and never forgot one another process removed,
+  // so a second process kept listing a removed type and accepting webhooks for it.
   test('a type removed by another process is forgotten here', async () => {
     const source = await db.source()
     const first = await db.whisperer(source)
@@ -192,5 +194,39 @@ forEachDatabase((db) => {
       json: { event_type: 'invoice-paid', target_url: 'https://example.com/invoices' },
     })
     expect(subscribe.status).toBe(400)
+  })
+
+  test('a type declared elsewhere is published inside a caller’s transaction, and through it on PGlite', async () => {
+    const source = await db.source()
+    const first = await db.whisperer(source)
+    const second = await db.whisperer({ ...source, migrate: false })
+    await first.eventTypes.declare({ type: 'invoice-paid' })
+    await first.webhooks.create('alice', { eventType: 'invoice-paid', targetUrl: 'https://example.com/i' })
+    const raw = await db.raw()
+    const publish = (tx: Queryable) => second.deliverEvent({ id: 1 }, 'invoice-paid', { tx })
+    // PGlite has one connection: reading the stored type beside the open transaction would wait forever.
+    const result =
+      raw instanceof PGlite
+        ? await raw.transaction((tx) => publish(tx))
+        : await (async () => {
+            const client = await (raw as pg.Pool).connect()
+            try {
+              await client.query('BEGIN')
+              const published = await publish(client)
+              await client.query('COMMIT')
+              return published
+            } finally {
+              client.release()
+            }
+          })()
+    expect(result.deliveries).toHaveLength(1)
+    expect((await second.eventTypes.get('invoice-paid')).type).toBe('invoice-paid')
+    expect((await second.eventTypes.list()).map((t) => t.type)).toEqual(['invoice-paid'])
+    // Code wins over a stored type of the same name.
+    second.eventTypes.register({ type: 'invoice-paid', description: 'in code' })
+    expect((await second.eventTypes.get('invoice-paid')).description).toBe('in code')
+    await expect(second.eventTypes.declare({ type: 'invoice-paid' })).rejects.toMatchObject({
+      code: 'event_type_already_registered',
+    })
   })
 })

@@ -13,8 +13,8 @@ forEachDatabase((db) => {
   beforeEach(async () => {
     receiver = await startReceiver(() => ({ status: 200, body: 'ok' }))
     whisperer = await db.whisperer()
-    whisperer.events.register({ type: 'order-created' })
-    whisperer.events.register({ type: 'order-paid' })
+    whisperer.eventTypes.register({ type: 'order-created' })
+    whisperer.eventTypes.register({ type: 'order-paid' })
     call = apiOf(whisperer)
   })
   afterEach(() => receiver.close())
@@ -299,7 +299,7 @@ forEachDatabase((db) => {
   })
 
   test('filters and fields travel over the API, are validated per field, and shape what is delivered', async () => {
-    whisperer.events.register({ type: 'user-created', fields: ['name', 'email', 'plan'] })
+    whisperer.eventTypes.register({ type: 'user-created', fields: ['name', 'email', 'plan'] })
     const refused = await call('POST', 'hooks/', {
       json: hook({
         event_type: 'user-created',

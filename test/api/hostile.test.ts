@@ -66,8 +66,8 @@ forEachDatabase((db) => {
     // A target whose URL says `fail` answers 500: with one attempt allowed, its deliveries fail.
     receiver = await startReceiver((request) => ({ status: request.path.includes('fail') ? 500 : 200 }))
     whisperer = await db.whisperer({ maxAttempts: 1 })
-    whisperer.events.register({ type: 'order-created' })
-    whisperer.events.register({ type: 'order-paid' })
+    whisperer.eventTypes.register({ type: 'order-created' })
+    whisperer.eventTypes.register({ type: 'order-paid' })
     call = apiOf(whisperer)
     fixtures = await seed()
     digest = await tableDigester(db, whisperer.config.schema)

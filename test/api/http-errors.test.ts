@@ -11,7 +11,7 @@ forEachDatabase((db) => {
   const hook = { event_type: 'order-created', target_url: 'https://example.com/hook' }
   beforeEach(async () => {
     whisperer = await db.whisperer()
-    whisperer.events.register({ type: 'order-created' })
+    whisperer.eventTypes.register({ type: 'order-created' })
     call = apiOf(whisperer)
   })
 

@@ -15,7 +15,7 @@ forEachDatabase((db) => {
   beforeEach(async () => {
     receiver = await startReceiver(() => ({ status: 500, body: 'down' }))
     whisperer = await db.whisperer({ maxAttempts: 1 })
-    whisperer.events.register({ type: 'order-created' })
+    whisperer.eventTypes.register({ type: 'order-created' })
     call = apiOf(whisperer)
     const json = { event_type: 'order-created', target_url: receiver.url, secret_key: 'k' }
     const hookA = (await call('POST', 'hooks/', { as: 'alice', json })).body.id as number

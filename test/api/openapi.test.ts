@@ -12,7 +12,7 @@ let call: Call
 let document: any
 beforeAll(async () => {
   whisperer = await createWhisperer({ database: 'memory://', logger: quietLogger })
-  whisperer.events.register({ type: 'order-created' })
+  whisperer.eventTypes.register({ type: 'order-created' })
   call = caller(whisperer.api({ authenticate }))
   document = (await call('GET', 'openapi.json', { as: null })).body
 })

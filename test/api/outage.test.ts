@@ -105,7 +105,7 @@ describe.runIf(postgresBin)('while PostgreSQL is down', () => {
   test('requests get 503 database_unavailable with Retry-After; a token verified lately still authenticates', async () => {
     const whisperer = await createWhisperer({ ...testDefaults, database: cluster.url, schema: schemaName() })
     try {
-      whisperer.events.register({ type: 'order-created' })
+      whisperer.eventTypes.register({ type: 'order-created' })
       const publisher = (await whisperer.tokens.create({ owner: 'shop', scopes: ['publisher'] })).token
       const admin = (await whisperer.tokens.create({ owner: 'ops', scopes: ['admin'] })).token
       const api = whisperer.api({ authenticate: tokenAuthenticate(whisperer) })

@@ -8,7 +8,7 @@ forEachDatabase((db) => {
   test(`POST hooks/ refuses ${refusedTargets.length} internal, reserved and embedded-IPv4 targets`, async () => {
     expect(refusedTargets.length).toBeGreaterThanOrEqual(60)
     const whisperer = await db.whisperer({ allowedTargets: [] })
-    whisperer.events.register({ type: 'order-created' })
+    whisperer.eventTypes.register({ type: 'order-created' })
     const call = apiOf(whisperer)
     const accepted: string[] = []
     for (const { url } of refusedTargets) {
@@ -27,7 +27,7 @@ forEachDatabase((db) => {
 
   test('POST hooks/ accepts public addresses, in every embedded-IPv4 form', async () => {
     const whisperer = await db.whisperer({ allowedTargets: [] })
-    whisperer.events.register({ type: 'order-created' })
+    whisperer.eventTypes.register({ type: 'order-created' })
     const call = apiOf(whisperer)
     for (const address of publicAddresses) {
       const host = address.includes(':') ? `[${address}]` : address

@@ -13,8 +13,8 @@ forEachDatabase((db) => {
   beforeEach(async () => {
     receiver = await startReceiver(() => ({ status: 500, body: 'down' }))
     whisperer = await db.whisperer({ maxAttempts: 1 })
-    whisperer.events.register({ type: 'order-created' })
-    whisperer.events.register({ type: 'order-paid' })
+    whisperer.eventTypes.register({ type: 'order-created' })
+    whisperer.eventTypes.register({ type: 'order-paid' })
     call = apiOf(whisperer)
     const subscribe = async (as: 'alice' | 'bob', event_type: string) =>
       (await call('POST', 'hooks/', { as, json: { event_type, target_url: receiver.url } })).body.id as number

@@ -14,8 +14,8 @@ forEachDatabase((db) => {
   const headers = { Authorization: `Token ${seedToken}` }
   beforeEach(async () => {
     whisperer = await db.whisperer()
-    whisperer.events.register({ type: 'package-created' })
-    whisperer.events.register({ type: 'order-created' })
+    whisperer.eventTypes.register({ type: 'package-created' })
+    whisperer.eventTypes.register({ type: 'order-created' })
     call = apiOf(whisperer)
   })
 

@@ -26,7 +26,8 @@ forEachDatabase((db) => {
     failing = await startReceiver(() => ({ status: 500, body: 'down' }))
     clock = new ManualClock(Date.parse('2026-01-01T00:00:30Z'))
     whisperer = await db.whisperer({ clock: clock.now, maxAttempts: 1 })
-    for (const type of ['order-created', 'order-paid', 'order-refunded']) whisperer.events.register({ type })
+    for (const type of ['order-created', 'order-paid', 'order-refunded'])
+      whisperer.eventTypes.register({ type })
     call = apiOf(whisperer)
   })
   afterEach(async () => {

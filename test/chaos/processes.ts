@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 
 /** The CLI entry point the chaos suite runs, as a user runs `whisperer`. */
-export const cliEntry = new URL('../../src/cli/main.ts', import.meta.url).pathname
+export const cliEntry = new URL('../../src/cli/bin.ts', import.meta.url).pathname
 
 /** How long a process may take to start, and to exit after a signal. */
 const startTimeoutMs = 60_000

@@ -100,7 +100,7 @@ async function subscribe(
   targetUrl: string,
   secretKey: string | null = null,
 ): Promise<void> {
-  whisperer.events.register({ type: 'order-created' })
+  whisperer.eventTypes.register({ type: 'order-created' })
   await whisperer.webhooks.create(owner, {
     eventType: 'order-created',
     targetUrl,

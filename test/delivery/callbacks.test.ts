@@ -17,7 +17,10 @@ forEachDatabase((db) => {
       const stored = await whisperer.deliveries.get('acme', context.delivery.uuid)
       seen.push({ context, storedStatus: stored.status })
     })
-    whisperer.events.register({ type: 'package-created', serialize: (p: { id: number }) => ({ id: p.id }) })
+    whisperer.eventTypes.register({
+      type: 'package-created',
+      serialize: (p: { id: number }) => ({ id: p.id }),
+    })
     await whisperer.webhooks.create('acme', {
       eventType: 'package-created',
       targetUrl: receiver.url,
@@ -45,7 +48,7 @@ forEachDatabase((db) => {
     whisperer.callbacks.register('audit', ({ instance }) => {
       instances.push(instance)
     })
-    whisperer.events.register({
+    whisperer.eventTypes.register({
       type: 'package-created',
       subject: (p: { id: number }) => ({ type: 'package', id: String(p.id) }),
       load: (id) => ({ id: Number(id), reloaded: true }),
@@ -72,7 +75,7 @@ forEachDatabase((db) => {
     whisperer.callbacks.register('broken', () => {
       throw new Error('callback exploded')
     })
-    whisperer.events.register({ type: 'package-created' })
+    whisperer.eventTypes.register({ type: 'package-created' })
     await whisperer.webhooks.create('acme', {
       eventType: 'package-created',
       targetUrl: receiver.url,
@@ -88,7 +91,7 @@ forEachDatabase((db) => {
 
   test('a webhook can name only a registered callback', async () => {
     const whisperer = await db.whisperer()
-    whisperer.events.register({ type: 'package-created' })
+    whisperer.eventTypes.register({ type: 'package-created' })
     await expect(
       whisperer.webhooks.create('acme', {
         eventType: 'package-created',

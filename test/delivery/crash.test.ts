@@ -56,7 +56,7 @@ onPostgres((db) => {
 
     async function loaded(count: number): Promise<{ publisher: Whisperer; count: number }> {
       const publisher = await db.whisperer()
-      publisher.events.register({ type: 'load' })
+      publisher.eventTypes.register({ type: 'load' })
       for (let w = 0; w < 10; w += 1) {
         await publisher.webhooks.create('acme', { eventType: 'load', targetUrl: `${receiver.url}?w=${w}` })
       }

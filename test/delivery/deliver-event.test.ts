@@ -18,7 +18,7 @@ forEachDatabase((db) => {
 
   async function subscribed(count = 1): Promise<Whisperer> {
     const whisperer = await db.whisperer()
-    whisperer.events.register({ type: 'order-created' })
+    whisperer.eventTypes.register({ type: 'order-created' })
     for (let i = 0; i < count; i += 1) {
       await whisperer.webhooks.create('acme', {
         eventType: 'order-created',
@@ -58,7 +58,7 @@ forEachDatabase((db) => {
       code: 'unknown_event_type',
       message: expect.stringContaining('"order-deleted"'),
     })
-    whisperer.events.register({
+    whisperer.eventTypes.register({
       type: 'invoice-paid',
       serialize: (invoice: { id: number; cents: number; secret: string }) => ({
         id: invoice.id,
@@ -72,7 +72,7 @@ forEachDatabase((db) => {
       code: 'invalid_event_data',
       issues: [{ path: 'data.amount' }],
     })
-    expect(() => whisperer.events.register({ type: 'invoice-paid' })).toThrow(/already registered/)
+    expect(() => whisperer.eventTypes.register({ type: 'invoice-paid' })).toThrow(/already registered/)
   })
 
   test('fan-out to many webhooks is one SQL statement, the same as to one', async () => {
@@ -81,7 +81,7 @@ forEachDatabase((db) => {
       const { database, schema } = await db.source()
       const counting = countingDatabase(await openDatabase(database!))
       const whisperer = await db.whisperer({ database: counting, schema })
-      whisperer.events.register({ type: 'order-created' })
+      whisperer.eventTypes.register({ type: 'order-created' })
       for (let i = 0; i < fanOut; i += 1) {
         await whisperer.webhooks.create(`owner-${i}`, { eventType: 'order-created', targetUrl: receiver.url })
       }
@@ -99,7 +99,7 @@ forEachDatabase((db) => {
     const { database, schema } = await db.source()
     const counting = countingDatabase(await openDatabase(database!))
     const whisperer = await db.whisperer({ database: counting, schema })
-    whisperer.events.register({ type: 'order-created' })
+    whisperer.eventTypes.register({ type: 'order-created' })
     for (let i = 0; i < 3; i += 1) {
       await whisperer.webhooks.create('acme', {
         eventType: 'order-created',
@@ -177,7 +177,7 @@ forEachDatabase((db) => {
 
   test('configFilter keeps only webhooks whose config matches, nested keys included', async () => {
     const whisperer = await db.whisperer()
-    whisperer.events.register({ type: 'order-created' })
+    whisperer.eventTypes.register({ type: 'order-created' })
     const make = (tenant: string, auth?: object) =>
       whisperer.webhooks.create('acme', {
         eventType: 'order-created',
@@ -203,7 +203,7 @@ forEachDatabase((db) => {
   test('customizePayload rewrites each body once; retries send the stored bytes', async () => {
     receiver.respond((_request, index) => ({ status: index === 0 ? 500 : 200 }))
     const whisperer = await db.whisperer({ requestTimeout: 5 })
-    whisperer.events.register({
+    whisperer.eventTypes.register({
       type: 'order-created',
       customizePayload: (body) => ({ ...body, sent: Math.random(), version: 2 }),
     })
@@ -253,7 +253,7 @@ forEachDatabase((db) => {
   test('manual retry follows dj-whisperer: refused while retrying unless forced, refused once delivered', async () => {
     receiver.respond(() => ({ status: 500 }))
     const whisperer = await db.whisperer({ maxAttempts: 2 })
-    whisperer.events.register({ type: 'order-created' })
+    whisperer.eventTypes.register({ type: 'order-created' })
     await whisperer.webhooks.create('acme', {
       eventType: 'order-created',
       targetUrl: receiver.url,
@@ -301,7 +301,7 @@ forEachDatabase((db) => {
 
   test('deliveries list and filter within the owner scope', async () => {
     const whisperer = await subscribed(2)
-    whisperer.events.register({ type: 'order-deleted' })
+    whisperer.eventTypes.register({ type: 'order-deleted' })
     await whisperer.webhooks.create('globex', { eventType: 'order-deleted', targetUrl: receiver.url })
     await whisperer.deliverEvent({ id: 1 }, 'order-created')
     await whisperer.deliverEvent({ id: 2 }, 'order-deleted')

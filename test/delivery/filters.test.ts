@@ -48,7 +48,7 @@ forEachDatabase((db) => {
 
   async function withType(options: { fields?: string[] } = {}): Promise<Whisperer> {
     const whisperer = await db.whisperer()
-    whisperer.events.register({ type: 'user-created', ...options })
+    whisperer.eventTypes.register({ type: 'user-created', ...options })
     return whisperer
   }
 
@@ -89,7 +89,7 @@ forEachDatabase((db) => {
     const { database, schema } = await db.source()
     const counting = countingDatabase(await openDatabase(database!))
     const whisperer = await db.whisperer({ database: counting, schema })
-    whisperer.events.register({ type: 'user-created' })
+    whisperer.eventTypes.register({ type: 'user-created' })
     const subscribe = (name: string, filters: Record<string, unknown>) =>
       whisperer.webhooks.create('acme', {
         eventType: 'user-created',
@@ -177,7 +177,7 @@ forEachDatabase((db) => {
 
   test('customized payloads see the chosen fields and the filters too', async () => {
     const whisperer = await db.whisperer()
-    whisperer.events.register({
+    whisperer.eventTypes.register({
       type: 'user-created',
       customizePayload: (body) => ({ ...body, customized: true }),
     })
@@ -223,7 +223,7 @@ forEachDatabase((db) => {
 
     // An update is checked with the stored values it keeps.
     const webhook = await create({ filters: { email: { endswith: '@acme.com' } } })
-    whisperer.events.register({ type: 'order-paid', fields: ['total'] })
+    whisperer.eventTypes.register({ type: 'order-paid', fields: ['total'] })
     await expect(
       whisperer.webhooks.update('acme', webhook.id, { eventType: 'order-paid' }),
     ).rejects.toMatchObject({

@@ -65,7 +65,7 @@ forEachDatabase((db) => {
       pollInterval: pollIntervalMs,
       ...options,
     })
-    whisperer.events.register({ type: 'tick' })
+    whisperer.eventTypes.register({ type: 'tick' })
     return whisperer
   }
 

@@ -16,7 +16,7 @@ forEachDatabase((db) => {
     const clock = new ManualClock()
     const whisperer = await db.whisperer({ clock: clock.now, retentionDays: 7 })
     const schema = whisperer.config.schema
-    whisperer.events.register({ type: 'tick' })
+    whisperer.eventTypes.register({ type: 'tick' })
     await whisperer.webhooks.create('acme', {
       eventType: 'tick',
       targetUrl: `${receiver.url}?fast`,
@@ -87,7 +87,7 @@ forEachDatabase((db) => {
   test('once everything has expired, nothing is left', async () => {
     const clock = new ManualClock()
     const whisperer = await db.whisperer({ clock: clock.now, retentionDays: 1 })
-    whisperer.events.register({ type: 'tick' })
+    whisperer.eventTypes.register({ type: 'tick' })
     await whisperer.webhooks.create('acme', { eventType: 'tick', targetUrl: receiver.url })
     for (let i = 0; i < 25; i += 1) await whisperer.deliverEvent({ i }, 'tick')
     await whisperer.processDue()
@@ -104,7 +104,7 @@ forEachDatabase((db) => {
   test('an attempt in a week without a partition yet is still recorded', async () => {
     const clock = new ManualClock()
     const whisperer = await db.whisperer({ clock: clock.now })
-    whisperer.events.register({ type: 'tick' })
+    whisperer.eventTypes.register({ type: 'tick' })
     await whisperer.webhooks.create('acme', { eventType: 'tick', targetUrl: receiver.url })
     // Ten weeks on, with no maintenance run in between: no partition exists for this week.
     clock.advance(70 * day)

@@ -16,7 +16,7 @@ forEachDatabase((db) => {
 
   async function subscribed(targetUrl: string, options: WhispererOptions = {}): Promise<Whisperer> {
     const whisperer = await db.whisperer({ clock: clock.now, ...options })
-    whisperer.events.register({ type: 'order-created' })
+    whisperer.eventTypes.register({ type: 'order-created' })
     await whisperer.webhooks.create('acme', {
       eventType: 'order-created',
       targetUrl,
@@ -136,7 +136,7 @@ forEachDatabase((db) => {
 
   test('private targets are refused when a webhook is created, unless allowed', async () => {
     const whisperer = await db.whisperer({ allowedTargets: [] })
-    whisperer.events.register({ type: 'order-created' })
+    whisperer.eventTypes.register({ type: 'order-created' })
     for (const targetUrl of [
       'http://127.0.0.1/',
       'http://localhost:8080/',
@@ -151,7 +151,7 @@ forEachDatabase((db) => {
       })
     }
     const open = await db.whisperer({ allowPrivateTargets: true })
-    open.events.register({ type: 'order-created' })
+    open.eventTypes.register({ type: 'order-created' })
     await open.webhooks.create('acme', { eventType: 'order-created', targetUrl: 'http://10.0.0.1/' })
   })
 })

@@ -17,7 +17,7 @@ forEachDatabase((db: TestDatabase) => {
 
   async function setup(countdown: object, options: WhispererOptions = {}): Promise<Whisperer> {
     const whisperer = await db.whisperer({ clock: clock.now, ...options })
-    whisperer.events.register({ type: 'order-created' })
+    whisperer.eventTypes.register({ type: 'order-created' })
     await whisperer.webhooks.create('acme', {
       eventType: 'order-created',
       targetUrl: receiver.url,
@@ -105,7 +105,7 @@ forEachDatabase((db: TestDatabase) => {
         (n) =>
           n % 2 === 0 ? 2 * factor * n : factor * n,
     })
-    whisperer.events.register({ type: 'order-created' })
+    whisperer.eventTypes.register({ type: 'order-created' })
     await expect(
       whisperer.webhooks.create('acme', {
         eventType: 'order-created',

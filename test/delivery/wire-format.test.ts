@@ -19,7 +19,10 @@ forEachDatabase((db) => {
 
   test('the request carries the exact body, both signatures and the Whisperer headers', async () => {
     const whisperer = await db.whisperer()
-    whisperer.events.register({ type: 'package-created', serialize: (p: { id: number; name: string }) => p })
+    whisperer.eventTypes.register({
+      type: 'package-created',
+      serialize: (p: { id: number; name: string }) => p,
+    })
     const secret = 'whsec_not-base64!'
     await whisperer.webhooks.create('acme', {
       eventType: 'package-created',
@@ -60,7 +63,7 @@ forEachDatabase((db) => {
 
   test('without a secret no signature is sent, but the id and timestamp are', async () => {
     const whisperer = await db.whisperer({ payloadKey: 'payload' })
-    whisperer.events.register({ type: 'order-created' })
+    whisperer.eventTypes.register({ type: 'order-created' })
     await whisperer.webhooks.create('acme', { eventType: 'order-created', targetUrl: receiver.url })
     await whisperer.deliverEvent({ n: 1 }, 'order-created')
     await whisperer.processDue()
@@ -78,7 +81,7 @@ forEachDatabase((db) => {
 
   test('basic and bearer auth set Authorization', async () => {
     const whisperer = await db.whisperer()
-    whisperer.events.register({ type: 'order-created' })
+    whisperer.eventTypes.register({ type: 'order-created' })
     await whisperer.webhooks.create('acme', {
       eventType: 'order-created',
       targetUrl: `${receiver.url}?basic`,
@@ -107,7 +110,7 @@ forEachDatabase((db) => {
         : { status: 200 },
     )
     const whisperer = await db.whisperer()
-    whisperer.events.register({ type: 'order-created' })
+    whisperer.eventTypes.register({ type: 'order-created' })
     await whisperer.webhooks.create('acme', {
       eventType: 'order-created',
       targetUrl: receiver.url,
@@ -139,7 +142,7 @@ forEachDatabase((db) => {
   test('every attempt sends the same body, with a fresh timestamp and signature', async () => {
     receiver.respond((_request, index) => ({ status: index === 0 ? 500 : 200 }))
     const whisperer = await db.whisperer()
-    whisperer.events.register({ type: 'order-created' })
+    whisperer.eventTypes.register({ type: 'order-created' })
     await whisperer.webhooks.create('acme', {
       eventType: 'order-created',
       targetUrl: receiver.url,

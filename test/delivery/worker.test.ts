@@ -27,7 +27,7 @@ forEachDatabase((db) => {
   test('attempts to one host never exceed perHostConcurrency', async () => {
     const probe = concurrencyProbe(receivers, 60)
     const whisperer = await db.whisperer({ concurrency: 20, perHostConcurrency: 3 })
-    whisperer.events.register({ type: 'tick' })
+    whisperer.eventTypes.register({ type: 'tick' })
     await whisperer.webhooks.create('acme', { eventType: 'tick', targetUrl: receivers[0]!.url })
     for (let i = 0; i < 15; i += 1) await whisperer.deliverEvent({ i }, 'tick')
     await whisperer.start()
@@ -38,7 +38,7 @@ forEachDatabase((db) => {
   test('attempts across hosts never exceed concurrency', async () => {
     const probe = concurrencyProbe(receivers, 60)
     const whisperer = await db.whisperer({ concurrency: 4, perHostConcurrency: 4 })
-    whisperer.events.register({ type: 'tick' })
+    whisperer.eventTypes.register({ type: 'tick' })
     for (const receiver of receivers)
       await whisperer.webhooks.create('acme', { eventType: 'tick', targetUrl: receiver.url })
     for (let i = 0; i < 10; i += 1) await whisperer.deliverEvent({ i }, 'tick')
@@ -50,7 +50,7 @@ forEachDatabase((db) => {
   test('close() finishes what is in flight, records it, and leaves nothing claimed', async () => {
     concurrencyProbe(receivers, 150)
     const whisperer = await db.whisperer({ concurrency: 5 })
-    whisperer.events.register({ type: 'tick' })
+    whisperer.eventTypes.register({ type: 'tick' })
     await whisperer.webhooks.create('acme', { eventType: 'tick', targetUrl: receivers[0]!.url })
     for (let i = 0; i < 30; i += 1) await whisperer.deliverEvent({ i }, 'tick')
     await whisperer.start()
@@ -73,13 +73,13 @@ forEachDatabase((db) => {
 
   test('a started worker wakes on a notification from another process, not by polling', async () => {
     const worker = await db.whisperer({ pollInterval: 60_000 })
-    worker.events.register({ type: 'tick' })
+    worker.eventTypes.register({ type: 'tick' })
     await worker.webhooks.create('acme', { eventType: 'tick', targetUrl: receivers[0]!.url })
     await worker.start()
     // Let the worker make its first claim and go to sleep for the long poll interval.
     await new Promise((resolve) => setTimeout(resolve, 300))
     const publisher = await db.whisperer({ schema: worker.config.schema })
-    publisher.events.register({ type: 'tick' })
+    publisher.eventTypes.register({ type: 'tick' })
     await publisher.deliverEvent({ n: 1 }, 'tick')
     const [request] = await receivers[0]!.waitFor(1, 15_000)
     expect(JSON.parse(request!.body).data).toEqual({ n: 1 })
@@ -88,7 +88,7 @@ forEachDatabase((db) => {
   test('a worker sleeps until the next retry is due, then sends it', async () => {
     receivers[0]!.respond((_request, index) => ({ status: index === 0 ? 500 : 200 }))
     const whisperer = await db.whisperer({ pollInterval: 60_000 })
-    whisperer.events.register({ type: 'tick' })
+    whisperer.eventTypes.register({ type: 'tick' })
     await whisperer.webhooks.create('acme', {
       eventType: 'tick',
       targetUrl: receivers[0]!.url,

@@ -44,7 +44,7 @@ forEachDatabase((db) => {
     const whisperer = await db.whisperer()
     const schema = whisperer.config.schema
     for (const type of ['user-created', 'user-updated', 'user-deleted']) {
-      whisperer.events.register({ type })
+      whisperer.eventTypes.register({ type })
       await whisperer.webhooks.create('acme', { eventType: type, targetUrl: `${receiver.url}?${type}` })
     }
     await db.sql(`CREATE TABLE "${schema}".app_users (id serial PRIMARY KEY, email text NOT NULL UNIQUE,
@@ -164,7 +164,7 @@ forEachDatabase((db) => {
 
   test('a write whose event is refused fails and is rolled back; other tables and reads are untouched', async () => {
     const { whisperer, schema, hooked, orm, users, notes } = await setup()
-    whisperer.events.register({ type: 'user-renamed', schema: z.object({ fullName: z.string() }) })
+    whisperer.eventTypes.register({ type: 'user-renamed', schema: z.object({ fullName: z.string() }) })
     const renames = withModelHooks(whisperer, orm, [{ table: users, update: 'user-renamed' }])
     await hooked.insert(users).values({ email: 'ada@example.com' })
     await expect(renames.update(users).set({ fullName: null })).rejects.toMatchObject({
@@ -204,7 +204,7 @@ forEachDatabase((db) => {
 
   test('drizzleTx puts deliverEvent in a Drizzle transaction, customized payloads included', async () => {
     const { whisperer, schema, orm } = await setup()
-    whisperer.events.register({
+    whisperer.eventTypes.register({
       type: 'order-created',
       customizePayload: (body) => ({ ...body, source: 'shop' }),
     })

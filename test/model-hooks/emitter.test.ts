@@ -18,7 +18,7 @@ forEachDatabase((db) => {
 
   async function subscribed(logger: Logger = quietLogger) {
     const whisperer = await db.whisperer({ logger })
-    whisperer.events.register({
+    whisperer.eventTypes.register({
       type: 'user-created',
       serialize: (user: { id: number; email: string; password: string }) => ({
         id: user.id,

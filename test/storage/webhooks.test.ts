@@ -18,8 +18,8 @@ forEachDatabase((db) => {
   let whisperer: Whisperer
   beforeEach(async () => {
     whisperer = await db.whisperer()
-    whisperer.events.register({ type: 'package-created' })
-    whisperer.events.register({ type: 'package-updated' })
+    whisperer.eventTypes.register({ type: 'package-created' })
+    whisperer.eventTypes.register({ type: 'package-updated' })
     whisperer.callbacks.register('audit', () => {})
   })
 

@@ -21,12 +21,12 @@ export function countdownRoutes(app: OpenAPIHono<ApiEnv>): void {
       responses: { 200: json(Countdowns, 'Countdowns'), 401: json(ErrorBody, 'Not authenticated') },
     }),
     (c) => {
-      const whisperer = c.get('whisperer')
+      const backend = c.get('backend')
       return c.json(
         {
           default: defaultCountdownConfig,
-          max_attempts: whisperer.config.maxAttempts,
-          countdowns: whisperer.countdowns.list().map(({ choice, kwargs }) => ({
+          max_attempts: backend.config.maxAttempts,
+          countdowns: backend.countdowns.list().map(({ choice, kwargs }) => ({
             choice,
             kwargs_schema: z.toJSONSchema(kwargs, { io: 'input', unrepresentable: 'any' }),
           })),
@@ -54,18 +54,18 @@ export function countdownRoutes(app: OpenAPIHono<ApiEnv>): void {
     }),
     (c) => {
       principalWith(c, 'subscriber')
-      const whisperer = c.get('whisperer')
-      const checked = whisperer.countdowns.validate(
+      const backend = c.get('backend')
+      const checked = backend.countdowns.validate(
         c.req.valid('json').retry_countdown_config,
         'retry_countdown_config',
       )
       if ('issues' in checked) throw validationError(checked.issues)
-      const maxAttempts = whisperer.config.maxAttempts
+      const maxAttempts = backend.config.maxAttempts
       return c.json(
         {
           retry_countdown_config: checked.config,
           max_attempts: maxAttempts,
-          retries: whisperer.countdowns.schedule(checked.config, maxAttempts - 1).map((retry) => ({
+          retries: backend.countdowns.schedule(checked.config, maxAttempts - 1).map((retry) => ({
             attempt: retry.retry + 2,
             wait_seconds: retry.waitSeconds,
             wait_min_seconds: retry.waitMinSeconds,

@@ -1,8 +1,9 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
 import type { z } from 'zod'
 import type { Delivery } from '../../core/delivery.ts'
-import type { Whisperer } from '../../whisperer.ts'
-import { type ApiEnv, actorOf, nextPage, principalWith, queryDate } from '../context.ts'
+import type { ApiBackend } from '../backend.ts'
+import { type ApiEnv, actorOf, nextPage, principalWith } from '../context.ts'
+import { deliveryFilterFromQuery, replayFilterFromWire } from '../delivery-filters.ts'
 import {
   Attempt,
   DeliveryRefParam,
@@ -11,7 +12,6 @@ import {
   EventQueueQuery,
   HookEvent,
   HookEventQuery,
-  isTrue,
   json,
   page,
   ReplayBody,
@@ -32,37 +32,14 @@ const errors = {
 const tags = ['Deliveries']
 
 /** Deliveries as dj-whisperer's hook events: each with its webhook (masked) and its attempts' times. */
-async function hookEvents(whisperer: Whisperer, deliveries: Delivery[]) {
+async function hookEvents(backend: ApiBackend, deliveries: Delivery[]) {
   const [webhooks, summaries] = await Promise.all([
-    whisperer.deliveries.webhooksOf(deliveries),
-    whisperer.deliveries.summaries(deliveries),
+    backend.deliveries.webhooksOf(deliveries),
+    backend.deliveries.summaries(deliveries),
   ])
   return deliveries.map((delivery) =>
     hookEventJson(delivery, webhooks.get(delivery.webhookId) ?? null, summaries.get(delivery.id)),
   )
-}
-
-/** dj-whisperer's created_date filters: exact (a day or an instant) and __gt, __gte, __lt, __lte. */
-function createdRange(query: z.infer<typeof HookEventQuery>): { createdAfter?: Date; createdBefore?: Date } {
-  const range: { createdAfter?: Date; createdBefore?: Date } = {}
-  const later = (date: Date | undefined) => {
-    if (date && (!range.createdAfter || date > range.createdAfter)) range.createdAfter = date
-  }
-  const earlier = (date: Date | undefined) => {
-    if (date && (!range.createdBefore || date < range.createdBefore)) range.createdBefore = date
-  }
-  const plus = (date: Date | undefined, ms: number) => (date ? new Date(date.getTime() + ms) : undefined)
-  if (query.created_date !== undefined) {
-    const date = queryDate(query.created_date, 'created_date')
-    const wholeDay = /^\d{4}-\d{2}-\d{2}$/.test(query.created_date)
-    later(date)
-    earlier(plus(date, wholeDay ? 24 * 3600 * 1000 : 1))
-  }
-  later(plus(queryDate(query.created_date__gt, 'created_date__gt'), 1))
-  later(queryDate(query.created_date__gte, 'created_date__gte'))
-  earlier(queryDate(query.created_date__lt, 'created_date__lt'))
-  earlier(plus(queryDate(query.created_date__lte, 'created_date__lte'), 1))
-  return range
 }
 
 export function deliveryRoutes(app: OpenAPIHono<ApiEnv>): void {
@@ -79,21 +56,11 @@ export function deliveryRoutes(app: OpenAPIHono<ApiEnv>): void {
     async (c) => {
       const query = c.req.valid('query')
       const principal = principalWith(c, 'subscriber')
-      const whisperer = c.get('whisperer')
-      const limit = query.limit ?? 100
-      const deliveries = await whisperer.deliveries.list(actorOf(principal, query.owner), {
-        ...(query.event_type !== undefined ? { eventType: query.event_type } : {}),
-        ...(query.uuid !== undefined ? { uuid: query.uuid } : {}),
-        ...(query.response_http_status !== undefined ? { lastStatus: query.response_http_status } : {}),
-        ...(query.delivered !== undefined ? { delivered: isTrue(query.delivered)! } : {}),
-        ...(query.status !== undefined ? { status: query.status } : {}),
-        ...(query.webhook !== undefined ? { webhookId: query.webhook } : {}),
-        ...(query.cursor !== undefined ? { beforeId: query.cursor } : {}),
-        ...createdRange(query),
-        limit,
-      })
+      const backend = c.get('backend')
+      const filter = deliveryFilterFromQuery(query)
+      const deliveries = await backend.deliveries.list(actorOf(principal, query.owner), filter)
       return c.json(
-        { results: await hookEvents(whisperer, deliveries), next: nextPage(c, deliveries, limit) },
+        { results: await hookEvents(backend, deliveries), next: nextPage(c, deliveries, filter.limit) },
         200,
       )
     },
@@ -112,13 +79,9 @@ export function deliveryRoutes(app: OpenAPIHono<ApiEnv>): void {
     async (c) => {
       const principal = principalWith(c, 'subscriber')
       const query = c.req.valid('query')
-      const count = await c.get('whisperer').deliveries.replayCount(actorOf(principal, query.owner), {
-        ...(query.webhook !== undefined ? { webhookId: query.webhook } : {}),
-        ...(query.event_type !== undefined ? { eventType: query.event_type } : {}),
-        ...(query.created_date__gte !== undefined ? { createdAfter: new Date(query.created_date__gte) } : {}),
-        ...(query.created_date__lt !== undefined ? { createdBefore: new Date(query.created_date__lt) } : {}),
-        ...(query.status !== undefined ? { statuses: query.status } : {}),
-      })
+      const count = await c
+        .get('backend')
+        .deliveries.replayCount(actorOf(principal, query.owner), replayFilterFromWire(query))
       return c.json({ count }, 200)
     },
   )
@@ -139,14 +102,9 @@ export function deliveryRoutes(app: OpenAPIHono<ApiEnv>): void {
       const principal = principalWith(c, 'subscriber')
       const body = c.req.valid('json')
       const limit = body.limit ?? 1000
-      const replayed = await c.get('whisperer').deliveries.replay(actorOf(principal, body.owner), {
-        ...(body.webhook !== undefined ? { webhookId: body.webhook } : {}),
-        ...(body.event_type !== undefined ? { eventType: body.event_type } : {}),
-        ...(body.created_date__gte !== undefined ? { createdAfter: new Date(body.created_date__gte) } : {}),
-        ...(body.created_date__lt !== undefined ? { createdBefore: new Date(body.created_date__lt) } : {}),
-        ...(body.status !== undefined ? { statuses: body.status } : {}),
-        limit,
-      })
+      const replayed = await c
+        .get('backend')
+        .deliveries.replay(actorOf(principal, body.owner), { ...replayFilterFromWire(body), limit })
       return c.json({ replayed, more: replayed === limit }, 200)
     },
   )
@@ -162,9 +120,9 @@ export function deliveryRoutes(app: OpenAPIHono<ApiEnv>): void {
     }),
     async (c) => {
       const principal = principalWith(c, 'subscriber')
-      const whisperer = c.get('whisperer')
-      const delivery = await whisperer.deliveries.get(actorOf(principal), c.req.valid('param').id)
-      const [event] = await hookEvents(whisperer, [delivery])
+      const backend = c.get('backend')
+      const delivery = await backend.deliveries.get(actorOf(principal), c.req.valid('param').id)
+      const [event] = await hookEvents(backend, [delivery])
       return c.json(event!, 200)
     },
   )
@@ -181,9 +139,7 @@ export function deliveryRoutes(app: OpenAPIHono<ApiEnv>): void {
     }),
     async (c) => {
       const principal = principalWith(c, 'subscriber')
-      const attempts = await c
-        .get('whisperer')
-        .deliveries.attempts(actorOf(principal), c.req.valid('param').id)
+      const attempts = await c.get('backend').deliveries.attempts(actorOf(principal), c.req.valid('param').id)
       return c.json({ results: attempts.map(attemptJson), next: null }, 200)
     },
   )
@@ -213,7 +169,7 @@ export function deliveryRoutes(app: OpenAPIHono<ApiEnv>): void {
       const { id } = c.req.valid('param')
       const body = (c.req.valid('json') as z.infer<typeof RetryBody> | undefined) ?? {}
       const force = body.force === true || c.req.query('force') === 'true'
-      const outcome = await c.get('whisperer').deliveries.retry(actorOf(principal), id, { force })
+      const outcome = await c.get('backend').deliveries.retry(actorOf(principal), id, { force })
       const result = {
         detail: outcome.delivered ? 'Webhook event delivered successfully' : 'Webhook event delivery failed',
         delivered: outcome.delivered,
@@ -240,14 +196,12 @@ export function deliveryRoutes(app: OpenAPIHono<ApiEnv>): void {
     async (c) => {
       const query = c.req.valid('query')
       const principal = principalWith(c, 'subscriber')
-      const limit = query.limit ?? 100
-      const deliveries = await c.get('whisperer').deliveries.list(actorOf(principal, query.owner), {
-        unattempted: true,
-        ...(query.event_type !== undefined ? { eventType: query.event_type } : {}),
-        ...(query.cursor !== undefined ? { beforeId: query.cursor } : {}),
-        limit,
-      })
-      return c.json({ results: deliveries.map(eventQueueJson), next: nextPage(c, deliveries, limit) }, 200)
+      const filter = { ...deliveryFilterFromQuery(query), unattempted: true }
+      const deliveries = await c.get('backend').deliveries.list(actorOf(principal, query.owner), filter)
+      return c.json(
+        { results: deliveries.map(eventQueueJson), next: nextPage(c, deliveries, filter.limit) },
+        200,
+      )
     },
   )
 }

@@ -1,16 +1,6 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
-import { z } from 'zod'
 import { type ApiEnv, principalWith } from '../context.ts'
-import {
-  ErrorBody,
-  EventType,
-  EventTypeBody,
-  json,
-  PublishBody,
-  PublishResult,
-  TypeParam,
-} from '../schemas.ts'
-import { eventTypeJson } from '../serialize.ts'
+import { ErrorBody, json, PublishBody, PublishResult } from '../schemas.ts'
 
 const errors = {
   400: json(ErrorBody, 'Invalid input'),
@@ -18,6 +8,7 @@ const errors = {
   403: json(ErrorBody, 'The token lacks the scope'),
 }
 
+/** Publishing events (server mode): `POST events/`. */
 export function eventRoutes(app: OpenAPIHono<ApiEnv>): void {
   app.openapi(
     createRoute({
@@ -37,10 +28,9 @@ export function eventRoutes(app: OpenAPIHono<ApiEnv>): void {
     }),
     async (c) => {
       principalWith(c, 'publisher')
-      const whisperer = c.get('whisperer')
+      const backend = c.get('backend')
       const body = c.req.valid('json')
-      await whisperer.eventTypes.ensure(body.event_type)
-      const result = await whisperer.deliverEvent(body.data, body.event_type, {
+      const result = await backend.deliverEvent(body.data, body.event_type, {
         ...(body.config_filter ? { configFilter: body.config_filter } : {}),
       })
       return c.json(
@@ -50,84 +40,6 @@ export function eventRoutes(app: OpenAPIHono<ApiEnv>): void {
         },
         202,
       )
-    },
-  )
-
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/event_types/',
-      tags: ['Event types'],
-      summary: 'The event types, with their schemas and exposed fields',
-      responses: { 200: json(z.array(EventType), 'Event types'), 401: errors[401] },
-    }),
-    async (c) => {
-      const whisperer = c.get('whisperer')
-      await whisperer.eventTypes.load()
-      return c.json(
-        whisperer.events.list().map((definition) => {
-          const schema =
-            definition.jsonSchema ??
-            (definition.schema ? z.toJSONSchema(definition.schema, { unrepresentable: 'any' }) : null)
-          return eventTypeJson(definition, schema, whisperer.events.fieldsOf(definition.type))
-        }),
-        200,
-      )
-    },
-  )
-
-  app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/event_types/',
-      tags: ['Event types'],
-      summary: 'Declare or replace an event type (admin)',
-      request: { body: { content: { 'application/json': { schema: EventTypeBody } }, required: true } },
-      responses: {
-        201: json(EventType, 'Declared'),
-        409: json(ErrorBody, 'The type is declared in code'),
-        ...errors,
-      },
-    }),
-    async (c) => {
-      principalWith(c, 'admin')
-      const body = c.req.valid('json')
-      const definition = {
-        type: body.type,
-        description: body.description ?? null,
-        jsonSchema: body.json_schema ?? null,
-        fields: body.fields ?? null,
-      }
-      await c.get('whisperer').eventTypes.save(definition)
-      return c.json(
-        {
-          type: definition.type,
-          description: definition.description,
-          json_schema: definition.jsonSchema,
-          fields: definition.fields,
-        },
-        201,
-      )
-    },
-  )
-
-  app.openapi(
-    createRoute({
-      method: 'delete',
-      path: '/event_types/{type}/',
-      tags: ['Event types'],
-      summary: 'Remove an event type declared through the API or configuration (admin)',
-      request: { params: TypeParam },
-      responses: {
-        204: { description: 'Removed' },
-        404: json(ErrorBody, 'No such declared type'),
-        ...errors,
-      },
-    }),
-    async (c) => {
-      principalWith(c, 'admin')
-      await c.get('whisperer').eventTypes.remove(c.req.valid('param').type)
-      return c.body(null, 204)
     },
   )
 }

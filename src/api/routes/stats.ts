@@ -26,7 +26,7 @@ export function statsRoutes(app: OpenAPIHono<ApiEnv>): void {
       const query = c.req.valid('query')
       const principal = principalWith(c, 'subscriber')
       const stats = await c
-        .get('whisperer')
+        .get('backend')
         .deliveries.stats(actorOf(principal, query.owner), query.window ?? '1h')
       return c.json(
         {

@@ -63,7 +63,7 @@ export function tokenRoutes(app: OpenAPIHono<ApiEnv>): void {
     }),
     async (c) => {
       principalWith(c, 'admin')
-      return c.json((await c.get('whisperer').tokens.list()).map(tokenJson), 200)
+      return c.json((await c.get('backend').tokens.list()).map(tokenJson), 200)
     },
   )
 
@@ -80,7 +80,7 @@ export function tokenRoutes(app: OpenAPIHono<ApiEnv>): void {
     async (c) => {
       principalWith(c, 'admin')
       const body = c.req.valid('json')
-      const { token, record } = await c.get('whisperer').tokens.create({
+      const { token, record } = await c.get('backend').tokens.create({
         owner: body.owner,
         scopes: body.scopes,
         ...(body.name ? { name: body.name } : {}),
@@ -100,7 +100,7 @@ export function tokenRoutes(app: OpenAPIHono<ApiEnv>): void {
     }),
     async (c) => {
       principalWith(c, 'admin')
-      await c.get('whisperer').tokens.revoke(c.req.valid('param').id)
+      await c.get('backend').tokens.revoke(c.req.valid('param').id)
       return c.body(null, 204)
     },
   )

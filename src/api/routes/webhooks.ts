@@ -1,7 +1,8 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
 import { z } from 'zod'
 import { validationError, WhispererError } from '../../core/errors.ts'
-import { type ApiEnv, actorOf, nextPage, principalWith } from '../context.ts'
+import { issuesFromZod } from '../../core/zod-issues.ts'
+import { type ApiContext, type ApiEnv, actorOf, nextPage, principalWith } from '../context.ts'
 import {
   ErrorBody,
   IdParam,
@@ -15,6 +16,7 @@ import {
   WebhookQuery,
 } from '../schemas.ts'
 import { unmask, webhookJson } from '../serialize.ts'
+import { refuseInvalid, type ValidationResult } from '../validation.ts'
 import { issuesToWire, webhookInputFromWire } from '../wire.ts'
 
 const errors = {
@@ -32,7 +34,7 @@ const tags = ['Webhooks']
  * Runs a webhook operation with validation errors named in wire fields; the wire body is turned
  * into the library's input first, keeping unknown fields out.
  */
-export async function withWireErrors<T>(fn: () => Promise<T>): Promise<T> {
+async function withWireErrors<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn()
   } catch (error) {
@@ -40,6 +42,22 @@ export async function withWireErrors<T>(fn: () => Promise<T>): Promise<T> {
       throw validationError(issuesToWire(error.issues))
     }
     throw error
+  }
+}
+
+/**
+ * A webhook body that fails its schema is checked in full by the library, so that every failing
+ * field is named (an unknown event type, a countdown's kwargs, ...), in wire names.
+ */
+function webhookBodyHook(partial: boolean) {
+  return <T>(result: ValidationResult<T>, c: ApiContext): undefined | Promise<never> => {
+    if (result.success || result.target !== 'json') return refuseInvalid(result)
+    // The validator passes the raw value along, though its type does not say so.
+    const input = webhookInputFromWire((result as { data?: unknown }).data)
+    const error = result.error
+    return withWireErrors(() => c.get('backend').webhooks.check(input, { partial })).then(() => {
+      throw validationError(issuesToWire(issuesFromZod(error)))
+    })
   }
 }
 
@@ -57,7 +75,7 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>): void {
       const query = c.req.valid('query')
       const principal = principalWith(c, 'subscriber')
       const limit = query.limit ?? 100
-      const webhooks = await c.get('whisperer').webhooks.list(actorOf(principal, query.owner), {
+      const webhooks = await c.get('backend').webhooks.list(actorOf(principal, query.owner), {
         ...(query.event_type !== undefined ? { eventType: query.event_type } : {}),
         ...(query.target_url !== undefined ? { targetUrl: query.target_url } : {}),
         ...(query.is_active !== undefined ? { isActive: isTrue(query.is_active)! } : {}),
@@ -89,15 +107,13 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>): void {
     }),
     async (c) => {
       const principal = principalWith(c, 'subscriber')
-      const whisperer = c.get('whisperer')
+      const backend = c.get('backend')
       const input = c.req.valid('json') as Record<string, unknown>
-      if (typeof input.event_type === 'string') await whisperer.eventTypes.ensure(input.event_type)
       const actor = actorOf(principal, c.req.valid('query').owner)
-      const webhook = await withWireErrors(() =>
-        whisperer.webhooks.create(actor, webhookInputFromWire(input)),
-      )
+      const webhook = await withWireErrors(() => backend.webhooks.create(actor, webhookInputFromWire(input)))
       return c.json(webhookJson(webhook, { reveal: true }), 201)
     },
+    webhookBodyHook(false),
   )
 
   app.openapi(
@@ -109,10 +125,9 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>): void {
       responses: { 200: json(z.array(z.string()), 'Event type names'), 401: errors[401] },
     }),
     async (c) => {
-      const whisperer = c.get('whisperer')
-      await whisperer.eventTypes.load()
+      const definitions = await c.get('backend').eventTypes.list()
       return c.json(
-        whisperer.events.list().map((definition) => definition.type),
+        definitions.map((definition) => definition.type),
         200,
       )
     },
@@ -129,7 +144,7 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>): void {
     }),
     async (c) => {
       const principal = principalWith(c, 'subscriber')
-      const webhook = await c.get('whisperer').webhooks.get(actorOf(principal), c.req.valid('param').id)
+      const webhook = await c.get('backend').webhooks.get(actorOf(principal), c.req.valid('param').id)
       return c.json(webhookJson(webhook), 200)
     },
   )
@@ -153,20 +168,20 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>): void {
       }),
       async (c) => {
         const principal = principalWith(c, 'subscriber')
-        const whisperer = c.get('whisperer')
+        const backend = c.get('backend')
         const actor = actorOf(principal)
         const { id } = c.req.valid('param')
-        const current = await whisperer.webhooks.get(actor, id)
+        const current = await backend.webhooks.get(actor, id)
         const input = unmask(c.req.valid('json'), current) as Record<string, unknown>
-        if (typeof input.event_type === 'string') await whisperer.eventTypes.ensure(input.event_type)
         const changes = webhookInputFromWire(input)
         const webhook = await withWireErrors(() =>
           partial
-            ? whisperer.webhooks.update(actor, id, changes)
-            : whisperer.webhooks.replace(actor, id, changes),
+            ? backend.webhooks.update(actor, id, changes)
+            : backend.webhooks.replace(actor, id, changes),
         )
         return c.json(webhookJson(webhook), 200)
       },
+      webhookBodyHook(partial),
     )
   }
 
@@ -182,7 +197,7 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>): void {
     }),
     async (c) => {
       const principal = principalWith(c, 'subscriber')
-      await c.get('whisperer').webhooks.delete(actorOf(principal), c.req.valid('param').id)
+      await c.get('backend').webhooks.delete(actorOf(principal), c.req.valid('param').id)
       return c.body(null, 204)
     },
   )
@@ -194,13 +209,13 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>): void {
       tags,
       summary: 'Send a test ping',
       description:
-        'Sends a signed `whisperer.ping` event to the webhook now and reports the answer; nothing is stored.',
+        'Sends a signed `backend.ping` event to the webhook now and reports the answer; nothing is stored.',
       request: { params: IdParam },
       responses: { 200: json(PingResult, 'What the target answered'), ...errors },
     }),
     async (c) => {
       const principal = principalWith(c, 'subscriber')
-      const result = await c.get('whisperer').webhooks.ping(actorOf(principal), c.req.valid('param').id)
+      const result = await c.get('backend').webhooks.ping(actorOf(principal), c.req.valid('param').id)
       const response = result.kind === 'response' ? result : null
       return c.json(
         {

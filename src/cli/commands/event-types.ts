@@ -12,8 +12,7 @@ export function addEventTypesCommand(cli: Command, context: CliContext): void {
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
       await withWhisperer(context, async (whisperer) => {
-        await whisperer.eventTypes.load()
-        const rows = whisperer.events.list().map((definition) => ({
+        const rows = (await whisperer.eventTypes.list()).map((definition) => ({
           type: definition.type,
           description: definition.description ?? null,
           json_schema: definition.jsonSchema ? 'yes' : 'no',
@@ -35,7 +34,7 @@ export function addEventTypesCommand(cli: Command, context: CliContext): void {
     .action(async (type: string, options: { description?: string; schema?: string; fields?: string[] }) => {
       const jsonSchema = options.schema ? await readJsonSchema(options.schema) : null
       await withWhisperer(context, async (whisperer) => {
-        await whisperer.eventTypes.save({
+        await whisperer.eventTypes.declare({
           type,
           description: options.description ?? null,
           jsonSchema,

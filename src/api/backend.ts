@@ -1,0 +1,33 @@
+import type { CountdownRegistry } from '../core/retry-countdown.ts'
+import type { Logger } from '../logger.ts'
+import type { DeliveryService } from '../service/deliveries.ts'
+import type { EventTypes } from '../service/event-types.ts'
+import type { DeliverOptions, DeliverResult } from '../service/publish.ts'
+import type { TokenService } from '../service/tokens.ts'
+import type { WebhookService } from '../service/webhooks.ts'
+
+/**
+ * What the REST API needs of a Whisperer: its services, its countdowns, one setting and its
+ * logger. The routes see nothing else (no storage, no delivery engine).
+ */
+export interface ApiBackend {
+  readonly webhooks: Pick<
+    WebhookService,
+    'list' | 'get' | 'create' | 'update' | 'replace' | 'delete' | 'check' | 'ping'
+  >
+  readonly deliveries: Pick<
+    DeliveryService,
+    'list' | 'get' | 'attempts' | 'retry' | 'replay' | 'replayCount' | 'stats' | 'webhooksOf' | 'summaries'
+  >
+  readonly eventTypes: Pick<EventTypes, 'list' | 'declare' | 'remove'>
+  readonly tokens: Pick<TokenService, 'list' | 'create' | 'revoke'>
+  readonly countdowns: Pick<CountdownRegistry, 'list' | 'validate' | 'schedule'>
+  readonly config: { readonly maxAttempts: number }
+  readonly logger: Logger
+  /** Publishes an event, as `POST events/` does. */
+  deliverEvent(
+    instance: unknown,
+    type: string,
+    options?: Pick<DeliverOptions, 'configFilter'>,
+  ): Promise<DeliverResult>
+}
