@@ -83,7 +83,7 @@ forEachDatabase((db) => {
       const before = attempted()
       clock.advance(stepMs)
       moved += stepMs
-      const progressed = await receiver.waitFor(receiver.requests.length + 1, 5_000).then(
+      const progressed = await receiver.waitFor(receiver.requests.length + 1, 15_000).then(
         () => true,
         () => false,
       )
@@ -95,7 +95,7 @@ forEachDatabase((db) => {
   /** Waits (bounded) until the deliveries' statuses, counted, are `expected` (due pending ones count apart). */
   async function untilCounts(whisperer: Whisperer, expected: Record<string, number>): Promise<void> {
     let counts: Record<string, number> = {}
-    for (let i = 0; i < 400; i += 1) {
+    for (let i = 0; i < 1_200; i += 1) {
       const rows = await db.sql<{ status: string; n: number }>(
         `SELECT CASE WHEN status = 'pending' AND next_attempt_at <= $1 THEN 'due' ELSE status END AS status,
            count(*)::int AS n
@@ -155,7 +155,7 @@ forEachDatabase((db) => {
     // webhook of its own and ends with nothing left to deliver.
     const publisher = await service({ pollInterval: pollMs })
     const options = { schema: publisher.config.schema, pollInterval: pollMs, concurrency: 8, claimBatch: 8 }
-    let worker = await service({ ...options, perHostConcurrency: 2 })
+    let worker = await service({ ...options, perHostConcurrency: 8 })
     await worker.start()
     let run = 0
     const delivered = async (webhookId: number) =>
@@ -189,7 +189,7 @@ forEachDatabase((db) => {
             await killedProcessClaims(db, publisher, { limit: step.claims, now: clock.now() })
           } else if (step.kind === 'restart') {
             await worker.close()
-            worker = await service({ ...options, perHostConcurrency: 2 })
+            worker = await service({ ...options, perHostConcurrency: 8 })
             await worker.start()
           } else clock.advance(step.ms)
         }
