@@ -1,4 +1,4 @@
-import type { Context } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
 import { WhispererError } from '../core/errors.ts'
 import type { Actor } from '../core/webhook.ts'
 import type { Scope } from '../service/tokens.ts'
@@ -12,11 +12,23 @@ export interface ApiEnv {
 
 export type ApiContext = Context<ApiEnv>
 
-/** The caller, refused with 403 unless allowed `scope`. */
-export function principalWith(c: ApiContext, scope: Scope): Principal {
-  const principal = c.get('principal')
-  if (!allows(principal, scope)) throw new WhispererError('forbidden', `This token lacks the ${scope} scope`)
-  return principal
+/**
+ * The scope a route requires (null: any caller), to spread into its `createRoute`: declared in
+ * its OpenAPI security requirement, and enforced by a middleware that runs after authentication
+ * and before the route's validators, so a caller without the scope gets 403 before its body,
+ * query or parameters are read, and before any database read.
+ */
+export function requires(scope: Scope | null): {
+  security: { token: string[] }[]
+  middleware: MiddlewareHandler[]
+} {
+  const enforce: MiddlewareHandler<ApiEnv> = async (c, next) => {
+    if (scope && !allows(c.get('principal'), scope)) {
+      throw new WhispererError('forbidden', `This token lacks the ${scope} scope`)
+    }
+    await next()
+  }
+  return { security: [{ token: scope ? [scope] : [] }], middleware: [enforce as MiddlewareHandler] }
 }
 
 /**

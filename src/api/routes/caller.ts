@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
 import type { Scope } from '../../service/tokens.ts'
 import { isAdmin } from '../auth.ts'
-import type { ApiEnv } from '../context.ts'
+import { type ApiEnv, requires } from '../context.ts'
 import { Caller, ErrorBody, json } from '../schemas.ts'
 
 /** Who the caller is, so that a client (the dashboard) shows what its token may do. */
@@ -10,6 +10,7 @@ export function callerRoutes(app: OpenAPIHono<ApiEnv>): void {
     createRoute({
       method: 'get',
       path: '/me/',
+      ...requires(null),
       tags: ['API tokens'],
       summary: 'The caller: its owner, and what it may do',
       responses: { 200: json(Caller, 'The caller'), 401: json(ErrorBody, 'Not authenticated') },

@@ -2,7 +2,7 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
 import { z } from 'zod'
 import { validationError } from '../../core/errors.ts'
 import { defaultCountdownConfig } from '../../core/retry-countdown.ts'
-import { type ApiEnv, principalWith } from '../context.ts'
+import { type ApiEnv, requires } from '../context.ts'
 import { Countdowns, ErrorBody, json, Schedule, ScheduleBody } from '../schemas.ts'
 
 const tags = ['Webhooks']
@@ -16,6 +16,7 @@ export function countdownRoutes(app: OpenAPIHono<ApiEnv>): void {
     createRoute({
       method: 'get',
       path: '/countdowns/',
+      ...requires(null),
       tags,
       summary: 'The retry countdowns, with the JSON Schema of their kwargs',
       responses: { 200: json(Countdowns, 'Countdowns'), 401: json(ErrorBody, 'Not authenticated') },
@@ -40,6 +41,7 @@ export function countdownRoutes(app: OpenAPIHono<ApiEnv>): void {
     createRoute({
       method: 'post',
       path: '/countdowns/schedule/',
+      ...requires('subscriber'),
       tags,
       summary: 'Preview the retry schedule of a countdown',
       description:
@@ -53,7 +55,6 @@ export function countdownRoutes(app: OpenAPIHono<ApiEnv>): void {
       },
     }),
     (c) => {
-      principalWith(c, 'subscriber')
       const backend = c.get('backend')
       const checked = backend.countdowns.validate(
         c.req.valid('json').retry_countdown_config,

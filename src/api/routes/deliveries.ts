@@ -2,7 +2,7 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
 import type { z } from 'zod'
 import type { Delivery } from '../../core/delivery.ts'
 import type { ApiBackend } from '../backend.ts'
-import { type ApiEnv, actorOf, nextPage, principalWith } from '../context.ts'
+import { type ApiEnv, actorOf, nextPage, requires } from '../context.ts'
 import { deliveryFilterFromQuery, replayFilterFromWire } from '../delivery-filters.ts'
 import {
   Attempt,
@@ -47,6 +47,7 @@ export function deliveryRoutes(app: OpenAPIHono<ApiEnv>): void {
     createRoute({
       method: 'get',
       path: '/hook_events/',
+      ...requires('subscriber'),
       tags,
       summary: 'List deliveries',
       description: 'Newest first. Filters as in dj-whisperer, plus status.',
@@ -55,7 +56,7 @@ export function deliveryRoutes(app: OpenAPIHono<ApiEnv>): void {
     }),
     async (c) => {
       const query = c.req.valid('query')
-      const principal = principalWith(c, 'subscriber')
+      const principal = c.get('principal')
       const backend = c.get('backend')
       const filter = deliveryFilterFromQuery(query)
       const deliveries = await backend.deliveries.list(actorOf(principal, query.owner), filter)
@@ -70,6 +71,7 @@ export function deliveryRoutes(app: OpenAPIHono<ApiEnv>): void {
     createRoute({
       method: 'get',
       path: '/hook_events/replay/',
+      ...requires('subscriber'),
       tags,
       summary: 'Count the deliveries a bulk replay would send again',
       description: 'All of them, however many batches the replay takes: a client shows its progress.',
@@ -77,7 +79,7 @@ export function deliveryRoutes(app: OpenAPIHono<ApiEnv>): void {
       responses: { 200: json(ReplayCount, 'How many match'), ...errors },
     }),
     async (c) => {
-      const principal = principalWith(c, 'subscriber')
+      const principal = c.get('principal')
       const query = c.req.valid('query')
       const count = await c
         .get('backend')
@@ -90,6 +92,7 @@ export function deliveryRoutes(app: OpenAPIHono<ApiEnv>): void {
     createRoute({
       method: 'post',
       path: '/hook_events/replay/',
+      ...requires('subscriber'),
       tags,
       summary: 'Send failed deliveries again (bulk replay)',
       description:
@@ -99,7 +102,7 @@ export function deliveryRoutes(app: OpenAPIHono<ApiEnv>): void {
       responses: { 200: json(ReplayResult, 'How many were queued'), ...errors },
     }),
     async (c) => {
-      const principal = principalWith(c, 'subscriber')
+      const principal = c.get('principal')
       const body = c.req.valid('json')
       const limit = body.limit ?? 1000
       const replayed = await c
@@ -113,13 +116,14 @@ export function deliveryRoutes(app: OpenAPIHono<ApiEnv>): void {
     createRoute({
       method: 'get',
       path: '/hook_events/{id}/',
+      ...requires('subscriber'),
       tags,
       summary: 'Get a delivery',
       request: { params: DeliveryRefParam },
       responses: { 200: json(HookEvent, 'The delivery'), ...errors },
     }),
     async (c) => {
-      const principal = principalWith(c, 'subscriber')
+      const principal = c.get('principal')
       const backend = c.get('backend')
       const delivery = await backend.deliveries.get(actorOf(principal), c.req.valid('param').id)
       const [event] = await hookEvents(backend, [delivery])
@@ -131,6 +135,7 @@ export function deliveryRoutes(app: OpenAPIHono<ApiEnv>): void {
     createRoute({
       method: 'get',
       path: '/hook_events/{id}/attempts/',
+      ...requires('subscriber'),
       tags,
       summary: 'The attempts of a delivery',
       description: 'Oldest first, each with its request headers (credentials masked), response and timing.',
@@ -138,7 +143,7 @@ export function deliveryRoutes(app: OpenAPIHono<ApiEnv>): void {
       responses: { 200: json(page(Attempt, 'AttemptPage'), 'Attempts'), ...errors },
     }),
     async (c) => {
-      const principal = principalWith(c, 'subscriber')
+      const principal = c.get('principal')
       const attempts = await c.get('backend').deliveries.attempts(actorOf(principal), c.req.valid('param').id)
       return c.json({ results: attempts.map(attemptJson), next: null }, 200)
     },
@@ -148,6 +153,7 @@ export function deliveryRoutes(app: OpenAPIHono<ApiEnv>): void {
     createRoute({
       method: 'post',
       path: '/hook_events/{id}/retry/',
+      ...requires('subscriber'),
       tags,
       summary: 'Send a delivery again now',
       description:
@@ -165,7 +171,7 @@ export function deliveryRoutes(app: OpenAPIHono<ApiEnv>): void {
       },
     }),
     async (c) => {
-      const principal = principalWith(c, 'subscriber')
+      const principal = c.get('principal')
       const { id } = c.req.valid('param')
       const body = (c.req.valid('json') as z.infer<typeof RetryBody> | undefined) ?? {}
       const force = body.force === true || c.req.query('force') === 'true'
@@ -187,6 +193,7 @@ export function deliveryRoutes(app: OpenAPIHono<ApiEnv>): void {
     createRoute({
       method: 'get',
       path: '/event_queues/',
+      ...requires('subscriber'),
       tags,
       summary: 'Deliveries not attempted yet',
       description: 'dj-whisperer’s event queue: here, the deliveries still waiting for their first attempt.',
@@ -195,7 +202,7 @@ export function deliveryRoutes(app: OpenAPIHono<ApiEnv>): void {
     }),
     async (c) => {
       const query = c.req.valid('query')
-      const principal = principalWith(c, 'subscriber')
+      const principal = c.get('principal')
       const filter = { ...deliveryFilterFromQuery(query), unattempted: true }
       const deliveries = await c.get('backend').deliveries.list(actorOf(principal, query.owner), filter)
       return c.json(

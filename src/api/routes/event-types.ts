@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
 import { z } from 'zod'
 import { exposedFields } from '../../core/event-types.ts'
-import { type ApiEnv, principalWith } from '../context.ts'
+import { type ApiEnv, requires } from '../context.ts'
 import { ErrorBody, EventType, EventTypeBody, json, TypeParam } from '../schemas.ts'
 import { eventTypeJson } from '../serialize.ts'
 
@@ -17,6 +17,7 @@ export function eventTypeRoutes(app: OpenAPIHono<ApiEnv>): void {
     createRoute({
       method: 'get',
       path: '/event_types/',
+      ...requires(null),
       tags: ['Event types'],
       summary: 'The event types, with their schemas and exposed fields',
       responses: { 200: json(z.array(EventType), 'Event types'), 401: errors[401] },
@@ -39,6 +40,7 @@ export function eventTypeRoutes(app: OpenAPIHono<ApiEnv>): void {
     createRoute({
       method: 'post',
       path: '/event_types/',
+      ...requires('admin'),
       tags: ['Event types'],
       summary: 'Declare or replace an event type (admin)',
       request: { body: { content: { 'application/json': { schema: EventTypeBody } }, required: true } },
@@ -49,7 +51,6 @@ export function eventTypeRoutes(app: OpenAPIHono<ApiEnv>): void {
       },
     }),
     async (c) => {
-      principalWith(c, 'admin')
       const body = c.req.valid('json')
       const definition = {
         type: body.type,
@@ -74,6 +75,7 @@ export function eventTypeRoutes(app: OpenAPIHono<ApiEnv>): void {
     createRoute({
       method: 'delete',
       path: '/event_types/{type}/',
+      ...requires('admin'),
       tags: ['Event types'],
       summary: 'Remove an event type declared through the API or configuration (admin)',
       request: { params: TypeParam },
@@ -84,7 +86,6 @@ export function eventTypeRoutes(app: OpenAPIHono<ApiEnv>): void {
       },
     }),
     async (c) => {
-      principalWith(c, 'admin')
       await c.get('backend').eventTypes.remove(c.req.valid('param').type)
       return c.body(null, 204)
     },

@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
-import { type ApiEnv, principalWith } from '../context.ts'
+import { type ApiEnv, requires } from '../context.ts'
 import { ErrorBody, json, PublishBody, PublishResult } from '../schemas.ts'
 
 const errors = {
@@ -14,6 +14,7 @@ export function eventRoutes(app: OpenAPIHono<ApiEnv>): void {
     createRoute({
       method: 'post',
       path: '/events/',
+      ...requires('publisher'),
       tags: ['Events'],
       summary: 'Publish an event',
       description:
@@ -27,7 +28,6 @@ export function eventRoutes(app: OpenAPIHono<ApiEnv>): void {
       },
     }),
     async (c) => {
-      principalWith(c, 'publisher')
       const backend = c.get('backend')
       const body = c.req.valid('json')
       const result = await backend.deliverEvent(body.data, body.event_type, {

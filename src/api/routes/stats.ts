@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
-import { type ApiEnv, actorOf, principalWith } from '../context.ts'
+import { type ApiEnv, actorOf, requires } from '../context.ts'
 import { ErrorBody, json, Stats, StatsQuery } from '../schemas.ts'
 
 /** Delivery statistics, as the dashboard's overview draws them. */
@@ -8,6 +8,7 @@ export function statsRoutes(app: OpenAPIHono<ApiEnv>): void {
     createRoute({
       method: 'get',
       path: '/stats/',
+      ...requires('subscriber'),
       tags: ['Deliveries'],
       summary: 'Delivery statistics over the last hour or day',
       description:
@@ -24,7 +25,7 @@ export function statsRoutes(app: OpenAPIHono<ApiEnv>): void {
     }),
     async (c) => {
       const query = c.req.valid('query')
-      const principal = principalWith(c, 'subscriber')
+      const principal = c.get('principal')
       const stats = await c
         .get('backend')
         .deliveries.stats(actorOf(principal, query.owner), query.window ?? '1h')

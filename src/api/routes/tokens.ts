@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
 import { z } from 'zod'
 import { type ApiToken, scopes } from '../../service/tokens.ts'
-import { type ApiEnv, principalWith } from '../context.ts'
+import { type ApiEnv, requires } from '../context.ts'
 import { ErrorBody, json } from '../schemas.ts'
 
 const errors = {
@@ -57,12 +57,12 @@ export function tokenRoutes(app: OpenAPIHono<ApiEnv>): void {
     createRoute({
       method: 'get',
       path: '/tokens/',
+      ...requires('admin'),
       tags,
       summary: 'List API tokens (admin)',
       responses: { 200: json(z.array(Token), 'Tokens, never their secrets'), ...errors },
     }),
     async (c) => {
-      principalWith(c, 'admin')
       return c.json((await c.get('backend').tokens.list()).map(tokenJson), 200)
     },
   )
@@ -71,6 +71,7 @@ export function tokenRoutes(app: OpenAPIHono<ApiEnv>): void {
     createRoute({
       method: 'post',
       path: '/tokens/',
+      ...requires('admin'),
       tags,
       summary: 'Create an API token (admin)',
       description: 'The response is the only time the token itself is shown.',
@@ -78,7 +79,6 @@ export function tokenRoutes(app: OpenAPIHono<ApiEnv>): void {
       responses: { 201: json(Token.extend({ token: z.string() }), 'Created'), ...errors },
     }),
     async (c) => {
-      principalWith(c, 'admin')
       const body = c.req.valid('json')
       const { token, record } = await c.get('backend').tokens.create({
         owner: body.owner,
@@ -93,13 +93,13 @@ export function tokenRoutes(app: OpenAPIHono<ApiEnv>): void {
     createRoute({
       method: 'delete',
       path: '/tokens/{id}/',
+      ...requires('admin'),
       tags,
       summary: 'Revoke an API token (admin)',
       request: { params: z.object({ id: z.string().regex(/^[a-z0-9]{12}$/) }) },
       responses: { 204: { description: 'Revoked' }, 404: json(ErrorBody, 'No such active token'), ...errors },
     }),
     async (c) => {
-      principalWith(c, 'admin')
       await c.get('backend').tokens.revoke(c.req.valid('param').id)
       return c.body(null, 204)
     },

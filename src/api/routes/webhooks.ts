@@ -2,7 +2,7 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
 import { z } from 'zod'
 import { validationError, WhispererError } from '../../core/errors.ts'
 import { issuesFromZod } from '../../core/zod-issues.ts'
-import { type ApiContext, type ApiEnv, actorOf, nextPage, principalWith } from '../context.ts'
+import { type ApiContext, type ApiEnv, actorOf, nextPage, requires } from '../context.ts'
 import {
   ErrorBody,
   IdParam,
@@ -66,6 +66,7 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>): void {
     createRoute({
       method: 'get',
       path: '/hooks/',
+      ...requires('subscriber'),
       tags,
       summary: 'List webhooks',
       request: { query: WebhookQuery },
@@ -73,7 +74,7 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>): void {
     }),
     async (c) => {
       const query = c.req.valid('query')
-      const principal = principalWith(c, 'subscriber')
+      const principal = c.get('principal')
       const limit = query.limit ?? 100
       const webhooks = await c.get('backend').webhooks.list(actorOf(principal, query.owner), {
         ...(query.event_type !== undefined ? { eventType: query.event_type } : {}),
@@ -90,6 +91,7 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>): void {
     createRoute({
       method: 'post',
       path: '/hooks/',
+      ...requires('subscriber'),
       tags,
       summary: 'Create a webhook',
       description: 'The response is the only one that shows the secret key and auth passwords unmasked.',
@@ -106,7 +108,7 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>): void {
       },
     }),
     async (c) => {
-      const principal = principalWith(c, 'subscriber')
+      const principal = c.get('principal')
       const backend = c.get('backend')
       const input = c.req.valid('json') as Record<string, unknown>
       const actor = actorOf(principal, c.req.valid('query').owner)
@@ -120,6 +122,7 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>): void {
     createRoute({
       method: 'get',
       path: '/hooks/registry/',
+      ...requires(null),
       tags,
       summary: 'The event types a webhook may subscribe to',
       responses: { 200: json(z.array(z.string()), 'Event type names'), 401: errors[401] },
@@ -137,13 +140,14 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>): void {
     createRoute({
       method: 'get',
       path: '/hooks/{id}/',
+      ...requires('subscriber'),
       tags,
       summary: 'Get a webhook',
       request: { params: IdParam },
       responses: { 200: json(Webhook, 'The webhook'), ...errors },
     }),
     async (c) => {
-      const principal = principalWith(c, 'subscriber')
+      const principal = c.get('principal')
       const webhook = await c.get('backend').webhooks.get(actorOf(principal), c.req.valid('param').id)
       return c.json(webhookJson(webhook), 200)
     },
@@ -155,6 +159,7 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>): void {
       createRoute({
         method,
         path: '/hooks/{id}/',
+        ...requires('subscriber'),
         tags,
         summary: partial ? 'Change some fields of a webhook' : 'Replace a webhook',
         description:
@@ -167,7 +172,7 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>): void {
         },
       }),
       async (c) => {
-        const principal = principalWith(c, 'subscriber')
+        const principal = c.get('principal')
         const backend = c.get('backend')
         const actor = actorOf(principal)
         const { id } = c.req.valid('param')
@@ -189,6 +194,7 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>): void {
     createRoute({
       method: 'delete',
       path: '/hooks/{id}/',
+      ...requires('subscriber'),
       tags,
       summary: 'Delete a webhook',
       description: 'Its history stays; its pending deliveries are cancelled; the URL may subscribe again.',
@@ -196,7 +202,7 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>): void {
       responses: { 204: { description: 'Deleted' }, ...errors },
     }),
     async (c) => {
-      const principal = principalWith(c, 'subscriber')
+      const principal = c.get('principal')
       await c.get('backend').webhooks.delete(actorOf(principal), c.req.valid('param').id)
       return c.body(null, 204)
     },
@@ -206,6 +212,7 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>): void {
     createRoute({
       method: 'post',
       path: '/hooks/{id}/ping/',
+      ...requires('subscriber'),
       tags,
       summary: 'Send a test ping',
       description:
@@ -214,7 +221,7 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>): void {
       responses: { 200: json(PingResult, 'What the target answered'), ...errors },
     }),
     async (c) => {
-      const principal = principalWith(c, 'subscriber')
+      const principal = c.get('principal')
       const result = await c.get('backend').webhooks.ping(actorOf(principal), c.req.valid('param').id)
       const response = result.kind === 'response' ? result : null
       return c.json(
