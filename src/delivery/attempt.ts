@@ -1,7 +1,8 @@
 import { nextTransition, type RetryPolicy, type Transition } from '../core/delivery-state.ts'
 import { type AttemptResult, classifyAttempt } from '../core/outcome.ts'
-import { buildRequest, maskHeaders, staticAuthorization } from '../core/request.ts'
+import { buildRequest, maskHeaders, type OutgoingRequest, staticAuthorization } from '../core/request.ts'
 import type { CountdownRegistry } from '../core/retry-countdown.ts'
+import type { Webhook } from '../core/webhook.ts'
 import type { ClaimedDelivery, Completion } from '../storage/store.ts'
 import type { Sender } from './sender.ts'
 import { TokenAuthenticator } from './token-auth.ts'
@@ -25,28 +26,44 @@ export interface AttemptReport {
   completion: Completion
 }
 
+/** What a request to a webhook is built from: where it goes, how it is signed and authenticated. */
+export type RequestTarget = Pick<Webhook, 'id' | 'targetUrl' | 'secretKey' | 'additionalHeaders' | 'config'>
+
+/**
+ * The request of one attempt or ping: its body signed at `at`, with the webhook's authorization
+ * (a token login when its auth asks for one, reused while valid) and headers.
+ */
+export async function prepareRequest(
+  webhook: RequestTarget,
+  message: { eventType: string; uuid: string; body: string },
+  context: Pick<AttemptContext, 'tokens' | 'userAgent'>,
+  at: Date,
+): Promise<OutgoingRequest> {
+  const auth = webhook.config.auth
+  const authorization = TokenAuthenticator.applies(auth)
+    ? await context.tokens.authorization(webhook.id, auth, context.userAgent)
+    : staticAuthorization(auth)
+  return buildRequest({
+    targetUrl: webhook.targetUrl,
+    eventType: message.eventType,
+    deliveryUuid: message.uuid,
+    body: message.body,
+    secretKey: webhook.secretKey,
+    additionalHeaders: webhook.additionalHeaders,
+    authorization,
+    timestamp: Math.floor(at.getTime() / 1000),
+    userAgent: context.userAgent,
+  })
+}
+
 /**
  * Makes one attempt of a claimed delivery: builds and signs the request, sends it, and decides
  * where the delivery goes next. It never throws for an HTTP failure; that is an outcome.
  */
 export async function runAttempt(delivery: ClaimedDelivery, context: AttemptContext): Promise<AttemptReport> {
   const { webhook } = delivery
-  const auth = webhook.config.auth
-  const authorization = TokenAuthenticator.applies(auth)
-    ? await context.tokens.authorization(webhook.id, auth, context.userAgent)
-    : staticAuthorization(auth)
   const startedAt = context.clock()
-  const request = buildRequest({
-    targetUrl: webhook.targetUrl,
-    eventType: delivery.eventType,
-    deliveryUuid: delivery.uuid,
-    body: delivery.body,
-    secretKey: webhook.secretKey,
-    additionalHeaders: webhook.additionalHeaders,
-    authorization,
-    timestamp: Math.floor(startedAt.getTime() / 1000),
-    userAgent: context.userAgent,
-  })
+  const request = await prepareRequest(webhook, delivery, context, startedAt)
   const result = await context.sender.send(request)
   if (result.kind === 'response' && (result.status === 401 || result.status === 403))
     context.tokens.forget(webhook.id)

@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type { AttemptResult } from '../core/outcome.ts'
 import { buildBody, type PayloadKey, toJson } from '../core/payload.ts'
-import { buildRequest, staticAuthorization } from '../core/request.ts'
 import type { Webhook } from '../core/webhook.ts'
-import type { AttemptContext } from './attempt.ts'
-import { TokenAuthenticator } from './token-auth.ts'
+import { type AttemptContext, prepareRequest } from './attempt.ts'
 
 /** The event type of a test ping. */
 export const pingEventType = 'whisperer.ping'
@@ -20,20 +18,12 @@ export async function sendPing(
 ): Promise<AttemptResult> {
   const uuid = randomUUID()
   const data = toJson({ webhook_id: webhook.id, event_type: webhook.eventType })
-  const auth = webhook.config.auth
-  const authorization = TokenAuthenticator.applies(auth)
-    ? await context.tokens.authorization(webhook.id, auth, context.userAgent)
-    : staticAuthorization(auth)
-  const request = buildRequest({
-    targetUrl: webhook.targetUrl,
-    eventType: pingEventType,
-    deliveryUuid: uuid,
-    body: buildBody(pingEventType, uuid, payloadKey, data),
-    secretKey: webhook.secretKey,
-    additionalHeaders: webhook.additionalHeaders,
-    authorization,
-    timestamp: Math.floor(context.clock().getTime() / 1000),
-    userAgent: context.userAgent,
-  })
+  const body = buildBody(pingEventType, uuid, payloadKey, data)
+  const request = await prepareRequest(
+    webhook,
+    { eventType: pingEventType, uuid, body },
+    context,
+    context.clock(),
+  )
   return context.sender.send(request)
 }
