@@ -28,6 +28,8 @@ if (!bin && !required)
 /** Whether the server answers a query now. */
 async function answers(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 })
+  // The server may end the connection at any moment of the probe: that is an answer of "no".
+  client.on('error', () => {})
   try {
     await client.connect()
     await client.query('SELECT 1')
