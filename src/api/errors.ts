@@ -1,9 +1,13 @@
 import { HTTPException } from 'hono/http-exception'
-import { type ErrorCode, errorCodes, type FieldIssue, httpErrorCode, WhispererError } from '../core/errors.ts'
+import {
+  type ErrorCode,
+  type ErrorCodeEntry,
+  errorCodes,
+  type FieldIssue,
+  httpErrorCode,
+  WhispererError,
+} from '../core/errors.ts'
 import type { Logger } from '../logger.ts'
-
-/** Seconds a client is told to wait when the database is unavailable. */
-export const retryAfterUnavailable = 5
 
 /** An error as JSON: a stable code, a human message, and for validation errors the issues per field. */
 export function errorJson(code: ErrorCode, message: string, issues: readonly FieldIssue[] = []) {
@@ -25,9 +29,9 @@ export function errorJson(code: ErrorCode, message: string, issues: readonly Fie
  */
 export function errorResponse(error: unknown, logger: Logger, headers?: Record<string, string>): Response {
   if (error instanceof WhispererError) {
-    // A database outage passes: say when to come back, as for a rate limit.
-    const retry =
-      error.code === 'database_unavailable' ? { 'Retry-After': String(retryAfterUnavailable) } : {}
+    // An error that passes (a database outage) says when to come back, as a rate limit does.
+    const entry: ErrorCodeEntry = errorCodes[error.code]
+    const retry = entry.retryAfterSeconds ? { 'Retry-After': String(entry.retryAfterSeconds) } : {}
     return Response.json(errorJson(error.code, error.message, error.issues), {
       status: error.status,
       headers: { ...retry, ...headers },

@@ -11,6 +11,8 @@ export interface ErrorCodeEntry {
   meaning: string
   /** The code of HTTP-level failures of this status (a framework's own, such as malformed JSON). */
   http?: true
+  /** Seconds the API tells a client to wait before trying again (`Retry-After`). */
+  retryAfterSeconds?: number
 }
 
 /**
@@ -92,6 +94,7 @@ export const errorCodes = {
     status: 503,
     message: 'The database is unavailable: try again shortly',
     meaning: 'PostgreSQL cannot be reached or is restarting; `Retry-After` says when to try again.',
+    retryAfterSeconds: 5,
   },
   unauthenticated: {
     status: 401,

@@ -1,7 +1,7 @@
 import { WhispererError } from '../core/errors.ts'
 import { type EventTypeDefinition, EventTypeRegistry } from '../core/event-types.ts'
-import type { Database, Queryable } from '../storage/database.ts'
-import { Store, type StoredEventType } from '../storage/store.ts'
+import type { Queryable } from '../storage/database.ts'
+import type { Store, StoredEventType } from '../storage/store.ts'
 
 /** An event type declared without code: stored, so that every process of a deployment knows it. */
 export interface DeclaredEventType {
@@ -129,7 +129,7 @@ export class EventTypes {
 
   async #read(tx?: Queryable): Promise<void> {
     const readAt = this.#clock().getTime()
-    const stored = await (tx ? storeThrough(this.#store, tx) : this.#store).eventTypeList()
+    const stored = await this.#store.eventTypeList({ tx })
     const names = new Set(stored.map((definition) => definition.type))
     for (const type of this.#stored) {
       if (!names.has(type)) {
@@ -150,16 +150,4 @@ export class EventTypes {
     })
     this.#stored.add(definition.type)
   }
-}
-
-/** The store read through a caller's transaction (reads only). */
-function storeThrough(store: Store, tx: Queryable): Store {
-  const database: Database = {
-    kind: store.db.kind,
-    query: (text, values) => tx.query(text, values),
-    transaction: () => Promise.reject(new Error('Not inside a caller’s transaction')),
-    listen: () => Promise.reject(new Error('Not inside a caller’s transaction')),
-    close: async () => {},
-  }
-  return new Store(database, store.schema)
 }

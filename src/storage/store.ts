@@ -194,8 +194,8 @@ export class Store {
     return eventTypes.eventTypeUpsert(this.#sql, params)
   }
 
-  eventTypeList(): Promise<StoredEventType[]> {
-    return eventTypes.eventTypeList(this.#sql)
+  eventTypeList(params: Params<typeof eventTypes.eventTypeList> = {}): Promise<StoredEventType[]> {
+    return eventTypes.eventTypeList(this.#sql, params)
   }
 
   eventTypeDelete(params: Params<typeof eventTypes.eventTypeDelete>): Promise<boolean> {

@@ -3,8 +3,8 @@ import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import type { Principal } from '../../src/api/auth.ts'
-import { retryAfterUnavailable } from '../../src/api/errors.ts'
 import { RateLimiter } from '../../src/api/rate-limit.ts'
+import { errorCodes } from '../../src/core/errors.ts'
 import { tokenAuthenticate } from '../../src/server/token-auth.ts'
 import { verifiedTokenTtlMs } from '../../src/service/tokens.ts'
 import { createWhisperer, type Whisperer } from '../../src/whisperer.ts'
@@ -124,7 +124,9 @@ describe.runIf(postgresBin)('while PostgreSQL is down', () => {
       pgCtl('stop', '-m', 'immediate')
       for (const response of [await publish(), await call(admin, 'GET', 'hooks/')]) {
         expect(response.status).toBe(503)
-        expect(response.headers.get('retry-after')).toBe(String(retryAfterUnavailable))
+        expect(response.headers.get('retry-after')).toBe(
+          String(errorCodes.database_unavailable.retryAfterSeconds),
+        )
         expect(((await response.json()) as { code: string }).code).toBe('database_unavailable')
       }
       // The publisher's token was verified a moment ago: it still authenticates.

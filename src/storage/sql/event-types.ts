@@ -1,3 +1,4 @@
+import type { Queryable } from '../database.ts'
 import { type StoredEventType, toStoredEventType } from '../rows.ts'
 import type { Sql } from './context.ts'
 import { bind, statement } from './statement.ts'
@@ -27,8 +28,9 @@ const list = statement(
   (s) => `SELECT type, description, json_schema, fields FROM ${s}.event_types ORDER BY type`,
 )
 
-export async function eventTypeList(sql: Sql): Promise<StoredEventType[]> {
-  const { rows } = await sql.query(list)
+/** Every stored event type; on `tx` when given (a caller's transaction). */
+export async function eventTypeList(sql: Sql, params: { tx?: Queryable } = {}): Promise<StoredEventType[]> {
+  const { rows } = await sql.query(list, [], { tx: params.tx })
   return rows.map(toStoredEventType)
 }
 
