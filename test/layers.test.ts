@@ -4,7 +4,8 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { describe, expect, test } from 'vitest'
 
 /**
- * The layers of src/, checked over the import graph: a pure core, storage on the core, delivery
+ * The layers of src/, checked over the import graph: a pure core, storage and telemetry (metrics
+ * and traces) on the core, delivery
  * below the services, an API that sees only services, and a CLI and server that nothing imports.
  */
 const root = resolve(import.meta.dirname, '..', 'src')
@@ -65,6 +66,9 @@ function violation({ from, specifier, target }: Import): string | null {
   if (layer === 'storage' && to !== null && to !== 'storage' && to !== 'core') {
     return 'storage imports only core'
   }
+  if (layer === 'telemetry' && to !== null && to !== 'telemetry' && to !== 'core') {
+    return 'telemetry imports only core'
+  }
   if (layer === 'delivery' && (to === 'service' || to === 'api' || to === 'server')) {
     return 'delivery never imports service, api or server'
   }
@@ -93,6 +97,7 @@ describe('layers', () => {
       ['core/a.ts', "import { lookup } from 'node:dns'"],
       ['core/a.ts', "import pg from 'pg'"],
       ['storage/a.ts', "import type { Worker } from '../delivery/worker.ts'"],
+      ['telemetry/a.ts', "import type { Store } from '../storage/store.ts'"],
       ['delivery/a.ts', "export { x } from '../service/tokens.ts'"],
       ['api/a.ts', "const m = await import('../storage/store.ts')"],
       ['api/a.ts', "import type { Whisperer } from '../whisperer.ts'"],

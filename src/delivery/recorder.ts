@@ -3,7 +3,7 @@ import { type CallbackRegistry, callbackContextResponse } from '../core/callback
 import type { EventTypeRegistry } from '../core/event-types.ts'
 import type { Logger } from '../logger.ts'
 import { attemptPartitionSpan } from '../storage/attempt-partitions.ts'
-import type { Store } from '../storage/store.ts'
+import type { Completed, Store } from '../storage/store.ts'
 import type { AttemptReport } from './attempt.ts'
 
 interface Entry {
@@ -85,9 +85,9 @@ export class Recorder {
     let failures = 0
     while (this.#queue.length > 0) {
       const batch = this.#queue.slice(0, this.#maxBatch)
-      let attemptIds: Map<number, number>
+      let completed: Completed
       try {
-        attemptIds = await this.#options.store.deliveryComplete({
+        completed = await this.#options.store.deliveryComplete({
           completions: batch.map((entry) => entry.report.completion),
           now: this.#options.clock(),
         })
@@ -116,7 +116,7 @@ export class Recorder {
       this.#queue = this.#queue.slice(batch.length)
       this.#options.onStored?.()
       for (const entry of batch) {
-        const followUp = this.#followUp(entry, attemptIds.get(entry.report.delivery.id))
+        const followUp = this.#followUp(entry, completed.attemptIds.get(entry.report.delivery.id))
         if (entry.waitForCallback) followUp.then(entry.resolve, entry.reject)
         else {
           entry.resolve()

@@ -116,6 +116,10 @@ export interface ClaimedDelivery {
   eventType: string
   body: string
   subjectId: string | null
+  /** When the delivery was enqueued. */
+  createdAt: Date
+  /** The W3C trace context the event was published under (`traceparent[ tracestate]`), if any. */
+  traceContext: string | null
   webhook: ClaimedWebhook
 }
 
@@ -130,7 +134,8 @@ export interface ClaimedRow extends Omit<ClaimedDelivery, 'webhook'> {
  * itself comes from the store's cache, so a claim does not carry and parse it on every row).
  */
 export const claimedColumns = `d.id, d.uuid::text AS uuid, d.next_attempt_at AS lease, d.retry_count, d.body::text AS body,
-  e.type AS event_type, e.data::text AS data, e.payload_key, e.subject_id, d.webhook_id, w.updated_at AS webhook_updated_at`
+  e.type AS event_type, e.data::text AS data, e.payload_key, e.subject_id, d.webhook_id, w.updated_at AS webhook_updated_at,
+  d.created_at, e.trace_context`
 
 /**
  * Columns of a delivery claimed as it is inserted: the event row is not visible to its own
@@ -138,7 +143,8 @@ export const claimedColumns = `d.id, d.uuid::text AS uuid, d.next_attempt_at AS 
  */
 export const insertedClaimedColumns = `d.id, d.uuid::text AS uuid, d.next_attempt_at AS lease, d.retry_count,
   d.body::text AS body, $2::text AS event_type, $3::text AS data, $4::text AS payload_key,
-  $6::text AS subject_id, d.webhook_id, w.updated_at AS webhook_updated_at`
+  $6::text AS subject_id, d.webhook_id, w.updated_at AS webhook_updated_at, d.created_at,
+  NULL::text AS trace_context`
 
 export function toClaimedRow(row: Row): ClaimedRow {
   const uuid = String(row.uuid)
@@ -153,6 +159,8 @@ export function toClaimedRow(row: Row): ClaimedRow {
       (row.body as string | null) ??
       buildBody(eventType, uuid, row.payload_key as PayloadKey, String(row.data)),
     subjectId: (row.subject_id as string | null) ?? null,
+    createdAt: date(row.created_at),
+    traceContext: (row.trace_context as string | null) ?? null,
     webhookId: int(row.webhook_id),
     webhookUpdatedAt: date(row.webhook_updated_at),
   }

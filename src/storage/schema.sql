@@ -68,6 +68,7 @@ TABLE whisperer.events
   subject_type text
   subject_id text
   created_at timestamp with time zone NOT NULL
+  trace_context text
   CONSTRAINT events_pkey PRIMARY KEY (id)
   CONSTRAINT events_uuid_key UNIQUE (uuid)
 
@@ -96,6 +97,8 @@ TABLE whisperer.webhooks
   filters jsonb NOT NULL DEFAULT '{}'::jsonb
   conditions jsonb
   fields text[]
+  failing_notified_at timestamp with time zone
+  send_traceparent boolean NOT NULL DEFAULT false
   CONSTRAINT webhooks_pkey PRIMARY KEY (id)
 
 CREATE UNIQUE INDEX api_tokens_pkey ON whisperer.api_tokens USING btree (id);
@@ -108,6 +111,7 @@ CREATE UNIQUE INDEX deliveries_pkey ON whisperer.deliveries USING btree (id);
 CREATE UNIQUE INDEX deliveries_uuid_key ON whisperer.deliveries USING btree (uuid);
 CREATE INDEX deliveries_webhook_idx ON whisperer.deliveries USING btree (webhook_id, id);
 CREATE UNIQUE INDEX event_types_pkey ON whisperer.event_types USING btree (type);
+CREATE INDEX events_operational_idx ON whisperer.events USING btree (created_at) WHERE (type ~~ 'whisperer.%'::text);
 CREATE UNIQUE INDEX events_pkey ON whisperer.events USING btree (id);
 CREATE UNIQUE INDEX events_uuid_key ON whisperer.events USING btree (uuid);
 CREATE UNIQUE INDEX migrations_pkey ON whisperer.migrations USING btree (version);

@@ -19,7 +19,7 @@ import * as tokens from './sql/tokens.ts'
 import * as webhooks from './sql/webhooks.ts'
 
 export type { ApiTokenRow, ClaimedDelivery, EnqueuedDelivery, StoredEventType } from './rows.ts'
-export type { Completion } from './sql/completions.ts'
+export type { Completed, Completion } from './sql/completions.ts'
 export type { DeliveryFilter } from './sql/deliveries.ts'
 export type { NewEvent } from './sql/fan-out.ts'
 export type { ReplayFilter } from './sql/replay.ts'
@@ -130,7 +130,7 @@ export class Store {
     return deliveries.deliveryList(this.#sql, filter)
   }
 
-  deliveryComplete(params: Params<typeof completions.deliveryComplete>): Promise<Map<number, number>> {
+  deliveryComplete(params: Params<typeof completions.deliveryComplete>): Promise<completions.Completed> {
     return completions.deliveryComplete(this.#sql, params)
   }
 

@@ -1,4 +1,5 @@
 import type { Attempt } from '../../core/delivery.ts'
+import type { DeliveryStatus } from '../../core/delivery-state.ts'
 import type { Sql } from './context.ts'
 import { bind, statement } from './statement.ts'
 
@@ -56,29 +57,47 @@ const complete = statement(
       JOIN ${s}.webhooks w ON w.id = i.webhook_id
       JOIN health h ON h.webhook_id = i.webhook_id
       WHERE d.id = i.id AND d.status = 'delivering' AND d.next_attempt_at = i.lease
+      RETURNING d.id, d.status
     ), cancelled AS (
       UPDATE ${s}.deliveries SET status = 'cancelled', updated_at = $16
       WHERE webhook_id IN (SELECT id FROM hooks WHERE gone) AND status = 'pending'
+      RETURNING id
+    ), recorded AS (
+      INSERT INTO ${s}.attempts (delivery_id, attempt, created_at, duration_ms, status, error_kind, error,
+        request_headers, response_headers, response_body, response_truncated)
+      SELECT id, attempt, created_at, duration_ms, http_status, error_kind, error, request_headers::json,
+        response_headers::json, response_body, response_truncated
+      FROM input
+      RETURNING delivery_id, id
     )
-    INSERT INTO ${s}.attempts (delivery_id, attempt, created_at, duration_ms, status, error_kind, error,
-      request_headers, response_headers, response_body, response_truncated)
-    SELECT id, attempt, created_at, duration_ms, http_status, error_kind, error, request_headers::json,
-      response_headers::json, response_body, response_truncated
-    FROM input
-    RETURNING delivery_id, id`,
+    SELECT r.delivery_id, r.id, m.status, (SELECT count(*) FROM cancelled) AS cancelled
+    FROM recorded r LEFT JOIN moved m ON m.id = r.delivery_id`,
 )
+
+/** What a batch of completions did. */
+export interface Completed {
+  /** The attempt id recorded for each delivery, by delivery id. */
+  attemptIds: Map<number, number>
+  /**
+   * Where each delivery moved, by delivery id: `delivered`, `pending`, `failed`, or `cancelled` (a
+   * retry for a webhook no longer active). Absent when its lease was no longer the completion's.
+   */
+  statuses: Map<number, DeliveryStatus>
+  /** Other pending deliveries cancelled because their webhook answered 410 Gone. */
+  cancelled: number
+}
 
 /**
  * Records attempts and moves their deliveries on, all in one statement. Every attempt is inserted;
  * a delivery moves only while the completion's lease is still its own, so a worker whose lease
  * expired cannot overwrite a newer claim. In the same statement a webhook whose target answered
  * 410 is disabled, each webhook's `failing_since` follows its outcomes, and a retry due to a
- * webhook that is no longer active is cancelled instead. Returns the attempt id of each delivery.
+ * webhook that is no longer active is cancelled instead.
  */
 export async function deliveryComplete(
   sql: Sql,
   params: { completions: Completion[]; now: Date },
-): Promise<Map<number, number>> {
+): Promise<Completed> {
   const c = params.completions
   const values = bind({
     $1: c.map((x) => x.id),
@@ -100,8 +119,17 @@ export async function deliveryComplete(
     $17: c.map((x) => x.webhookId),
     $18: c.map((x) => x.gone),
   })
-  const { rows } = await sql.query<{ delivery_id: string | number; id: string | number }>(complete, values, {
-    prepare: true,
-  })
-  return new Map(rows.map((row) => [Number(row.delivery_id), Number(row.id)]))
+  const { rows } = await sql.query<{
+    delivery_id: string | number
+    id: string | number
+    status: DeliveryStatus | null
+    cancelled: string | number
+  }>(complete, values, { prepare: true })
+  const statuses = new Map<number, DeliveryStatus>()
+  for (const row of rows) if (row.status) statuses.set(Number(row.delivery_id), row.status)
+  return {
+    attemptIds: new Map(rows.map((row) => [Number(row.delivery_id), Number(row.id)])),
+    statuses,
+    cancelled: Number(rows[0]?.cancelled ?? 0),
+  }
 }

@@ -78,13 +78,14 @@ const eventsInsertText = (claimed: boolean) => (s: string) =>
       $8, $8
     FROM targets t JOIN input i ON i.n = t.n JOIN event e ON e.uuid = i.uuid
     ORDER BY t.n, t.webhook_id
-    RETURNING id, uuid, webhook_id, event_id, next_attempt_at, retry_count, body
+    RETURNING id, uuid, webhook_id, event_id, next_attempt_at, retry_count, body, created_at
   ), ${notify}
   ${
     claimed
       ? `SELECT d.id, d.uuid::text AS uuid, d.next_attempt_at AS lease, d.retry_count, d.body::text AS body,
            i.type AS event_type, i.data, i.payload_key, i.subject_id, d.webhook_id,
-           w.updated_at AS webhook_updated_at, e.uuid::text AS event_uuid
+           w.updated_at AS webhook_updated_at, e.uuid::text AS event_uuid,
+           d.created_at, NULL::text AS trace_context
          FROM inserted d JOIN event e ON e.id = d.event_id JOIN input i ON i.uuid = e.uuid
          JOIN ${s}.webhooks w ON w.id = d.webhook_id LEFT JOIN notified ON true`
       : `SELECT d.id, d.uuid::text AS uuid, d.webhook_id, e.uuid::text AS event_uuid
