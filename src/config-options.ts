@@ -177,6 +177,13 @@ export const optionTable: { [K in keyof Required<WhispererOptions>]: OptionRow }
     schema: z.number().min(0),
     doc: "an active webhook that has failed for this long without a success is disabled (`disabledReason: 'failing'`) and its pending deliveries cancelled; `0` never disables; at least 0",
   },
+  operationsOwner: {
+    type: '`string`',
+    default: 'admin',
+    env: { name: 'WHISPERER_OPERATIONS_OWNER', read: text },
+    schema: z.string().min(1).max(255),
+    doc: "the owner whose webhooks receive every owner's operational events (`whisperer.webhook.disabled` and the like); each webhook's own owner receives those about its webhooks",
+  },
   maintenanceInterval: {
     type: 'integer',
     default: 60_000,

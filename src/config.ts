@@ -58,6 +58,12 @@ export interface WhispererOptions {
    */
   retentionDays?: number
   /**
+   * The owner whose webhooks receive the operational events of every owner (`whisperer.*` event
+   * types); each owner's webhooks receive those about its own. Env: `WHISPERER_OPERATIONS_OWNER`.
+   * @default 'admin'
+   */
+  operationsOwner?: string
+  /**
    * A webhook whose attempts have all failed for this many days is disabled (`disabledReason:
    * 'failing'`) and its pending deliveries cancelled; 0 never disables. @default 5
    */
@@ -99,6 +105,7 @@ export interface ResolvedConfig {
   leaseMs: number
   retentionMs: number
   disableFailingAfterMs: number
+  operationsOwner: string
   maintenanceIntervalMs: number
   tokenTtlMs: number
   userAgent: string
@@ -166,6 +173,7 @@ export function resolveConfig(options: WhispererOptions, version: string): Resol
     leaseMs: o.leaseSeconds ? o.leaseSeconds * 1000 : attemptMaxMs + 10_000,
     retentionMs: o.retentionDays * 24 * 3600 * 1000,
     disableFailingAfterMs: o.disableAfterFailingDays * 24 * 3600 * 1000,
+    operationsOwner: o.operationsOwner,
     maintenanceIntervalMs: o.maintenanceInterval,
     tokenTtlMs: o.tokenTtl * 1000,
     userAgent: o.userAgent ?? `Whisperer/${version}`,

@@ -4,9 +4,11 @@ import { type ResolvedConfig, resolveConfig, type WhispererOptions } from './con
 import { compileAddressPolicy } from './core/address-policy.ts'
 import { CallbackRegistry } from './core/callbacks.ts'
 import { WhispererError } from './core/errors.ts'
+import type { OperationalEventName } from './core/operational-events.ts'
 import { CountdownRegistry } from './core/retry-countdown.ts'
 import type { AttemptContext } from './delivery/attempt.ts'
 import { Maintenance } from './delivery/maintenance.ts'
+import { OperationalEvents, type OperationalListener } from './delivery/operational-events.ts'
 import { sendPing } from './delivery/ping.ts'
 import { Recorder } from './delivery/recorder.ts'
 import { Sender } from './delivery/sender.ts'
@@ -53,6 +55,7 @@ export class Whisperer {
   readonly #worker: Worker
   readonly #maintenance: Maintenance
   readonly #publisher: Publisher
+  readonly #operations: OperationalEvents
   #closed = false
 
   /** @internal Use {@link createWhisperer}. */
@@ -65,6 +68,12 @@ export class Whisperer {
     const addressPolicy = compileAddressPolicy(config)
     this.#store = store
     this.eventTypes = new EventTypes({ store, clock })
+    this.#operations = new OperationalEvents({
+      payloadKey: config.payloadKey,
+      owner: config.operationsOwner,
+      logger: this.logger,
+    })
+    this.#operations.onDeliveries = () => this.#worker.wake()
     this.#sender = new Sender({
       connectTimeoutMs: config.connectTimeoutMs,
       readTimeoutMs: config.readTimeoutMs,
@@ -86,6 +95,7 @@ export class Whisperer {
       callbacks: this.callbacks,
       logger: this.logger,
       clock,
+      operations: this.#operations,
       onScheduled: (at) => this.#worker.noteDue(at),
       onStored: () => this.#worker.roomFreed(),
     })
@@ -106,6 +116,7 @@ export class Whisperer {
       store: this.#store,
       logger: this.logger,
       clock,
+      operations: this.#operations,
       retentionMs: config.retentionMs,
       disableFailingAfterMs: config.disableFailingAfterMs,
       batchSize: 1000,
@@ -153,6 +164,16 @@ export class Whisperer {
   deliverEvent(instance: unknown, type: string, options?: DeliverOptions): Promise<DeliverResult> {
     this.#assertOpen()
     return this.#publisher.deliverEvent(instance, type, options)
+  }
+
+  /**
+   * Calls `listener` with each operational event this process causes (`webhook.failing`,
+   * `webhook.disabled`, `webhook.recovered`, `delivery.exhausted`, or `*` for all), once it is
+   * stored. Webhooks subscribed to the `whisperer.*` event types receive them from every process.
+   * Returns a function that removes the listener.
+   */
+  on(name: OperationalEventName | '*', listener: OperationalListener): () => void {
+    return this.#operations.on(name, listener)
   }
 
   /**

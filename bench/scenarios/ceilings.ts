@@ -135,7 +135,11 @@ async function claimRun(ctx: RunnerContext, loops: number, variant: string): Pro
           emptied = true
           return
         }
-        await store.deliveryComplete({ completions: claimed.map(completion), now: new Date() })
+        await store.deliveryComplete({
+          completions: claimed.map(completion),
+          now: new Date(),
+          operations: { payloadKey: 'data', owner: 'admin' },
+        })
         done += claimed.length
         await yieldToLoop()
       }

@@ -40,6 +40,12 @@ export const errorCodes = {
     message: 'Unknown event type',
     meaning: 'No event type of this name is registered in code or declared.',
   },
+  reserved_event_type: {
+    status: 400,
+    message: 'Reserved event type',
+    meaning:
+      'Event types starting `whisperer.` are Whisperer’s operational events: they cannot be registered, declared, removed or published.',
+  },
   event_type_already_registered: {
     status: 409,
     message: 'Event type already registered',

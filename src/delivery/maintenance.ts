@@ -1,11 +1,14 @@
 import type { Logger } from '../logger.ts'
 import { attemptPartitionSpan } from '../storage/attempt-partitions.ts'
 import type { Store } from '../storage/store.ts'
+import type { OperationalEvents } from './operational-events.ts'
 
 export interface MaintenanceOptions {
   store: Store
   logger: Logger
   clock: () => Date
+  /** Operational events: webhooks disabled for failing too long emit `whisperer.webhook.disabled`. */
+  operations: OperationalEvents
   /** Finished deliveries and their events are kept this long (ms); attempts, by whole weeks past it. */
   retentionMs: number
   /** Rows deleted per statement. */
@@ -59,10 +62,12 @@ export class Maintenance {
   async run(): Promise<number> {
     const now = this.#o.clock()
     if (this.#o.disableFailingAfterMs > 0) {
-      const disabled = await this.#o.store.webhookDisableFailing({
+      const { disabled, operational } = await this.#o.store.webhookDisableFailing({
         before: new Date(now.getTime() - this.#o.disableFailingAfterMs),
         now,
+        operations: this.#o.operations.options,
       })
+      this.#o.operations.emitted(operational)
       if (disabled.length > 0)
         this.#o.logger.warn({ webhooks: disabled }, 'webhooks disabled: failing for too long')
     }

@@ -5,6 +5,7 @@ import type { Logger } from '../logger.ts'
 import { attemptPartitionSpan } from '../storage/attempt-partitions.ts'
 import type { Completed, Store } from '../storage/store.ts'
 import type { AttemptReport } from './attempt.ts'
+import type { OperationalEvents } from './operational-events.ts'
 
 interface Entry {
   report: AttemptReport
@@ -21,6 +22,8 @@ export interface RecorderOptions {
   callbacks: CallbackRegistry
   logger: Logger
   clock: () => Date
+  /** Operational events: how the completion statement stores them, and who hears of them. */
+  operations: OperationalEvents
   /** Completions written per statement. @default 500 */
   maxBatch?: number
   /** Told of every retry scheduled, so the local worker can wake for it. */
@@ -90,6 +93,7 @@ export class Recorder {
         completed = await this.#options.store.deliveryComplete({
           completions: batch.map((entry) => entry.report.completion),
           now: this.#options.clock(),
+          operations: this.#options.operations.options,
         })
       } catch (error) {
         if (isMissingPartition(error)) {
@@ -115,6 +119,7 @@ export class Recorder {
       failures = 0
       this.#queue = this.#queue.slice(batch.length)
       this.#options.onStored?.()
+      this.#options.operations.emitted(completed.operational)
       for (const entry of batch) {
         const followUp = this.#followUp(entry, completed.attemptIds.get(entry.report.delivery.id))
         if (entry.waitForCallback) followUp.then(entry.resolve, entry.reject)

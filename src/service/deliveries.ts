@@ -2,6 +2,7 @@ import type { Attempt, Delivery } from '../core/delivery.ts'
 import { type DeliveryStatus, manualRetryRefusal } from '../core/delivery-state.ts'
 import { type DeliveryStats, deliveryStats, type StatsWindow, statsSpan } from '../core/delivery-stats.ts'
 import { WhispererError } from '../core/errors.ts'
+import type { OperationalEvent } from '../core/operational-events.ts'
 import type { ErrorKind } from '../core/outcome.ts'
 import type { Webhook } from '../core/webhook.ts'
 import type { AttemptContext, AttemptReport } from '../delivery/attempt.ts'
@@ -118,6 +119,17 @@ export class DeliveryService {
     const span = statsSpan(window, this.#context.clock())
     const rows = await this.#store.deliveryStats({ ...span, actor: toActor(actor) })
     return deliveryStats(window, span, rows)
+  }
+
+  /**
+   * The latest operational events (`whisperer.webhook.disabled` and the like) about the actor's
+   * webhooks, or every owner's for an admin, newest first; delivered to a webhook or not.
+   */
+  operationalEvents(
+    actor: ActorLike,
+    options: { type?: string; before?: Date; limit?: number } = {},
+  ): Promise<OperationalEvent[]> {
+    return this.#store.operationalEventList({ actor: toActor(actor), ...options, limit: options.limit ?? 20 })
   }
 
   /** Every attempt of a delivery, oldest first. */

@@ -1,5 +1,6 @@
 import { WhispererError } from '../core/errors.ts'
 import { type EventTypeDefinition, EventTypeRegistry } from '../core/event-types.ts'
+import { isOperationalType, operationalEventTypes, operationalPrefix } from '../core/operational-events.ts'
 import type { Queryable } from '../storage/database.ts'
 import type { Store, StoredEventType } from '../storage/store.ts'
 
@@ -39,10 +40,15 @@ export class EventTypes {
   constructor(options: { store: Store; clock: () => Date }) {
     this.#store = options.store
     this.#clock = options.clock
+    for (const definition of operationalEventTypes) {
+      this.registry.register(definition)
+      this.#code.add(definition.type)
+    }
   }
 
   /** Registers an event type declared in code; registering a type twice is an error. */
   register<T>(definition: EventTypeDefinition<T>): void {
+    refuseReserved(definition?.type)
     if (this.#code.has(definition?.type)) {
       throw new WhispererError(
         'event_type_already_registered',
@@ -59,6 +65,7 @@ export class EventTypes {
    * code is `event_type_already_registered`.
    */
   async declare(definition: DeclaredEventType): Promise<void> {
+    refuseReserved(definition.type)
     if (this.#code.has(definition.type)) {
       throw new WhispererError(
         'event_type_already_registered',
@@ -77,6 +84,7 @@ export class EventTypes {
 
   /** Removes a stored event type; one that was never declared (or is registered in code) is `not_found`. */
   async remove(type: string): Promise<void> {
+    refuseReserved(type)
     if (!(await this.#store.eventTypeDelete({ type }))) {
       throw new WhispererError(
         'not_found',
@@ -149,5 +157,15 @@ export class EventTypes {
       ...(definition.fields ? { fields: definition.fields } : {}),
     })
     this.#stored.add(definition.type)
+  }
+}
+
+/** Names starting `whisperer.` are the built-in operational event types'. */
+function refuseReserved(type: string | undefined): void {
+  if (type !== undefined && isOperationalType(type)) {
+    throw new WhispererError(
+      'reserved_event_type',
+      `Event type "${type}" is reserved: names starting "${operationalPrefix}" are Whisperer's operational events`,
+    )
   }
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { WhispererError } from '../core/errors.ts'
 import { pickFields } from '../core/filters.ts'
+import { isOperationalType } from '../core/operational-events.ts'
 import { buildBody, type PayloadKey, toJson } from '../core/payload.ts'
 import type { AttemptContext } from '../delivery/attempt.ts'
 import { attemptNow } from '../delivery/attempt-now.ts'
@@ -68,6 +69,12 @@ export class Publisher {
       throw new WhispererError(
         'invalid_options',
         'async: false cannot be combined with tx: the event would be sent before the transaction commits',
+      )
+    }
+    if (isOperationalType(type)) {
+      throw new WhispererError(
+        'reserved_event_type',
+        `Event type "${type}" is an operational event: only Whisperer publishes it`,
       )
     }
     // A type declared elsewhere (another process, the API) is read before it is refused.

@@ -1,6 +1,7 @@
 import type { Attempt, Delivery } from '../core/delivery.ts'
 import type { DeliveryStatus } from '../core/delivery-state.ts'
 import type { StatsRow } from '../core/delivery-stats.ts'
+import type { OperationalEvent } from '../core/operational-events.ts'
 import type { Webhook } from '../core/webhook.ts'
 import type { Database } from './database.ts'
 import type { ApiTokenRow, AttemptSummary, ClaimedDelivery, StoredEventType } from './rows.ts'
@@ -11,6 +12,7 @@ import * as deliveries from './sql/deliveries.ts'
 import * as eventTypes from './sql/event-types.ts'
 import type { Enqueued } from './sql/fan-out.ts'
 import * as fanOut from './sql/fan-out.ts'
+import * as operational from './sql/operational.ts'
 import * as replay from './sql/replay.ts'
 import * as retention from './sql/retention.ts'
 import { statementTexts } from './sql/statement.ts'
@@ -22,6 +24,7 @@ export type { ApiTokenRow, ClaimedDelivery, EnqueuedDelivery, StoredEventType } 
 export type { Completed, Completion } from './sql/completions.ts'
 export type { DeliveryFilter } from './sql/deliveries.ts'
 export type { NewEvent } from './sql/fan-out.ts'
+export type { Emitted, OperationsOptions } from './sql/operational.ts'
 export type { ReplayFilter } from './sql/replay.ts'
 
 /** The params object of a statement function. */
@@ -72,7 +75,9 @@ export class Store {
     return webhooks.webhookDelete(this.#sql, params)
   }
 
-  webhookDisableFailing(params: Params<typeof webhooks.webhookDisableFailing>): Promise<number[]> {
+  webhookDisableFailing(
+    params: Params<typeof webhooks.webhookDisableFailing>,
+  ): ReturnType<typeof webhooks.webhookDisableFailing> {
     return webhooks.webhookDisableFailing(this.#sql, params)
   }
 
@@ -132,6 +137,10 @@ export class Store {
 
   deliveryComplete(params: Params<typeof completions.deliveryComplete>): Promise<completions.Completed> {
     return completions.deliveryComplete(this.#sql, params)
+  }
+
+  operationalEventList(params: Params<typeof operational.operationalEventList>): Promise<OperationalEvent[]> {
+    return operational.operationalEventList(this.#sql, params)
   }
 
   deliveryReplay(params: Params<typeof replay.deliveryReplay>): Promise<number> {

@@ -1,6 +1,15 @@
 import type { Attempt } from '../../core/delivery.ts'
 import type { DeliveryStatus } from '../../core/delivery-state.ts'
 import type { Sql } from './context.ts'
+import {
+  type Emitted,
+  type OperationsOptions,
+  observed,
+  operationalColumns,
+  operationalFanOut,
+  toEmitted,
+  webhookJson,
+} from './operational.ts'
 import { bind, statement } from './statement.ts'
 
 /** The recorded result of one attempt, and where it leaves its delivery. */
@@ -15,7 +24,12 @@ export interface Completion {
   next: { status: 'delivered' | 'pending' | 'failed'; retryCount: number; nextAttemptAt: Date }
 }
 
-// $1-$15 and $17-$18: one array element per completion; $16 now.
+/** An attempt of input row `i` to delivery `d`, as operational events name it. */
+const attemptJson = (i: string, d: string) =>
+  `json_build_object('delivery_uuid', ${d}.uuid, 'at', ${i}.created_at, 'status', ${i}.http_status,
+    'error_kind', ${i}.error_kind)`
+
+// $1-$15 and $17-$18: one array element per completion; $16 now; $19-$21 for operational events.
 const complete = statement(
   'deliveryComplete',
   (s) => `
@@ -29,22 +43,32 @@ const complete = statement(
       SELECT webhook_id, bool_or(status = 'delivered') AS ok, min(created_at) AS failed_at, bool_or(gone) AS gone
       FROM input GROUP BY webhook_id
     ), locked AS (
-      -- Only webhooks whose health changes are written; locked in id order, so that concurrent
-      -- workers cannot deadlock on them.
-      SELECT w.id FROM ${s}.webhooks w JOIN health h ON h.webhook_id = w.id
+      -- Only webhooks whose health changes, or that are due a failing notice, are written; locked
+      -- in id order, so that concurrent workers cannot deadlock on them. Read under the lock, their
+      -- state is the latest committed one, so each change is seen (and announced) by one worker.
+      SELECT w.id, w.owner, w.event_type, w.target_url, w.failing_since, h.ok, h.gone, h.failed_at,
+        h.gone AND w.is_active AS disabling,
+        h.ok AND w.failing_since IS NOT NULL AS recovering,
+        NOT h.ok AND NOT h.gone AND w.is_active AND ${observed('w')} AND (w.failing_since IS NULL
+          OR coalesce(w.failing_notified_at, '-infinity') <= $16::timestamptz - interval '1 hour') AS notify_failing,
+        ${observed('w')} AS observed
+      FROM ${s}.webhooks w JOIN health h ON h.webhook_id = w.id
       WHERE (h.gone AND w.is_active) OR (h.ok AND w.failing_since IS NOT NULL)
         OR (NOT h.ok AND w.failing_since IS NULL)
+        OR (NOT h.ok AND w.is_active AND ${observed('w')}
+          AND coalesce(w.failing_notified_at, '-infinity') <= $16::timestamptz - interval '1 hour')
       ORDER BY w.id
       FOR UPDATE OF w
     ), hooks AS (
       UPDATE ${s}.webhooks w SET
-        failing_since = CASE WHEN h.ok THEN NULL ELSE coalesce(w.failing_since, h.failed_at) END,
-        is_active = w.is_active AND NOT h.gone,
-        disabled_reason = CASE WHEN h.gone AND w.is_active THEN 'gone' ELSE w.disabled_reason END,
-        updated_at = CASE WHEN h.gone AND w.is_active THEN $16 ELSE w.updated_at END
-      FROM health h
-      WHERE w.id = h.webhook_id AND w.id IN (SELECT id FROM locked)
-      RETURNING w.id, h.gone
+        failing_since = CASE WHEN l.ok THEN NULL ELSE coalesce(w.failing_since, l.failed_at) END,
+        failing_notified_at = CASE WHEN l.ok THEN NULL WHEN l.notify_failing THEN $16 ELSE w.failing_notified_at END,
+        is_active = w.is_active AND NOT l.gone,
+        disabled_reason = CASE WHEN l.disabling THEN 'gone' ELSE w.disabled_reason END,
+        updated_at = CASE WHEN l.disabling THEN $16 ELSE w.updated_at END
+      FROM locked l
+      WHERE w.id = l.id
+      RETURNING w.id, l.gone
     ), moved AS (
       -- A retry is not scheduled for a webhook that is no longer active: it is cancelled.
       UPDATE ${s}.deliveries d SET
@@ -57,7 +81,7 @@ const complete = statement(
       JOIN ${s}.webhooks w ON w.id = i.webhook_id
       JOIN health h ON h.webhook_id = i.webhook_id
       WHERE d.id = i.id AND d.status = 'delivering' AND d.next_attempt_at = i.lease
-      RETURNING d.id, d.status
+      RETURNING d.id, d.status, d.uuid, d.event_id, d.created_at
     ), cancelled AS (
       UPDATE ${s}.deliveries SET status = 'cancelled', updated_at = $16
       WHERE webhook_id IN (SELECT id FROM hooks WHERE gone) AND status = 'pending'
@@ -69,8 +93,36 @@ const complete = statement(
         response_headers::json, response_body, response_truncated
       FROM input
       RETURNING delivery_id, id
-    )
-    SELECT r.delivery_id, r.id, m.status, (SELECT count(*) FROM cancelled) AS cancelled
+    ), ops AS (
+      -- The webhooks' changes of state, each named with the batch's latest attempt to it ...
+      SELECT l.id AS webhook_id, l.owner, t.type, t.data
+      FROM locked l
+      CROSS JOIN LATERAL (
+        SELECT ${attemptJson('i', 'd')} AS attempt
+        FROM input i JOIN ${s}.deliveries d ON d.id = i.id
+        WHERE i.webhook_id = l.id ORDER BY i.created_at DESC, i.id DESC LIMIT 1
+      ) a
+      CROSS JOIN LATERAL (VALUES
+        ('whisperer.webhook.disabled', l.disabling, json_build_object('webhook', ${webhookJson('l')},
+          'reason', 'gone', 'failing_since', coalesce(l.failing_since, l.failed_at), 'attempt', a.attempt)),
+        ('whisperer.webhook.failing', l.notify_failing, json_build_object('webhook', ${webhookJson('l')},
+          'failing_since', coalesce(l.failing_since, l.failed_at), 'attempt', a.attempt)),
+        ('whisperer.webhook.recovered', l.recovering, json_build_object('webhook', ${webhookJson('l')},
+          'failing_since', l.failing_since, 'attempt', a.attempt))
+      ) AS t(type, due, data)
+      WHERE t.due AND l.observed
+      UNION ALL
+      -- ... and the deliveries that failed for good.
+      SELECT w.id, w.owner, 'whisperer.delivery.exhausted', json_build_object('webhook', ${webhookJson('w')},
+        'reason', CASE WHEN i.gone THEN 'gone' WHEN i.error_kind = 'blocked' THEN 'blocked' ELSE 'max_attempts' END,
+        'delivery', json_build_object('uuid', m.uuid, 'event_type', e.type, 'attempts', i.retry_count,
+          'created_at', m.created_at),
+        'attempt', ${attemptJson('i', 'm')})
+      FROM moved m JOIN input i ON i.id = m.id JOIN ${s}.events e ON e.id = m.event_id
+      JOIN ${s}.webhooks w ON w.id = i.webhook_id
+      WHERE m.status = 'failed' AND ${observed('w')}
+    )${operationalFanOut(s, { now: '$16', payloadKey: '$19', operationsOwner: '$20', channel: '$21' })}
+    SELECT r.delivery_id, r.id, m.status, (SELECT count(*) FROM cancelled) AS cancelled, ${operationalColumns}
     FROM recorded r LEFT JOIN moved m ON m.id = r.delivery_id`,
 )
 
@@ -85,6 +137,8 @@ export interface Completed {
   statuses: Map<number, DeliveryStatus>
   /** Other pending deliveries cancelled because their webhook answered 410 Gone. */
   cancelled: number
+  /** The operational events the batch caused, stored in the same statement. */
+  operational: Emitted
 }
 
 /**
@@ -92,11 +146,13 @@ export interface Completed {
  * a delivery moves only while the completion's lease is still its own, so a worker whose lease
  * expired cannot overwrite a newer claim. In the same statement a webhook whose target answered
  * 410 is disabled, each webhook's `failing_since` follows its outcomes, and a retry due to a
- * webhook that is no longer active is cancelled instead.
+ * webhook that is no longer active is cancelled instead. The operational events these changes
+ * cause (a webhook failing, disabled or recovered, a delivery exhausted) are stored and fanned out
+ * in the same statement.
  */
 export async function deliveryComplete(
   sql: Sql,
-  params: { completions: Completion[]; now: Date },
+  params: { completions: Completion[]; now: Date; operations: OperationsOptions },
 ): Promise<Completed> {
   const c = params.completions
   const values = bind({
@@ -118,6 +174,9 @@ export async function deliveryComplete(
     $16: params.now,
     $17: c.map((x) => x.webhookId),
     $18: c.map((x) => x.gone),
+    $19: params.operations.payloadKey,
+    $20: params.operations.owner,
+    $21: sql.channel,
   })
   const { rows } = await sql.query<{
     delivery_id: string | number
@@ -131,5 +190,6 @@ export async function deliveryComplete(
     attemptIds: new Map(rows.map((row) => [Number(row.delivery_id), Number(row.id)])),
     statuses,
     cancelled: Number(rows[0]?.cancelled ?? 0),
+    operational: toEmitted(rows[0], params.now),
   }
 }

@@ -15,6 +15,14 @@ const expired = statement(
       WHERE e.id IN (SELECT DISTINCT event_id FROM deliveries_gone)
         AND NOT EXISTS (
           SELECT 1 FROM ${s}.deliveries d WHERE d.event_id = e.id AND d.id NOT IN (SELECT id FROM doomed))
+    ), unsent_gone AS (
+      -- Operational events are stored even when no webhook receives them; those expire alone.
+      DELETE FROM ${s}.events e
+      WHERE e.id IN (
+        SELECT id FROM ${s}.events x
+        WHERE x.type LIKE 'whisperer.%' AND x.created_at < $1
+          AND NOT EXISTS (SELECT 1 FROM ${s}.deliveries d WHERE d.event_id = x.id)
+        ORDER BY x.created_at LIMIT $2)
     )
     SELECT count(*)::int AS deleted FROM deliveries_gone`,
 )

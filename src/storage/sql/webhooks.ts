@@ -3,6 +3,15 @@ import { compileFilters, type Filters } from '../../core/filters.ts'
 import type { Actor, Webhook, WebhookInput } from '../../core/webhook.ts'
 import { toWebhook, webhookColumns } from '../rows.ts'
 import type { Sql } from './context.ts'
+import {
+  type Emitted,
+  type OperationsOptions,
+  observed,
+  operationalColumns,
+  operationalFanOut,
+  toEmitted,
+  webhookJson,
+} from './operational.ts'
 import { bind, ownerScope, statement } from './statement.ts'
 
 const insert = statement(
@@ -196,24 +205,44 @@ const disableFailing = statement(
     WITH disabled AS (
       UPDATE ${s}.webhooks SET is_active = false, disabled_reason = 'failing', updated_at = $2
       WHERE is_active AND deleted_at IS NULL AND failing_since < $1
-      RETURNING id
+      RETURNING id, owner, event_type, target_url, failing_since
     ), cancelled AS (
       UPDATE ${s}.deliveries SET status = 'cancelled', updated_at = $2
       WHERE webhook_id IN (SELECT id FROM disabled) AND status = 'pending'
-    )
-    SELECT id FROM disabled`,
+      RETURNING id
+    ), ops AS (
+      SELECT d.id AS webhook_id, d.owner, 'whisperer.webhook.disabled' AS type,
+        json_build_object('webhook', ${webhookJson('d')}, 'reason', 'failing_too_long',
+          'failing_since', d.failing_since, 'attempt', NULL) AS data
+      FROM disabled d WHERE ${observed('d')}
+    )${operationalFanOut(s, { now: '$2', payloadKey: '$3', operationsOwner: '$4', channel: '$5' })}
+    SELECT (SELECT array_agg(id) FROM disabled) AS disabled, (SELECT count(*) FROM cancelled) AS cancelled,
+      ${operationalColumns}`,
 )
 
 /**
- * Disables active webhooks that have failed without a single success since before `before`, and
- * cancels their pending deliveries. Returns their ids.
+ * Disables active webhooks that have failed without a single success since before `before`,
+ * cancels their pending deliveries, and emits `whisperer.webhook.disabled` for each, in one
+ * statement. Returns their ids.
  */
 export async function webhookDisableFailing(
   sql: Sql,
-  params: { before: Date; now: Date },
-): Promise<number[]> {
-  const { rows } = await sql.query(disableFailing, bind({ $1: params.before, $2: params.now }))
-  return rows.map((row) => Number(row.id))
+  params: { before: Date; now: Date; operations: OperationsOptions },
+): Promise<{ disabled: number[]; cancelled: number; operational: Emitted }> {
+  const values = bind({
+    $1: params.before,
+    $2: params.now,
+    $3: params.operations.payloadKey,
+    $4: params.operations.owner,
+    $5: sql.channel,
+  })
+  const { rows } = await sql.query(disableFailing, values)
+  const row = rows[0]
+  return {
+    disabled: ((row?.disabled as (string | number)[] | null) ?? []).map(Number),
+    cancelled: Number(row?.cancelled ?? 0),
+    operational: toEmitted(row, params.now),
+  }
 }
 
 /** The conditions the fan-out evaluates, compiled from validated filters; null when there are none. */

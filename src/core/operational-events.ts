@@ -1,0 +1,120 @@
+import type { EventTypeDefinition } from './event-types.ts'
+
+/** The prefix of Whisperer's own event types: no other event type may start with it. */
+export const operationalPrefix = 'whisperer.'
+
+/** Whether an event type name is reserved for operational events. */
+export function isOperationalType(type: string): boolean {
+  return typeof type === 'string' && type.startsWith(operationalPrefix)
+}
+
+/** The operational events, by their name without the prefix (as `whisperer.on` takes them). */
+export const operationalEventNames = [
+  'webhook.failing',
+  'webhook.disabled',
+  'webhook.recovered',
+  'delivery.exhausted',
+] as const
+export type OperationalEventName = (typeof operationalEventNames)[number]
+
+/** One operational event as it was stored (and delivered): its data is the payload's snake_case data. */
+export interface OperationalEvent {
+  uuid: string
+  /** The full event type, such as `whisperer.webhook.disabled`. */
+  type: `whisperer.${OperationalEventName}`
+  /** The id of the webhook it is about. */
+  webhookId: number
+  data: Record<string, unknown>
+  createdAt: Date
+}
+
+const webhookSchema = {
+  type: 'object',
+  description: 'The webhook the event is about.',
+  properties: {
+    id: { type: 'integer' },
+    owner: { type: 'string' },
+    event_type: { type: 'string' },
+    target_url: { type: 'string' },
+  },
+  required: ['id', 'owner', 'event_type', 'target_url'],
+}
+
+const attemptSchema = {
+  type: 'object',
+  description: 'The attempt that caused the event.',
+  properties: {
+    delivery_uuid: { type: 'string' },
+    at: { type: 'string', format: 'date-time' },
+    status: { type: ['integer', 'null'], description: 'The HTTP status answered; null when none was.' },
+    error_kind: {
+      type: ['string', 'null'],
+      enum: ['timeout', 'connect', 'dns', 'tls', 'blocked', 'http', null],
+    },
+  },
+  required: ['delivery_uuid', 'at', 'status', 'error_kind'],
+}
+
+const timestamp = { type: 'string', format: 'date-time' }
+
+/** The built-in event types, with the JSON Schema of their data. */
+export const operationalEventTypes: EventTypeDefinition<unknown>[] = [
+  {
+    type: 'whisperer.webhook.failing',
+    description:
+      'A webhook’s first failed attempt after a success (or since it was created), then at most once an hour while it keeps failing.',
+    jsonSchema: {
+      type: 'object',
+      properties: { webhook: webhookSchema, failing_since: timestamp, attempt: attemptSchema },
+      required: ['webhook', 'failing_since', 'attempt'],
+    },
+  },
+  {
+    type: 'whisperer.webhook.disabled',
+    description:
+      'Whisperer disabled a webhook: its target answered 410 Gone (`gone`), or it kept failing longer than allowed (`failing_too_long`).',
+    jsonSchema: {
+      type: 'object',
+      properties: {
+        webhook: webhookSchema,
+        reason: { type: 'string', enum: ['gone', 'failing_too_long'] },
+        failing_since: { type: ['string', 'null'], format: 'date-time' },
+        attempt: { ...attemptSchema, type: ['object', 'null'] },
+      },
+      required: ['webhook', 'reason', 'failing_since', 'attempt'],
+    },
+  },
+  {
+    type: 'whisperer.webhook.recovered',
+    description: 'A webhook that was failing answered with a success again.',
+    jsonSchema: {
+      type: 'object',
+      properties: { webhook: webhookSchema, failing_since: timestamp, attempt: attemptSchema },
+      required: ['webhook', 'failing_since', 'attempt'],
+    },
+  },
+  {
+    type: 'whisperer.delivery.exhausted',
+    description:
+      'A delivery failed after its last attempt: its retries ran out (`max_attempts`), its target answered 410 Gone (`gone`), or the address guard refused it (`blocked`).',
+    jsonSchema: {
+      type: 'object',
+      properties: {
+        webhook: webhookSchema,
+        reason: { type: 'string', enum: ['max_attempts', 'gone', 'blocked'] },
+        delivery: {
+          type: 'object',
+          properties: {
+            uuid: { type: 'string' },
+            event_type: { type: 'string' },
+            attempts: { type: 'integer' },
+            created_at: timestamp,
+          },
+          required: ['uuid', 'event_type', 'attempts', 'created_at'],
+        },
+        attempt: attemptSchema,
+      },
+      required: ['webhook', 'reason', 'delivery', 'attempt'],
+    },
+  },
+]
