@@ -111,13 +111,50 @@ function failingWebhooks(webhooks, showOwner) {
   })
 }
 
+const operationalLabels = {
+  'whisperer.webhook.failing': 'Failing',
+  'whisperer.webhook.disabled': 'Disabled',
+  'whisperer.webhook.recovered': 'Recovered',
+  'whisperer.delivery.exhausted': 'Delivery failed for good',
+}
+
+/** What an operational event says, in a few words. */
+function operationalDetail(event) {
+  const { data } = event
+  const attempt = data.attempt
+  const answer = attempt ? (attempt.status ? `HTTP ${attempt.status}` : attempt.error_kind) : null
+  if (event.type === 'whisperer.webhook.disabled')
+    return data.reason === 'gone' ? 'The target answered 410 Gone' : 'Failing for too long'
+  if (event.type === 'whisperer.delivery.exhausted')
+    return `${data.delivery.event_type}, after ${data.delivery.attempts} attempts (${answer})`
+  return answer ?? ''
+}
+
+function operationalEvents(events, showOwner) {
+  if (events.length === 0) return h('p', { class: 'quiet' }, 'Nothing has happened to a webhook yet.')
+  return table({
+    caption: 'Operational events, the newest first',
+    headers: ['When', 'Event', 'Webhook', showOwner ? 'Owner' : null, 'Detail'].filter(Boolean),
+    rows: events.map((event) =>
+      [
+        format.dateTime(event.created_at),
+        h('span', { title: event.type }, operationalLabels[event.type] ?? event.type),
+        h('a', { href: `#/webhooks/${event.webhook_id}` }, `#${event.webhook_id} ${event.data.webhook.event_type}`),
+        showOwner ? event.data.webhook.owner : null,
+        operationalDetail(event),
+      ].filter((cell) => cell !== null),
+    ),
+  })
+}
+
 /** Deliveries over the last hour and day, and the webhooks that fail, first. */
 export async function overviewPage(context) {
   const scope = context.scope()
-  const [hour, day, hooks] = await Promise.all([
+  const [hour, day, hooks, operational] = await Promise.all([
     context.api.get('stats/', { window: '1h', ...scope }),
     context.api.get('stats/', { window: '24h', ...scope }),
     context.api.get('hooks/', { limit: 1000, ...scope }),
+    context.api.get('operational_events/', { limit: 10, ...scope }),
   ])
   const stats = { '1h': hour, '24h': day }
   const view = h('div', { id: 'window-view' })
@@ -161,6 +198,12 @@ export async function overviewPage(context) {
       { 'aria-labelledby': 'failing-heading' },
       h('h2', { id: 'failing-heading' }, 'Failing webhooks'),
       failingWebhooks(hooks.results, showOwner),
+    ),
+    h(
+      'section',
+      { 'aria-labelledby': 'operational-heading' },
+      h('h2', { id: 'operational-heading' }, 'Operational events'),
+      operationalEvents(operational, showOwner),
     ),
     h(
       'section',

@@ -17,7 +17,16 @@ export interface ApiBackend {
   >
   readonly deliveries: Pick<
     DeliveryService,
-    'list' | 'get' | 'attempts' | 'retry' | 'replay' | 'replayCount' | 'stats' | 'webhooksOf' | 'summaries'
+    | 'list'
+    | 'get'
+    | 'attempts'
+    | 'retry'
+    | 'replay'
+    | 'replayCount'
+    | 'stats'
+    | 'webhooksOf'
+    | 'summaries'
+    | 'operationalEvents'
   >
   readonly eventTypes: Pick<EventTypes, 'list' | 'declare' | 'remove'>
   readonly tokens: Pick<TokenService, 'list' | 'create' | 'revoke'>

@@ -13,6 +13,7 @@ import { countdownRoutes } from './routes/countdowns.ts'
 import { deliveryRoutes } from './routes/deliveries.ts'
 import { eventTypeRoutes } from './routes/event-types.ts'
 import { eventRoutes } from './routes/events.ts'
+import { operationalEventRoutes } from './routes/operational-events.ts'
 import { statsRoutes } from './routes/stats.ts'
 import { tokenRoutes } from './routes/tokens.ts'
 import { webhookRoutes } from './routes/webhooks.ts'
@@ -112,6 +113,7 @@ export function createApiHandler(backend: ApiBackend, options: ApiOptions): ApiH
   tokenRoutes(app)
   countdownRoutes(app)
   statsRoutes(app)
+  operationalEventRoutes(app)
   callerRoutes(app)
 
   return async (request) => {

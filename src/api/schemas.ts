@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { deliveryStatuses } from '../core/delivery-state.ts'
 import { errorCodeNames } from '../core/errors.ts'
+import { operationalEventTypes } from '../core/operational-events.ts'
 import { unstorableIssues } from '../core/storable-value.ts'
 import { webhookInputSchema } from '../core/webhook-input.ts'
 import { scopes } from '../service/tokens.ts'
@@ -192,6 +193,26 @@ export const StatsQuery = z.object({
   window: z.enum(['1h', '24h']).optional().describe('The last hour (by minute) or day (by 15 minutes).'),
   owner: sqlText.optional().describe('Admins only: one owner’s deliveries.'),
 })
+
+const operationalEventTypeNames = operationalEventTypes.map((t) => t.type) as [string, ...string[]]
+
+export const OperationalEventQuery = z.object({
+  type: z.enum(operationalEventTypeNames).optional().describe('Only events of this type.'),
+  limit: z.coerce.number().int().min(1).max(100).optional().describe('How many, newest first. Default 20.'),
+  owner: sqlText.optional().describe('Admins only: events about one owner’s webhooks.'),
+})
+
+export const OperationalEvent = z
+  .object({
+    uuid: z.string(),
+    type: z.enum(operationalEventTypeNames),
+    webhook_id: z.int().describe('The webhook the event is about.'),
+    created_at: z.string(),
+    data: z
+      .record(z.string(), z.unknown())
+      .describe('The delivered data, as the event type’s JSON Schema says.'),
+  })
+  .meta({ id: 'OperationalEvent' })
 
 const statsCounts = {
   total: z.int(),

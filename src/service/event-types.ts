@@ -100,10 +100,17 @@ export class EventTypes {
     return this.registry.get(type)
   }
 
-  /** Every event type: those registered in code, then the stored ones, as the database has them now. */
+  /**
+   * Every event type: those registered in code, then the stored ones, as the database has them now,
+   * then Whisperer's operational event types.
+   */
   async list(): Promise<EventTypeDefinition<unknown>[]> {
     await this.refresh()
-    return this.registry.list()
+    const all = this.registry.list()
+    return [
+      ...all.filter((definition) => !isOperationalType(definition.type)),
+      ...all.filter((definition) => isOperationalType(definition.type)),
+    ]
   }
 
   /**

@@ -2,10 +2,14 @@ import { PGlite } from '@electric-sql/pglite'
 import type pg from 'pg'
 import { beforeEach, expect, test } from 'vitest'
 import { z } from 'zod'
+import { operationalEventTypes } from '../../src/core/operational-events.ts'
 import type { Queryable } from '../../src/storage/database.ts'
 import type { Whisperer } from '../../src/whisperer.ts'
 import { forEachDatabase } from '../support/databases.ts'
 import { apiOf, type Call, expectError } from './support.ts'
+
+/** Whisperer's operational event types, listed after the application's. */
+const builtIn = operationalEventTypes.map((t) => t.type)
 
 forEachDatabase((db) => {
   let whisperer: Whisperer
@@ -25,7 +29,11 @@ forEachDatabase((db) => {
   test('event_types/ lists every type, with its JSON Schema when it has one and the fields it exposes', async () => {
     const response = await call('GET', 'event_types/')
     expect(response.status).toBe(200)
-    expect(response.body).toEqual([
+    // Whisperer's operational event types come last, each with its JSON Schema.
+    const operational = response.body.slice(-builtIn.length)
+    expect(operational.map((t: { type: string }) => t.type)).toEqual(builtIn)
+    expect(operational.every((t: { json_schema: unknown }) => t.json_schema !== null)).toBe(true)
+    expect(response.body.slice(0, -builtIn.length)).toEqual([
       { type: 'package-created', description: 'A package was created', json_schema: null, fields: null },
       {
         type: 'order-created',
@@ -119,6 +127,7 @@ forEachDatabase((db) => {
     expect((await call('GET', 'event_types/')).body.map((t: { type: string }) => t.type)).toEqual([
       'package-created',
       'order-created',
+      ...builtIn,
     ])
   })
 
@@ -154,7 +163,7 @@ forEachDatabase((db) => {
     })
     expect(declared.status).toBe(201)
     const other = apiOf(second)
-    expect((await other('GET', 'hooks/registry/')).body).toEqual(['invoice-paid'])
+    expect((await other('GET', 'hooks/registry/')).body).toEqual(['invoice-paid', ...builtIn])
     const created = await other('POST', 'hooks/', {
       json: { event_type: 'invoice-paid', target_url: 'https://example.com/invoices' },
     })
@@ -187,9 +196,9 @@ forEachDatabase((db) => {
     const one = apiOf(first)
     const other = apiOf(second)
     await one('POST', 'event_types/', { as: 'admin', json: { type: 'invoice-paid' } })
-    expect((await other('GET', 'hooks/registry/')).body).toEqual(['invoice-paid'])
+    expect((await other('GET', 'hooks/registry/')).body).toEqual(['invoice-paid', ...builtIn])
     expect((await one('DELETE', 'event_types/invoice-paid/', { as: 'admin' })).status).toBe(204)
-    expect((await other('GET', 'event_types/')).body).toEqual([])
+    expect((await other('GET', 'event_types/')).body.map((t: { type: string }) => t.type)).toEqual(builtIn)
     const subscribe = await other('POST', 'hooks/', {
       json: { event_type: 'invoice-paid', target_url: 'https://example.com/invoices' },
     })
@@ -221,7 +230,7 @@ forEachDatabase((db) => {
           })()
     expect(result.deliveries).toHaveLength(1)
     expect((await second.eventTypes.get('invoice-paid')).type).toBe('invoice-paid')
-    expect((await second.eventTypes.list()).map((t) => t.type)).toEqual(['invoice-paid'])
+    expect((await second.eventTypes.list()).map((t) => t.type)).toEqual(['invoice-paid', ...builtIn])
     // Code wins over a stored type of the same name.
     second.eventTypes.register({ type: 'invoice-paid', description: 'in code' })
     expect((await second.eventTypes.get('invoice-paid')).description).toBe('in code')

@@ -1,10 +1,14 @@
 import { afterEach, beforeEach, expect, test } from 'vitest'
+import { operationalEventTypes } from '../../src/core/operational-events.ts'
 import type { Whisperer } from '../../src/whisperer.ts'
 import { forEachDatabase } from '../support/databases.ts'
 import { type Receiver, startReceiver } from '../support/receiver.ts'
 import { apiOf, type Call, expectError, signature } from './support.ts'
 
 const masked = '********'
+
+/** Whisperer's operational event types, listed after the application's. */
+const builtIn = operationalEventTypes.map((t) => t.type)
 
 forEachDatabase((db) => {
   let receiver: Receiver
@@ -368,7 +372,7 @@ forEachDatabase((db) => {
   test('registry lists the event types a webhook may subscribe to', async () => {
     const registry = await call('GET', 'hooks/registry/')
     expect(registry.status).toBe(200)
-    expect(registry.body).toEqual(['order-created', 'order-paid'])
+    expect(registry.body).toEqual(['order-created', 'order-paid', ...builtIn])
   })
 
   test('an id that is not a number, or no such webhook, is 404', async () => {

@@ -285,6 +285,7 @@ export const routes: readonly Route[] = [
     body: () => ({ retry_countdown_config: countdownConfig() }),
   },
   { method: 'GET', path: 'stats/', query: ['window', 'owner'] },
+  { method: 'GET', path: 'operational_events/', query: ['type', 'limit', 'owner'] },
   { method: 'GET', path: 'me/' },
 ]
 

@@ -1,10 +1,14 @@
 import { beforeEach, expect, test } from 'vitest'
+import { operationalEventTypes } from '../../src/core/operational-events.ts'
 import type { Logger } from '../../src/logger.ts'
 import type { Whisperer } from '../../src/whisperer.ts'
 import { forEachDatabase } from '../support/databases.ts'
 import { apiOf, authenticate, type Call, caller, expectError } from './support.ts'
 
 /** The errors every route shares: authentication, scopes, bodies, rate limits; JSON `{code, message}`. */
+/** Whisperer's operational event types, listed after the application's. */
+const builtIn = operationalEventTypes.map((t) => t.type)
+
 forEachDatabase((db) => {
   let whisperer: Whisperer
   let call: Call
@@ -92,7 +96,7 @@ forEachDatabase((db) => {
     expectError(await call('GET', 'nothing-here/'), 404, 'not_found')
     expectError(await call('DELETE', 'hook_events/'), 404, 'not_found')
     expect((await call('GET', 'hooks')).status).toBe(200)
-    expect((await call('GET', 'hooks/registry')).body).toEqual(['order-created'])
+    expect((await call('GET', 'hooks/registry')).body).toEqual(['order-created', ...builtIn])
     expect((await call('POST', 'hooks', { json: hook })).status).toBe(201)
   })
 
@@ -182,7 +186,7 @@ forEachDatabase((db) => {
     })
     expectError(declared, 400, 'validation_error')
     expect(Object.keys(declared.body.errors)).toEqual(['json_schema.description'])
-    expect((await call('GET', 'hooks/registry/')).body).toEqual(['order-created'])
+    expect((await call('GET', 'hooks/registry/')).body).toEqual(['order-created', ...builtIn])
     expect(await whisperer.webhooks.list({ owner: '', admin: true })).toEqual([])
     // Nesting within the limit is stored.
     expect((await webhook(`"config":{"x":${nested(63)}}`)).status).toBe(201)

@@ -46,6 +46,7 @@ const routes = [
   'POST /whisperer/countdowns/schedule/',
   'GET /whisperer/stats/',
   'GET /whisperer/me/',
+  'GET /whisperer/operational_events/',
 ]
 
 test('openapi.json is served without authentication, as an OpenAPI 3.1 document', async () => {

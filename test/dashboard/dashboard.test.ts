@@ -171,6 +171,17 @@ forEachDatabase((db) => {
       )
       await expect(page.locator('h1 .badge').textContent()).resolves.toBe('Delivered')
       expect(receiver.requests).toHaveLength(3)
+
+      // 7. The overview lists what happened to the webhook: failing, then recovered.
+      await page.getByRole('link', { name: 'Overview', exact: true }).click()
+      const events = page
+        .getByRole('table', { name: 'Operational events, the newest first' })
+        .locator('tbody tr')
+      await events.nth(1).waitFor(wait)
+      await expect(events.allTextContents()).resolves.toEqual([
+        expect.stringMatching(/Recovered.*order-created.*HTTP 200/),
+        expect.stringMatching(/Failing.*order-created.*HTTP 500/),
+      ])
       expect(problems).toEqual([])
     })
   })
