@@ -139,7 +139,11 @@ function operationalEvents(events, showOwner) {
       [
         format.dateTime(event.created_at),
         h('span', { title: event.type }, operationalLabels[event.type] ?? event.type),
-        h('a', { href: `#/webhooks/${event.webhook_id}` }, `#${event.webhook_id} ${event.data.webhook.event_type}`),
+        h(
+          'a',
+          { href: `#/webhooks/${event.webhook_id}` },
+          `#${event.webhook_id} ${event.data.webhook.event_type}`,
+        ),
         showOwner ? event.data.webhook.owner : null,
         operationalDetail(event),
       ].filter((cell) => cell !== null),
