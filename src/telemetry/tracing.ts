@@ -4,6 +4,7 @@ import {
   context,
   createTraceState,
   isSpanContextValid,
+  ROOT_CONTEXT,
   type Span,
   type SpanContext,
   SpanKind,
@@ -117,7 +118,7 @@ export interface AttemptSpanTarget {
   name: 'whisperer.attempt' | 'whisperer.ping'
   targetUrl: string
   attributes: Attributes
-  /** The stored publish context: the span's parent and link (the active context when null). */
+  /** The stored publish context: the span's parent and link (the active span is the parent when null). */
   traceContext: string | null
 }
 
@@ -141,7 +142,9 @@ export async function inAttemptSpan<T>(
   judge: (value: T) => AttemptSpanResult,
 ): Promise<T> {
   const published = parseTraceContext(target.traceContext)
-  const parent: Context = published ? trace.setSpanContext(context.active(), published) : context.active()
+  // Not the active context when there is a stored one: a worker's loop runs in the context of
+  // whoever started it, which has nothing to do with the event.
+  const parent: Context = published ? trace.setSpanContext(ROOT_CONTEXT, published) : context.active()
   const options = {
     kind: SpanKind.CLIENT,
     attributes: { 'http.request.method': 'POST', ...urlAttributes(target.targetUrl), ...target.attributes },

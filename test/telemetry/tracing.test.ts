@@ -113,8 +113,8 @@ forEachDatabase((db) => {
 
   describe('with the OpenTelemetry SDK', () => {
     const exporter = new InMemorySpanExporter()
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
     beforeAll(() => {
-      const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
       context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
       trace.setGlobalTracerProvider(provider)
     })
@@ -289,6 +289,27 @@ forEachDatabase((db) => {
         [traced.body.id],
       )
       expect(recorded!.headers.traceparent).toBe(sent)
+    })
+
+    test('a worker without the SDK sends the stored publish context as the traceparent', async () => {
+      const source = await db.source()
+      const publisher = await db.whisperer(source)
+      await subscribed(publisher, { sendTraceparent: true })
+      await publisher.deliverEvent({ id: 1 }, 'order-created')
+      await publisher.close()
+      const [stored] = await db.sql<{ trace_context: string }>(
+        `SELECT trace_context FROM "${source.schema}".events`,
+      )
+      trace.disable()
+      try {
+        const worker = await db.whisperer({ ...source, migrate: false })
+        worker.eventTypes.register({ type: 'order-created' })
+        await worker.processDue()
+      } finally {
+        trace.setGlobalTracerProvider(provider)
+      }
+      expect(spans('whisperer.attempt')).toHaveLength(0)
+      expect(receivers[0]!.requests[0]!.headers.traceparent).toBe(stored!.trace_context)
     })
 
     test('the events/ route publishes in a span too', async () => {
