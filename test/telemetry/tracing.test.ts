@@ -143,6 +143,30 @@ forEachDatabase((db) => {
       expect(await storedTraceContexts(whisperer)).toEqual([`00-${traceId}-${spanId}-01`])
     })
 
+    test('an event type that customizes its payload stores the context too, and its attempts join it', async () => {
+      const whisperer = await db.whisperer()
+      whisperer.eventTypes.register({
+        type: 'order-created',
+        customizePayload: (payload) => ({ ...payload, custom: true }),
+      })
+      await subscribed(whisperer)
+      await whisperer.deliverEvent({ id: 1 }, 'order-created')
+      await whisperer.deliverEvent({ id: 2 }, 'order-created', { async: false })
+      const published = spans('whisperer.publish').map((span) => span.spanContext())
+      expect(published).toHaveLength(2)
+      expect((await storedTraceContexts(whisperer)).sort()).toEqual(
+        published.map(({ traceId: id, spanId: span }) => `00-${id}-${span}-01`).sort(),
+      )
+      await whisperer.processDue()
+      const attempts = spans('whisperer.attempt')
+      expect(attempts).toHaveLength(2)
+      for (const attempt of attempts) {
+        const publish = published.find((context) => context.traceId === attempt.spanContext().traceId)
+        expect(attempt.parentSpanContext?.spanId).toBe(publish!.spanId)
+        expect(attempt.links.map((link) => link.context.spanId)).toEqual([publish!.spanId])
+      }
+    })
+
     test('a failed publish records its exception', async () => {
       const whisperer = await db.whisperer()
       await expect(whisperer.deliverEvent({}, 'no-such-type')).rejects.toThrow()
