@@ -25,6 +25,7 @@ import type { Database } from './storage/database.ts'
 import { migrate } from './storage/migrate.ts'
 import { openDatabase } from './storage/open-database.ts'
 import { Store } from './storage/store.ts'
+import { whispererTracer } from './telemetry/tracing.ts'
 
 export const version: string = packageJson.version
 
@@ -88,6 +89,7 @@ export class Whisperer {
       userAgent: config.userAgent,
       clock,
       random: config.random,
+      tracer: whispererTracer(version),
     }
     this.#recorder = new Recorder({
       store: this.#store,

@@ -142,6 +142,11 @@ export function targetEditor({ webhook }) {
 
   const headers = headersEditor(webhook?.additional_headers)
   const active = h('input', { type: 'checkbox', id: uid('active'), checked: webhook?.is_active ?? true })
+  const traceparent = h('input', {
+    type: 'checkbox',
+    id: uid('traceparent'),
+    checked: webhook?.send_traceparent ?? false,
+  })
 
   return {
     element: [
@@ -151,6 +156,12 @@ export function targetEditor({ webhook }) {
       authBox,
       headers.element,
       h('div', { class: 'check' }, active, h('label', { for: active.id }, 'Active: receives new events')),
+      h(
+        'div',
+        { class: 'check' },
+        traceparent,
+        h('label', { for: traceparent.id }, 'Send a W3C traceparent header with each request'),
+      ),
     ],
     targets: () => [
       urlField,
@@ -159,6 +170,7 @@ export function targetEditor({ webhook }) {
       ...authFields,
       ...headers.targets(),
       { paths: ['is_active'], control: active, show: () => {} },
+      { paths: ['send_traceparent'], control: traceparent, show: () => {} },
     ],
     read() {
       const auth = authSelect.value
@@ -175,6 +187,7 @@ export function targetEditor({ webhook }) {
         target_url: url.value.trim(),
         secret_key: secret.value === '' ? null : secret.value,
         is_active: active.checked,
+        send_traceparent: traceparent.checked,
         additional_headers: headers.read(),
         config: auth ? { ...config, auth } : config,
       }

@@ -27,6 +27,7 @@ const webhookFields = {
   config: fields.config,
   filters: fields.filters,
   fields: fields.fields,
+  send_traceparent: fields.sendTraceparent,
 } satisfies Record<(typeof webhookWireNames)[keyof typeof webhookWireNames], z.ZodType>
 
 export const WebhookCreate = z
@@ -74,6 +75,7 @@ export const Webhook = z
     config: z.record(z.string(), z.unknown()).describe('Passwords and tokens in `auth` are masked.'),
     filters: fields.filters.unwrap(),
     fields: z.array(z.string()).nullable(),
+    send_traceparent: z.boolean(),
     disabled_reason: z.string().nullable(),
     failing_since: timestamp.nullable(),
     created_date: timestamp,

@@ -35,6 +35,7 @@ export function webhookJson(webhook: Webhook, options: { reveal?: boolean } = {}
     config,
     filters: webhook.filters,
     fields: webhook.fields,
+    send_traceparent: webhook.sendTraceparent,
     disabled_reason: webhook.disabledReason,
     failing_since: webhook.failingSince?.toISOString() ?? null,
     created_date: webhook.createdAt.toISOString(),

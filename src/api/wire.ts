@@ -13,6 +13,7 @@ export const webhookWireNames = {
   config: 'config',
   filters: 'filters',
   fields: 'fields',
+  sendTraceparent: 'send_traceparent',
 } as const satisfies Record<keyof WebhookInput, string>
 
 const fromWireNames: Record<string, string> = Object.fromEntries(

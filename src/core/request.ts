@@ -37,6 +37,8 @@ export function buildRequest(params: {
   /** Unix seconds. */
   timestamp: number
   userAgent: string
+  /** A W3C `traceparent` to send; it overrides any additional header of that name. */
+  traceparent?: string | null
 }): OutgoingRequest {
   const id = uuidHex(params.deliveryUuid)
   const headers: Record<string, string> = {
@@ -49,6 +51,7 @@ export function buildRequest(params: {
     if (!reservedHeaders.has(key)) headers[key] = value
   }
   if (params.authorization) headers.authorization = params.authorization
+  if (params.traceparent) headers.traceparent = params.traceparent
   headers['webhook-id'] = id
   headers['webhook-timestamp'] = String(params.timestamp)
   if (params.secretKey) {

@@ -68,6 +68,12 @@ export const webhookInputSchema = z.object({
     .max(200)
     .refine((names) => new Set(names).size === names.length, 'Fields must not repeat.')
     .nullish(),
+  sendTraceparent: z
+    .boolean()
+    .describe(
+      'Send a W3C `traceparent` header with each delivered request, so that the receiver joins the trace of the attempt.',
+    )
+    .optional(),
 })
 
 /** On update: the stored webhook's values, which the changed fields are checked against. */
@@ -175,6 +181,7 @@ export function parseWebhookInput(
     config: result.config ?? {},
     filters: result.filters ?? {},
     fields: result.fields ?? null,
+    sendTraceparent: result.sendTraceparent ?? false,
   }
 }
 

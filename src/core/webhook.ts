@@ -22,6 +22,8 @@ export interface Webhook {
   filters: Filters
   /** The top-level fields of the data to deliver; null for all that the event type exposes. */
   fields: string[] | null
+  /** Delivered requests carry a W3C `traceparent` header, the attempt's trace context. */
+  sendTraceparent: boolean
   /** Why Whisperer disabled it: `gone` after a 410, `failing` after failing too long; null if it did not. */
   disabledReason: string | null
   /** Since when every attempt has failed; null after a success. */
@@ -43,6 +45,8 @@ export interface WebhookInput {
   config?: Record<string, unknown>
   filters?: Filters
   fields?: string[] | null
+  /** Send a W3C `traceparent` header with each delivered request. @default false */
+  sendTraceparent?: boolean
 }
 
 /** Who is asking: every webhook and delivery belongs to an owner; an admin sees all owners. */

@@ -1,9 +1,11 @@
+import type { Tracer } from '@opentelemetry/api'
 import { nextTransition, type RetryPolicy, type Transition } from '../core/delivery-state.ts'
 import { type AttemptResult, classifyAttempt } from '../core/outcome.ts'
 import { buildRequest, maskHeaders, type OutgoingRequest, staticAuthorization } from '../core/request.ts'
 import type { CountdownRegistry } from '../core/retry-countdown.ts'
 import type { Webhook } from '../core/webhook.ts'
 import type { ClaimedDelivery, Completion } from '../storage/store.ts'
+import { type AttemptSpanResult, inAttemptSpan } from '../telemetry/tracing.ts'
 import type { Sender } from './sender.ts'
 import { TokenAuthenticator } from './token-auth.ts'
 
@@ -16,6 +18,8 @@ export interface AttemptContext {
   userAgent: string
   clock: () => Date
   random: () => number
+  /** Spans of attempts and pings (and of publishing): non-recording unless an OpenTelemetry SDK is registered. */
+  tracer: Tracer
 }
 
 /** One attempt, made and judged, ready to be recorded. */
@@ -27,17 +31,22 @@ export interface AttemptReport {
 }
 
 /** What a request to a webhook is built from: where it goes, how it is signed and authenticated. */
-export type RequestTarget = Pick<Webhook, 'id' | 'targetUrl' | 'secretKey' | 'additionalHeaders' | 'config'>
+export type RequestTarget = Pick<
+  Webhook,
+  'id' | 'targetUrl' | 'secretKey' | 'additionalHeaders' | 'config' | 'sendTraceparent'
+>
 
 /**
  * The request of one attempt or ping: its body signed at `at`, with the webhook's authorization
- * (a token login when its auth asks for one, reused while valid) and headers.
+ * (a token login when its auth asks for one, reused while valid) and headers, and `traceparent`
+ * when the webhook asks for it.
  */
 export async function prepareRequest(
   webhook: RequestTarget,
   message: { eventType: string; uuid: string; body: string },
   context: Pick<AttemptContext, 'tokens' | 'userAgent'>,
   at: Date,
+  traceparent: string | null = null,
 ): Promise<OutgoingRequest> {
   const auth = webhook.config.auth
   const authorization = TokenAuthenticator.applies(auth)
@@ -53,6 +62,7 @@ export async function prepareRequest(
     authorization,
     timestamp: Math.floor(at.getTime() / 1000),
     userAgent: context.userAgent,
+    traceparent: webhook.sendTraceparent ? traceparent : null,
   })
 }
 
@@ -60,10 +70,40 @@ export async function prepareRequest(
  * Makes one attempt of a claimed delivery: builds and signs the request, sends it, and decides
  * where the delivery goes next. It never throws for an HTTP failure; that is an outcome.
  */
-export async function runAttempt(delivery: ClaimedDelivery, context: AttemptContext): Promise<AttemptReport> {
+export function runAttempt(delivery: ClaimedDelivery, context: AttemptContext): Promise<AttemptReport> {
+  const target = {
+    name: 'whisperer.attempt',
+    targetUrl: delivery.webhook.targetUrl,
+    traceContext: delivery.traceContext,
+    attributes: {
+      'whisperer.delivery.uuid': delivery.uuid,
+      'whisperer.event_type': delivery.eventType,
+      'whisperer.attempt': delivery.retryCount + 1,
+    },
+  } as const
+  return inAttemptSpan(
+    context.tracer,
+    target,
+    (traceparent) => attempt(delivery, context, traceparent),
+    ({ result, transition }) => spanResult(result, transition.status === 'delivered'),
+  )
+}
+
+/** What a span records of an attempt's result. */
+export function spanResult(result: AttemptResult, delivered: boolean): AttemptSpanResult {
+  if (result.kind === 'error') return { status: null, errorType: result.error, delivered }
+  const success = result.status >= 200 && result.status < 300
+  return { status: result.status, errorType: success ? null : String(result.status), delivered }
+}
+
+async function attempt(
+  delivery: ClaimedDelivery,
+  context: AttemptContext,
+  traceparent: string | null,
+): Promise<AttemptReport> {
   const { webhook } = delivery
   const startedAt = context.clock()
-  const request = await prepareRequest(webhook, delivery, context, startedAt)
+  const request = await prepareRequest(webhook, delivery, context, startedAt, traceparent)
   const result = await context.sender.send(request)
   if (result.kind === 'response' && (result.status === 401 || result.status === 403))
     context.tokens.forget(webhook.id)

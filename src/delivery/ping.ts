@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto'
 import type { AttemptResult } from '../core/outcome.ts'
 import { buildBody, type PayloadKey, toJson } from '../core/payload.ts'
 import type { Webhook } from '../core/webhook.ts'
-import { type AttemptContext, prepareRequest } from './attempt.ts'
+import { inAttemptSpan } from '../telemetry/tracing.ts'
+import { type AttemptContext, prepareRequest, spanResult } from './attempt.ts'
 
 /** The event type of a test ping. */
 export const pingEventType = 'whisperer.ping'
@@ -19,11 +20,20 @@ export async function sendPing(
   const uuid = randomUUID()
   const data = toJson({ webhook_id: webhook.id, event_type: webhook.eventType })
   const body = buildBody(pingEventType, uuid, payloadKey, data)
-  const request = await prepareRequest(
-    webhook,
-    { eventType: pingEventType, uuid, body },
-    context,
-    context.clock(),
+  const target = {
+    name: 'whisperer.ping',
+    targetUrl: webhook.targetUrl,
+    traceContext: null,
+    attributes: { 'whisperer.event_type': pingEventType, 'whisperer.webhook.id': webhook.id },
+  } as const
+  return inAttemptSpan(
+    context.tracer,
+    target,
+    async (traceparent) => {
+      const message = { eventType: pingEventType, uuid, body }
+      const request = await prepareRequest(webhook, message, context, context.clock(), traceparent)
+      return context.sender.send(request)
+    },
+    (result) => spanResult(result, result.kind === 'response' && result.status >= 200 && result.status < 300),
   )
-  return context.sender.send(request)
 }

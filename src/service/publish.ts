@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { Span } from '@opentelemetry/api'
 import { WhispererError } from '../core/errors.ts'
 import { pickFields } from '../core/filters.ts'
 import { isOperationalType } from '../core/operational-events.ts'
@@ -8,6 +9,7 @@ import { attemptNow } from '../delivery/attempt-now.ts'
 import type { Recorder } from '../delivery/recorder.ts'
 import type { Queryable } from '../storage/database.ts'
 import type { ClaimedDelivery, EnqueuedDelivery, NewEvent, Store } from '../storage/store.ts'
+import { inPublishSpan } from '../telemetry/tracing.ts'
 import { type DeliveryOutcome, type DeliveryService, toOutcome } from './deliveries.ts'
 import type { EventTypes } from './event-types.ts'
 import { GroupCommit } from './group-commit.ts'
@@ -63,7 +65,23 @@ export class Publisher {
     }, 500)
   }
 
-  async deliverEvent(instance: unknown, type: string, options: DeliverOptions = {}): Promise<DeliverResult> {
+  /**
+   * In a `whisperer.publish` span, whose trace context is stored with the event so that its
+   * attempts, wherever and whenever they run, join its trace.
+   */
+  deliverEvent(instance: unknown, type: string, options: DeliverOptions = {}): Promise<DeliverResult> {
+    return inPublishSpan(this.#o.context.tracer, type, (span, traceContext) =>
+      this.#deliver(instance, type, options, span, traceContext),
+    )
+  }
+
+  async #deliver(
+    instance: unknown,
+    type: string,
+    options: DeliverOptions,
+    span: Span,
+    traceContext: string | null,
+  ): Promise<DeliverResult> {
     const sync = options.async === false
     if (sync && options.tx) {
       throw new WhispererError(
@@ -81,10 +99,20 @@ export class Publisher {
     await this.#o.eventTypes.ready(type, options.tx)
     const registry = this.#o.eventTypes.registry
     const definition = registry.get(type)
-    if (options.eventUuid !== undefined) return this.#resend(type, options.eventUuid, options, sync)
+    if (options.eventUuid !== undefined) {
+      span.setAttribute('whisperer.deliveries', 1)
+      return this.#resend(type, options.eventUuid, options, sync)
+    }
 
     const { dataJson, subject } = registry.serialize(type, instance)
-    const event: NewEvent = { uuid: randomUUID(), type, dataJson, payloadKey: this.#o.payloadKey, subject }
+    const event: NewEvent = {
+      uuid: randomUUID(),
+      type,
+      dataJson,
+      payloadKey: this.#o.payloadKey,
+      subject,
+      traceContext,
+    }
     const configFilter = options.configFilter ?? null
     const tx = options.tx
     const now = this.#o.context.clock()
@@ -111,6 +139,7 @@ export class Publisher {
       deliveries = stored.deliveries.get(event.uuid) ?? []
       claimed = stored.claimed
     }
+    span.setAttribute('whisperer.deliveries', deliveries.length)
     const result: DeliverResult = { eventUuid: deliveries.length > 0 ? event.uuid : null, deliveries }
     if (!sync) {
       if (!tx && deliveries.length > 0) this.#o.onEnqueued()

@@ -19,7 +19,8 @@ const dateOrNull = (value: unknown): Date | null =>
 const json = <T>(value: unknown): T => (typeof value === 'string' ? JSON.parse(value) : value) as T
 
 export const webhookColumns = `id, owner, event_type, target_url, secret_key, is_active, retry_countdown_config,
-  callback, additional_headers, config, filters, fields, disabled_reason, failing_since, created_at, updated_at`
+  callback, additional_headers, config, filters, fields, send_traceparent, disabled_reason, failing_since, created_at,
+  updated_at`
 
 export function toWebhook(row: Row): Webhook {
   return {
@@ -35,6 +36,7 @@ export function toWebhook(row: Row): Webhook {
     config: json<Record<string, unknown>>(row.config),
     filters: json<Filters>(row.filters),
     fields: (row.fields as string[] | null) ?? null,
+    sendTraceparent: Boolean(row.send_traceparent),
     disabledReason: (row.disabled_reason as string | null) ?? null,
     failingSince: dateOrNull(row.failing_since),
     createdAt: date(row.created_at),
@@ -103,6 +105,7 @@ export type ClaimedWebhook = Pick<
   | 'config'
   | 'retryCountdownConfig'
   | 'callback'
+  | 'sendTraceparent'
   | 'updatedAt'
 >
 
@@ -139,12 +142,13 @@ export const claimedColumns = `d.id, d.uuid::text AS uuid, d.next_attempt_at AS 
 
 /**
  * Columns of a delivery claimed as it is inserted: the event row is not visible to its own
- * statement yet, so its fields come from the parameters ($2 type, $3 data, $4 key, $6 subject id).
+ * statement yet, so its fields come from the parameters ($2 type, $3 data, $4 key, $6 subject id,
+ * $15 trace context).
  */
 export const insertedClaimedColumns = `d.id, d.uuid::text AS uuid, d.next_attempt_at AS lease, d.retry_count,
   d.body::text AS body, $2::text AS event_type, $3::text AS data, $4::text AS payload_key,
   $6::text AS subject_id, d.webhook_id, w.updated_at AS webhook_updated_at, d.created_at,
-  NULL::text AS trace_context`
+  $15::text AS trace_context`
 
 export function toClaimedRow(row: Row): ClaimedRow {
   const uuid = String(row.uuid)
@@ -167,7 +171,7 @@ export function toClaimedRow(row: Row): ClaimedRow {
 }
 
 export const claimedWebhookColumns = `id, target_url, secret_key, additional_headers, config, retry_countdown_config,
-  callback, updated_at`
+  callback, send_traceparent, updated_at`
 
 export function toClaimedWebhook(row: Row): ClaimedWebhook {
   return {
@@ -178,6 +182,7 @@ export function toClaimedWebhook(row: Row): ClaimedWebhook {
     config: json<Record<string, unknown>>(row.config),
     retryCountdownConfig: json<CountdownConfig>(row.retry_countdown_config),
     callback: (row.callback as string | null) ?? null,
+    sendTraceparent: Boolean(row.send_traceparent),
     updatedAt: date(row.updated_at),
   }
 }

@@ -52,6 +52,7 @@ forEachDatabase((db) => {
       config: { auth: { auth_type: 'basic', username: 'user', password: 'pa55' }, tenant: 'acme' },
       filters: {},
       fields: null,
+      send_traceparent: false,
       disabled_reason: null,
       failing_since: null,
       created_date: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
@@ -228,6 +229,24 @@ forEachDatabase((db) => {
       target_url: ['This field is required.'],
     })
     expect((await call('GET', `hooks/${created.id}/`)).body.is_active).toBe(true)
+  })
+
+  test('send_traceparent is off by default, set on create, changed by PATCH and reset by PUT', async () => {
+    const created = await call('POST', 'hooks/', { json: hook({ send_traceparent: true }) })
+    expect(created.body.send_traceparent).toBe(true)
+    const id = created.body.id
+    expect((await call('GET', `hooks/${id}/`)).body.send_traceparent).toBe(true)
+    // A PATCH of another field keeps it.
+    await call('PATCH', `hooks/${id}/`, { json: { is_active: true } })
+    expect((await call('GET', `hooks/${id}/`)).body.send_traceparent).toBe(true)
+    const patched = await call('PATCH', `hooks/${id}/`, { json: { send_traceparent: false } })
+    expect(patched.body.send_traceparent).toBe(false)
+    await call('PATCH', `hooks/${id}/`, { json: { send_traceparent: true } })
+    const put = await call('PUT', `hooks/${id}/`, { json: hook() })
+    expect(put.body.send_traceparent).toBe(false)
+    const invalid = await call('PATCH', `hooks/${id}/`, { json: { send_traceparent: 'yes' } })
+    expectError(invalid, 400, 'validation_error')
+    expect(Object.keys(invalid.body.errors)).toEqual(['send_traceparent'])
   })
 
   test('delete answers 204 with no body; the webhook is gone and its URL may subscribe again', async () => {

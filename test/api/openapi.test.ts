@@ -125,6 +125,7 @@ test('every $ref of the document resolves to one of its schemas', () => {
     'config',
     'filters',
     'fields',
+    'send_traceparent',
   ])
 })
 

@@ -48,6 +48,13 @@ describe('buildRequest', () => {
     })
   })
 
+  test('a traceparent is sent when given, over an additional header of that name', () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
+    const additionalHeaders = { Traceparent: '00-ffffffffffffffffffffffffffffffff-ffffffffffffffff-01' }
+    expect(buildRequest({ ...base, additionalHeaders, traceparent }).headers.traceparent).toBe(traceparent)
+    expect(buildRequest(base).headers.traceparent).toBeUndefined()
+  })
+
   test('webhook-id is the delivery uuid without dashes', () => {
     expect(buildRequest({ ...base, deliveryUuid: deliveryUuid.toUpperCase() }).headers['webhook-id']).toBe(
       hex,

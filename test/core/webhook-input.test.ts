@@ -51,6 +51,7 @@ describe('create', () => {
       config: {},
       filters: {},
       fields: null,
+      sendTraceparent: false,
     })
   })
 
@@ -64,6 +65,7 @@ describe('create', () => {
         callback: 'audit',
         additionalHeaders: { 'X-Tenant': 'acme' },
         config: { tenant: 'acme', auth: { auth_type: 'bearer', token: 't' } },
+        sendTraceparent: true,
       }),
     ).toEqual({
       ...valid,
@@ -75,6 +77,7 @@ describe('create', () => {
       config: { tenant: 'acme', auth: { auth_type: 'bearer', token: 't' } },
       filters: {},
       fields: null,
+      sendTraceparent: true,
     })
   })
 

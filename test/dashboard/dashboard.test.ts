@@ -114,6 +114,7 @@ forEachDatabase((db) => {
       await page.getByText('19 attempts at most, the last 18 h after the first').waitFor(wait)
       await expect(page.getByRole('img', { name: /^Retry timeline/ }).count()).resolves.toBe(1)
       await page.getByLabel('Target URL').fill(receiver.url)
+      await page.getByLabel('Send a W3C traceparent header with each request').check()
       await page.getByRole('button', { name: 'Create webhook' }).click()
       await page.getByText(/^Webhook #\d+ created/).waitFor(wait)
       const [webhook] = (await api('GET', 'hooks/', token)).results
@@ -122,6 +123,7 @@ forEachDatabase((db) => {
         event_type: 'order-created',
         filters: { name: { startswith: 'J' } },
         retry_countdown_config: { choice: 'fixed', kwargs: { seconds: 3600 } },
+        send_traceparent: true,
       })
       await page.getByRole('button', { name: 'Send a test ping' }).click()
       await page.getByText('Delivered: HTTP 200').waitFor(wait)

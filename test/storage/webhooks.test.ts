@@ -38,6 +38,7 @@ forEachDatabase((db) => {
       callback: null,
       additionalHeaders: {},
       config: {},
+      sendTraceparent: false,
       disabledReason: null,
     })
     expect(await whisperer.webhooks.get('acme', webhook.id)).toEqual(webhook)
@@ -143,6 +144,7 @@ forEachDatabase((db) => {
       targetUrl: target,
       secretKey: 'secret',
       callback: 'audit',
+      sendTraceparent: true,
     })
     const updated = await whisperer.webhooks.update('acme', webhook.id, {
       retryCountdownConfig: { choice: 'fixed', kwargs: { seconds: 30 } },
@@ -150,7 +152,11 @@ forEachDatabase((db) => {
     expect(updated).toMatchObject({
       secretKey: 'secret',
       callback: 'audit',
+      sendTraceparent: true,
       retryCountdownConfig: { choice: 'fixed' },
+    })
+    expect(await whisperer.webhooks.update('acme', webhook.id, { sendTraceparent: false })).toMatchObject({
+      sendTraceparent: false,
     })
     expect(updated.updatedAt.getTime()).toBeGreaterThanOrEqual(webhook.updatedAt.getTime())
     const cleared = await whisperer.webhooks.update('acme', webhook.id, { secretKey: null, callback: '' })
@@ -161,6 +167,7 @@ forEachDatabase((db) => {
     })
     expect(replaced).toMatchObject({
       eventType: 'package-updated',
+      sendTraceparent: false,
       retryCountdownConfig: { choice: 'exponential', kwargs: { base: 2, factor: 1 } },
     })
   })

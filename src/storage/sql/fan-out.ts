@@ -18,6 +18,8 @@ export interface NewEvent {
   dataJson: string
   payloadKey: PayloadKey
   subject: Subject | null
+  /** The W3C trace context it is published under (`traceparent[ tracestate]`); null when untraced. */
+  traceContext: string | null
 }
 
 /** What an enqueue made: the deliveries of each event, by event uuid, and those it claimed. */
@@ -54,8 +56,8 @@ const eventsInsertText = (claimed: boolean) => (s: string) =>
         SELECT 1 FROM ${s}.webhooks f
         WHERE f.event_type = i.type AND f.conditions IS NOT NULL AND f.is_active AND f.deleted_at IS NULL
       ) THEN i.data::jsonb END AS doc
-    FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-      WITH ORDINALITY AS i(uuid, type, data, payload_key, subject_type, subject_id, config_filter, n)
+    FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $12::text[])
+      WITH ORDINALITY AS i(uuid, type, data, payload_key, subject_type, subject_id, config_filter, trace_context, n)
   ), targets AS (
     SELECT i.n, w.id AS webhook_id, gen_random_uuid() AS uuid, w.fields FROM input i
     JOIN ${s}.webhooks w ON w.event_type = i.type AND w.is_active AND w.deleted_at IS NULL
@@ -64,8 +66,8 @@ const eventsInsertText = (claimed: boolean) => (s: string) =>
       WHERE w.config #> string_to_array(f.key, '__') IS DISTINCT FROM f.value))
       AND ${filtersMatch(s, 'i.doc')}
   ), event AS (
-    INSERT INTO ${s}.events (uuid, type, data, payload_key, subject_type, subject_id, created_at)
-    SELECT i.uuid, i.type, i.data::json, i.payload_key, i.subject_type, i.subject_id, $8 FROM input i
+    INSERT INTO ${s}.events (uuid, type, data, payload_key, subject_type, subject_id, trace_context, created_at)
+    SELECT i.uuid, i.type, i.data::json, i.payload_key, i.subject_type, i.subject_id, i.trace_context, $8 FROM input i
     WHERE EXISTS (SELECT 1 FROM targets t WHERE t.n = i.n)
     ORDER BY i.n
     RETURNING id, uuid
@@ -85,7 +87,7 @@ const eventsInsertText = (claimed: boolean) => (s: string) =>
       ? `SELECT d.id, d.uuid::text AS uuid, d.next_attempt_at AS lease, d.retry_count, d.body::text AS body,
            i.type AS event_type, i.data, i.payload_key, i.subject_id, d.webhook_id,
            w.updated_at AS webhook_updated_at, e.uuid::text AS event_uuid,
-           d.created_at, NULL::text AS trace_context
+           d.created_at, i.trace_context
          FROM inserted d JOIN event e ON e.id = d.event_id JOIN input i ON i.uuid = e.uuid
          JOIN ${s}.webhooks w ON w.id = d.webhook_id LEFT JOIN notified ON true`
       : `SELECT d.id, d.uuid::text AS uuid, d.webhook_id, e.uuid::text AS event_uuid
@@ -121,6 +123,7 @@ export async function eventsInsert(
     $9: lease ? 'delivering' : 'pending',
     $10: sql.channel,
     $11: lease ?? params.now,
+    $12: events.map(({ event }) => event.traceContext),
   })
   const { rows } = await sql.query(lease ? insertEventsClaimed : insertEvents, values, {
     tx: params.tx,
@@ -140,8 +143,8 @@ const eventInsertBodiesText = (claimed: boolean) => (s: string) =>
     FROM unnest($12::uuid[], $13::bigint[], $14::text[]) AS b(uuid, webhook_id, body)
     WHERE b.webhook_id IN (${liveTargets(s, '$2', '$11', '$3')})
   ), event AS (
-    INSERT INTO ${s}.events (uuid, type, data, payload_key, subject_type, subject_id, created_at)
-    SELECT $1, $2, $3::json, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM targets)
+    INSERT INTO ${s}.events (uuid, type, data, payload_key, subject_type, subject_id, trace_context, created_at)
+    SELECT $1, $2, $3::json, $4, $5, $6, $15, $7 WHERE EXISTS (SELECT 1 FROM targets)
     RETURNING id
   ), inserted AS (
     INSERT INTO ${s}.deliveries (uuid, event_id, webhook_id, status, next_attempt_at, body, created_at, updated_at)
@@ -191,6 +194,7 @@ export async function eventInsertBodies(
     $12: bodies.map((b) => b.uuid),
     $13: bodies.map((b) => b.webhookId),
     $14: bodies.map((b) => b.body),
+    $15: event.traceContext,
   })
   const { rows } = await sql.query(lease ? insertBodiesClaimed : insertBodies, values, {
     tx: params.tx,

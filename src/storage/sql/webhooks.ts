@@ -18,8 +18,8 @@ const insert = statement(
   'webhookInsert',
   (s) => `
     INSERT INTO ${s}.webhooks (owner, event_type, target_url, secret_key, is_active, retry_countdown_config,
-      callback, additional_headers, config, filters, conditions, fields, created_at, updated_at)
-    VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::jsonb, $9::jsonb, $11::jsonb, $12::jsonb, $13::text[], $10, $10)
+      callback, additional_headers, config, filters, conditions, fields, send_traceparent, created_at, updated_at)
+    VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::jsonb, $9::jsonb, $11::jsonb, $12::jsonb, $13::text[], $14, $10, $10)
     RETURNING ${webhookColumns}`,
 )
 
@@ -42,6 +42,7 @@ export async function webhookInsert(
     $11: JSON.stringify(input.filters),
     $12: conditionsJson(input.filters),
     $13: input.fields,
+    $14: input.sendTraceparent,
   })
   try {
     const { rows } = await sql.query(insert, values)
@@ -128,6 +129,7 @@ const update = statement(
         filters = coalesce($14::jsonb, filters),
         conditions = CASE WHEN $14::jsonb IS NULL THEN conditions ELSE $15::jsonb END,
         fields = CASE WHEN $16 THEN $17::text[] ELSE fields END,
+        send_traceparent = coalesce($18, send_traceparent),
         updated_at = $13
       WHERE id = $1 AND deleted_at IS NULL AND ($2::text IS NULL OR owner = $2)
       RETURNING ${webhookColumns}
@@ -166,6 +168,7 @@ export async function webhookUpdate(
     $15: patch.filters === undefined ? null : conditionsJson(patch.filters),
     $16: patch.fields !== undefined,
     $17: patch.fields ?? null,
+    $18: patch.sendTraceparent ?? null,
   })
   try {
     const { rows } = await sql.query(update, values)
