@@ -24,6 +24,8 @@ export interface ApiBackend {
   readonly countdowns: Pick<CountdownRegistry, 'list' | 'validate' | 'schedule'>
   readonly config: { readonly maxAttempts: number }
   readonly logger: Logger
+  /** Whether the database answers and the schema's migrations are current (`health/ready/`). */
+  ready(): Promise<{ ready: true } | { ready: false; reason: 'database_unavailable' | 'migrations_pending' }>
   /** Publishes an event, as `POST events/` does. */
   deliverEvent(
     instance: unknown,

@@ -4,6 +4,7 @@ import { buildRequest, maskHeaders, type OutgoingRequest, staticAuthorization } 
 import type { CountdownRegistry } from '../core/retry-countdown.ts'
 import type { Webhook } from '../core/webhook.ts'
 import type { ClaimedDelivery, Completion } from '../storage/store.ts'
+import type { Metrics } from '../telemetry/metrics.ts'
 import type { Sender } from './sender.ts'
 import { TokenAuthenticator } from './token-auth.ts'
 
@@ -16,6 +17,8 @@ export interface AttemptContext {
   userAgent: string
   clock: () => Date
   random: () => number
+  /** Where attempts, claims and publishes are counted; null when metrics are off. */
+  metrics: Metrics | null
 }
 
 /** One attempt, made and judged, ready to be recorded. */

@@ -125,8 +125,9 @@ const update = statement(
     ), cancelled AS (
       UPDATE ${s}.deliveries SET status = 'cancelled', updated_at = $13
       WHERE webhook_id = $1 AND status = 'pending' AND EXISTS (SELECT 1 FROM updated WHERE NOT updated.is_active)
+      RETURNING 1
     )
-    SELECT * FROM updated`,
+    SELECT *, (SELECT count(*) FROM cancelled) AS cancelled FROM updated`,
 )
 
 /**
@@ -160,6 +161,7 @@ export async function webhookUpdate(
   })
   try {
     const { rows } = await sql.query(update, values)
+    sql.cancelled(rows[0]?.cancelled as string | undefined)
     return rows[0] ? toWebhook(rows[0]) : null
   } catch (error) {
     throw duplicateWebhook(error)
@@ -176,8 +178,9 @@ const softDelete = statement(
     ), cancelled AS (
       UPDATE ${s}.deliveries SET status = 'cancelled', updated_at = $3
       WHERE webhook_id = (SELECT id FROM deleted) AND status = 'pending'
+      RETURNING 1
     )
-    SELECT id FROM deleted`,
+    SELECT id, (SELECT count(*) FROM cancelled) AS cancelled FROM deleted`,
 )
 
 /** Soft-deletes a webhook: its history stays, its pending deliveries are cancelled. */
@@ -187,6 +190,7 @@ export async function webhookDelete(
 ): Promise<boolean> {
   const values = bind({ $1: params.id, $2: ownerScope(params.actor), $3: params.now })
   const { rows } = await sql.query(softDelete, values)
+  sql.cancelled(rows[0]?.cancelled as string | undefined)
   return rows.length > 0
 }
 
@@ -200,8 +204,9 @@ const disableFailing = statement(
     ), cancelled AS (
       UPDATE ${s}.deliveries SET status = 'cancelled', updated_at = $2
       WHERE webhook_id IN (SELECT id FROM disabled) AND status = 'pending'
+      RETURNING 1
     )
-    SELECT id FROM disabled`,
+    SELECT id, (SELECT count(*) FROM cancelled) AS cancelled FROM disabled`,
 )
 
 /**
@@ -213,6 +218,7 @@ export async function webhookDisableFailing(
   params: { before: Date; now: Date },
 ): Promise<number[]> {
   const { rows } = await sql.query(disableFailing, bind({ $1: params.before, $2: params.now }))
+  sql.cancelled(rows[0]?.cancelled as string | undefined)
   return rows.map((row) => Number(row.id))
 }
 
