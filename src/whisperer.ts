@@ -1,5 +1,6 @@
 import { Registry } from 'prom-client'
 import packageJson from '../package.json' with { type: 'json' }
+import type { Readiness } from './api/backend.ts'
 import { type ApiHandler, type ApiOptions, createApiHandler } from './api/handler.ts'
 import { type ResolvedConfig, resolveConfig, type WhispererOptions } from './config.ts'
 import { compileAddressPolicy } from './core/address-policy.ts'
@@ -27,11 +28,6 @@ import { Store } from './storage/store.ts'
 import { Metrics } from './telemetry/metrics.ts'
 
 export const version: string = packageJson.version
-
-/** Whether a Whisperer can serve: the database answers and its migrations are current. */
-export type Readiness =
-  | { ready: true }
-  | { ready: false; reason: 'database_unavailable' | 'migrations_pending' }
 
 /** How long readiness waits for the database before it answers `database_unavailable`. */
 const readyTimeoutMs = 5000

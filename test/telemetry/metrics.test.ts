@@ -164,6 +164,21 @@ forEachDatabase((db) => {
     expect(text).not.toContain(receiver.url)
   })
 
+  test('an async: false publish is counted as the worker counts its attempts', async () => {
+    receiver.respond(() => ({ status: 200 }))
+    const whisperer = await db.whisperer()
+    whisperer.eventTypes.register({ type: 'order-created' })
+    await whisperer.webhooks.create('acme', { eventType: 'order-created', targetUrl: `${receiver.url}/ok` })
+    const { outcomes } = await whisperer.deliverEvent({}, 'order-created', { async: false })
+    expect(outcomes?.map((o) => o.status)).toEqual(['delivered'])
+    const text = await whisperer.metrics()
+    expect(sample(text, 'whisperer_attempts_total', { outcome: 'success' })).toBe(1)
+    expect(sample(text, 'whisperer_deliveries_finished_total', { status: 'delivered' })).toBe(1)
+    expect(sample(text, 'whisperer_delivery_latency_seconds_count')).toBe(1)
+    expect(sample(text, 'whisperer_events_published_total', { event_type: 'order-created' })).toBe(1)
+    expect(sample(text, 'whisperer_in_flight')).toBe(0)
+  })
+
   test('the queue gauges count due deliveries and the oldest one, without labels', async () => {
     const clock = new ManualClock()
     const whisperer = await db.whisperer({ clock: clock.now, metricsInterval: 0 })
