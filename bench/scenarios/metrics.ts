@@ -71,6 +71,8 @@ export async function scrape(ctx: RunnerContext): Promise<ScenarioResult[]> {
  */
 export async function metricsCost(ctx: RunnerContext): Promise<ScenarioResult[]> {
   const rates: Record<'on' | 'off', number[]> = { on: [], off: [] }
+  // Worker CPU per delivery: less sensitive than throughput to what else the machine runs.
+  const cpu: Record<'on' | 'off', number[]> = { on: [], off: [] }
   for (const round of [1, 2]) {
     for (const setting of ['off', 'on'] as const) {
       const variant = `fanout10, 1 worker, metrics ${setting} (round ${round})`
@@ -85,7 +87,9 @@ export async function metricsCost(ctx: RunnerContext): Promise<ScenarioResult[]>
         metrics: setting === 'on',
       }).catch((error) => errorResult('metricscost', ctx.kind, variant, error))
       const rate = result.metrics.find((m) => m.key === 'deliveries_per_s')?.value
+      const micros = result.metrics.find((m) => m.key === 'cpu_us_per_delivery')?.value
       if (result.status === 'ok' && typeof rate === 'number') rates[setting].push(rate)
+      if (result.status === 'ok' && typeof micros === 'number') cpu[setting].push(micros)
       await ctx.emit({ ...result, scenario: 'metricscost' })
     }
   }
@@ -94,6 +98,9 @@ export async function metricsCost(ctx: RunnerContext): Promise<ScenarioResult[]>
   const on = mean(rates.on)
   const off = mean(rates.off)
   const ratio = on !== null && off !== null && off > 0 ? (on / off) * 100 : null
+  const cpuOn = mean(cpu.on)
+  const cpuOff = mean(cpu.off)
+  const cpuRatio = cpuOn !== null && cpuOff !== null && cpuOff > 0 ? (cpuOn / cpuOff) * 100 : null
   return [
     {
       scenario: 'metricscost',
@@ -104,11 +111,13 @@ export async function metricsCost(ctx: RunnerContext): Promise<ScenarioResult[]>
         metric('metrics_off_per_s', 'deliveries/s, metrics off (mean)', off, '/s'),
         metric('metrics_on_per_s', 'deliveries/s, metrics on (mean)', on, '/s'),
         metric('metrics_on_off_pct', 'on / off', ratio, '%'),
+        metric('cpu_on_off_pct', 'worker CPU per delivery, on / off', cpuRatio, '%'),
       ],
       notes: [
         `off: ${rates.off.map((r) => Math.round(r)).join(', ')}; on: ${rates.on.map((r) => Math.round(r)).join(', ')} deliveries/s`,
+        `worker CPU µs/delivery, off: ${cpu.off.map((c) => Math.round(c)).join(', ')}; on: ${cpu.on.map((c) => Math.round(c)).join(', ')}`,
       ],
-      details: { rates },
+      details: { rates, cpu },
     },
   ]
 }
