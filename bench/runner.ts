@@ -16,6 +16,7 @@ import { bigfanout } from './scenarios/bigfanout.ts'
 import { claimCeiling, httpCeiling } from './scenarios/ceilings.ts'
 import { filters } from './scenarios/filters.ts'
 import { latency } from './scenarios/latency.ts'
+import { metricsCost, scrape } from './scenarios/metrics.ts'
 import { soak, soakDrainSeconds } from './scenarios/soak.ts'
 import { failing, fanout1, fanout10 } from './scenarios/throughput.ts'
 import { pgliteContext, postgresContext, type RunnerContext } from './support/context.ts'
@@ -58,6 +59,8 @@ const scenarios: Record<ScenarioName, Scenario> = {
   failing,
   bigfanout,
   filters,
+  scrape,
+  metricscost: metricsCost,
   soak,
 }
 
@@ -79,6 +82,10 @@ export function scenarioBudgetSeconds(name: ScenarioName, plan: Plan): number {
       return plan.bigfanoutDeadline + plan.bigfanoutWebhooks / 200 + slack
     case 'filters':
       return 120 + slack
+    case 'scrape':
+      return 120 + slack
+    case 'metricscost':
+      return 4 * throughput
     case 'soak':
       return plan.soak + soakDrainSeconds + slack + 40
   }

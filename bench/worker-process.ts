@@ -20,7 +20,11 @@ export interface WorkerReport {
   errors: string[]
 }
 
-const { url, schema } = JSON.parse(process.env.BENCH_WORKER ?? '{}') as { url: string; schema: string }
+const { url, schema, metrics } = JSON.parse(process.env.BENCH_WORKER ?? '{}') as {
+  url: string
+  schema: string
+  metrics?: boolean
+}
 process.on('disconnect', () => process.exit(1))
 
 const db = countingDatabase(postgresDatabase(url, { applicationName: 'whisperer-bench-worker' }), schema)
@@ -31,6 +35,7 @@ const whisperer = await createWhisperer({
   migrate: false,
   allowedTargets,
   ...engineOptions,
+  metrics: metrics ?? true,
   logger: log.logger,
 })
 await whisperer.start()

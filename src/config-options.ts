@@ -198,6 +198,27 @@ export const optionTable: { [K in keyof Required<WhispererOptions>]: OptionRow }
     schema: z.number().min(0),
     doc: 'how long a token from `token` auth is reused; at least 0',
   },
+  metrics: {
+    type: '`boolean`',
+    default: true,
+    env: { name: 'WHISPERER_METRICS', read: flag, note: '(`1`, `true` or `yes`)' },
+    schema: z.boolean(),
+    doc: 'collect Prometheus metrics (`whisperer.metrics()`, `GET /metrics`); `false` turns all instrumentation off',
+  },
+  metricsEventTypeLimit: {
+    type: 'integer',
+    default: 100,
+    unit: 'event types',
+    schema: z.int().min(0).max(10_000),
+    doc: 'distinct `event_type` label values of the metrics; later types are counted as `other`; 0 to 10,000',
+  },
+  metricsInterval: {
+    type: 'integer',
+    default: 5000,
+    unit: 'ms',
+    schema: z.int().min(0),
+    doc: 'the queue and webhook gauges are read from the database at most once per this interval (concurrent scrapes share a read); at least 0',
+  },
   userAgent: {
     type: '`string`',
     shownDefault: "`'Whisperer/<version>'`",

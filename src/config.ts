@@ -72,6 +72,12 @@ export interface WhispererOptions {
   maintenanceInterval?: number
   /** How long a token from `token` auth is reused, in seconds. @default 300 */
   tokenTtl?: number
+  /** Collect Prometheus metrics; false turns all instrumentation off. Env: `WHISPERER_METRICS`. @default true */
+  metrics?: boolean
+  /** Distinct `event_type` label values of the metrics; the rest are counted as `other`. @default 100 */
+  metricsEventTypeLimit?: number
+  /** The longest the queue and webhook gauges are reused between scrapes, in ms. @default 5000 */
+  metricsInterval?: number
   /** @default 'Whisperer/<version>' */
   userAgent?: string
   /** Env: `WHISPERER_LOG_LEVEL` for the default pino logger. @default a pino logger at 'info' */
@@ -108,6 +114,9 @@ export interface ResolvedConfig {
   operationsOwner: string
   maintenanceIntervalMs: number
   tokenTtlMs: number
+  metrics: boolean
+  metricsEventTypeLimit: number
+  metricsIntervalMs: number
   userAgent: string
   logLevel: string
   logger: Logger | undefined
@@ -176,6 +185,9 @@ export function resolveConfig(options: WhispererOptions, version: string): Resol
     operationsOwner: o.operationsOwner,
     maintenanceIntervalMs: o.maintenanceInterval,
     tokenTtlMs: o.tokenTtl * 1000,
+    metrics: o.metrics,
+    metricsEventTypeLimit: o.metricsEventTypeLimit,
+    metricsIntervalMs: o.metricsInterval,
     userAgent: o.userAgent ?? `Whisperer/${version}`,
     logLevel: env[optionTable.logger.env!.name] ?? 'info',
     logger: o.logger,

@@ -1,4 +1,5 @@
 export type { Authenticate, Principal } from './api/auth.ts'
+export type { Readiness } from './api/backend.ts'
 export type { ApiHandler, ApiOptions } from './api/handler.ts'
 export type { RateLimit } from './api/rate-limit.ts'
 export type { ResolvedConfig, WhispererOptions } from './config.ts'

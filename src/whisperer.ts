@@ -1,4 +1,6 @@
+import { Registry } from 'prom-client'
 import packageJson from '../package.json' with { type: 'json' }
+import type { Readiness } from './api/backend.ts'
 import { type ApiHandler, type ApiOptions, createApiHandler } from './api/handler.ts'
 import { type ResolvedConfig, resolveConfig, type WhispererOptions } from './config.ts'
 import { compileAddressPolicy } from './core/address-policy.ts'
@@ -22,12 +24,16 @@ import { TokenService } from './service/tokens.ts'
 import { WebhookService } from './service/webhooks.ts'
 import { attemptPartitionSpan } from './storage/attempt-partitions.ts'
 import type { Database } from './storage/database.ts'
-import { migrate } from './storage/migrate.ts'
+import { latestMigration, migrate } from './storage/migrate.ts'
 import { openDatabase } from './storage/open-database.ts'
 import { Store } from './storage/store.ts'
+import { Metrics } from './telemetry/metrics.ts'
 import { whispererTracer } from './telemetry/tracing.ts'
 
 export const version: string = packageJson.version
+
+/** How long readiness waits for the database before it answers `database_unavailable`. */
+const readyTimeoutMs = 5000
 
 /**
  * One Whisperer: its registries, its services and, once started, its worker and maintenance.
@@ -57,6 +63,7 @@ export class Whisperer {
   readonly #maintenance: Maintenance
   readonly #publisher: Publisher
   readonly #operations: OperationalEvents
+  readonly #metrics: Metrics | null
   #closed = false
 
   /** @internal Use {@link createWhisperer}. */
@@ -68,6 +75,27 @@ export class Whisperer {
     const { clock } = config
     const addressPolicy = compileAddressPolicy(config)
     this.#store = store
+    this.#metrics = config.metrics
+      ? new Metrics({
+          eventTypeLimit: config.metricsEventTypeLimit,
+          snapshotIntervalMs: config.metricsIntervalMs,
+          snapshot: async () => {
+            const now = clock()
+            const { due, oldestDueAt, webhooks } = await store.metricsSnapshot({ now })
+            const oldestDueSeconds = oldestDueAt
+              ? Math.max(0, now.getTime() - oldestDueAt.getTime()) / 1000
+              : 0
+            return { due, oldestDueSeconds, webhooks }
+          },
+        })
+      : null
+    const metrics = this.#metrics
+    if (metrics) {
+      store.observe({
+        statementFailed: (name) => metrics.dbError(name),
+        deliveriesCancelled: (count) => metrics.finished('cancelled', count),
+      })
+    }
     this.eventTypes = new EventTypes({ store, clock })
     this.#operations = new OperationalEvents({
       payloadKey: config.payloadKey,
@@ -90,6 +118,7 @@ export class Whisperer {
       clock,
       random: config.random,
       tracer: whispererTracer(version),
+      metrics,
     }
     this.#recorder = new Recorder({
       store: this.#store,
@@ -100,6 +129,7 @@ export class Whisperer {
       operations: this.#operations,
       onScheduled: (at) => this.#worker.noteDue(at),
       onStored: () => this.#worker.roomFreed(),
+      metrics,
     })
     this.#worker = new Worker({
       store: this.#store,
@@ -179,6 +209,45 @@ export class Whisperer {
   }
 
   /**
+   * The prom-client registry of this Whisperer's metrics (its own, not prom-client's global one):
+   * merge it into an application's registry with `Registry.merge`. Empty with `metrics: false`.
+   */
+  get registry(): Registry {
+    return this.#metrics?.registry ?? emptyRegistry
+  }
+
+  /** Every metric in the Prometheus text format, as `GET /metrics` serves it. */
+  metrics(): Promise<string> {
+    return this.#metrics?.text() ?? Promise.resolve('')
+  }
+
+  /**
+   * Readiness: the database answers within a few seconds and every migration of this version is
+   * applied. Never throws.
+   */
+  async ready(): Promise<Readiness> {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), readyTimeoutMs)
+    })
+    try {
+      const [applied, latest] = await Promise.race([
+        Promise.all([this.#store.schemaVersionGet(), latestMigration()]),
+        timeout.then(() => {
+          throw new Error('timeout')
+        }),
+      ])
+      return applied !== null && applied >= latest
+        ? { ready: true }
+        : { ready: false, reason: 'migrations_pending' }
+    } catch {
+      return { ready: false, reason: 'database_unavailable' }
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /**
    * The REST API as a Web-standard `(Request) => Promise<Response>` handler, to mount in any
    * framework. `authenticate` tells who sends each request.
    */
@@ -224,6 +293,9 @@ export class Whisperer {
     if (this.#closed) throw new WhispererError('closed')
   }
 }
+
+/** The registry of a Whisperer whose metrics are off. */
+const emptyRegistry = new Registry()
 
 /**
  * Opens the database (embedded PGlite in `./.whisperer` unless told otherwise), applies migrations,

@@ -23,6 +23,8 @@ export interface ThroughputRun {
   retry?: CountdownConfig
   /** fanout1 reports events/s (one delivery each), the others deliveries/s. */
   per: 'delivery' | 'event'
+  /** Prometheus metrics in the publisher and the workers. @default true */
+  metrics?: boolean
 }
 
 /**
@@ -37,7 +39,7 @@ export interface ThroughputRun {
 export async function measureThroughput(ctx: RunnerContext, run: ThroughputRun): Promise<ScenarioResult> {
   const eventType = `bench.${run.scenario}`
   const { plan, receiver } = ctx
-  const session = await Session.open(ctx, eventType)
+  const session = await Session.open(ctx, eventType, { metrics: run.metrics ?? true })
   try {
     const setupSeconds = await session.createWebhooks(run.webhooks, {
       eventType,

@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import type { WhispererOptions } from '../../src/config.ts'
 import type { Filters } from '../../src/core/filters.ts'
 import type { CountdownConfig } from '../../src/core/retry-countdown.ts'
 import { createWhisperer, type Whisperer } from '../../src/whisperer.ts'
@@ -66,7 +67,11 @@ export class Session {
    * A fresh schema `bench_<random>` (on PGlite, in a fresh directory of its own), migrated, with
    * `eventType` registered.
    */
-  static async open(ctx: RunnerContext, eventType: string): Promise<Session> {
+  static async open(
+    ctx: RunnerContext,
+    eventType: string,
+    options: Pick<WhispererOptions, 'metrics' | 'metricsInterval'> = {},
+  ): Promise<Session> {
     const schema = `bench_${randomBytes(5).toString('hex')}`
     const database = await ctx.openDatabase(schema)
     const log = quietLog()
@@ -76,6 +81,7 @@ export class Session {
         schema,
         allowedTargets,
         ...engineOptions,
+        ...options,
         logger: log.logger,
       })
       whisperer.eventTypes.register({ type: eventType })
@@ -143,7 +149,14 @@ export class Session {
     }
     const starting = Array.from({ length: count }, () => {
       const child = fork(workerScript, [], {
-        env: { ...process.env, BENCH_WORKER: JSON.stringify({ url: this.ctx.url, schema: this.schema }) },
+        env: {
+          ...process.env,
+          BENCH_WORKER: JSON.stringify({
+            url: this.ctx.url,
+            schema: this.schema,
+            metrics: this.whisperer.config.metrics,
+          }),
+        },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       })
       this.#children.push(child)

@@ -24,6 +24,8 @@ export const scenarioNames = [
   'failing',
   'bigfanout',
   'filters',
+  'scrape',
+  'metricscost',
 ] as const
 /** Scenarios run only when named, and alone: never part of a full or `--quick` run. */
 export const separateScenarioNames = ['soak'] as const

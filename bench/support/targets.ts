@@ -41,6 +41,12 @@ const rules: Rule[] = [
     (db): Rule => ({ scenario: 'soak', db, key: 'decay_ratio_pct', target: { op: '>=', value: 85 } }),
   ),
   { scenario: 'soak', db: 'pglite', key: 'sampled_rss_max_mb', target: { op: '<', value: 1024 } },
+  // Metrics: a scrape under 10 ms in at most 2 statements; at most 2% of fanout10's throughput.
+  ...(['postgres', 'pglite'] as const).flatMap((db): Rule[] => [
+    { scenario: 'scrape', db, key: 'scrape_p50_ms', target: { op: '<', value: 10 } },
+    { scenario: 'scrape', db, key: 'statements_per_scrape', target: { op: '<=', value: 2 } },
+  ]),
+  { scenario: 'metricscost', db: 'postgres', key: 'metrics_on_off_pct', target: { op: '>=', value: 98 } },
 ]
 
 export function meets(value: number, target: Target): boolean {

@@ -6,6 +6,11 @@ import type { DeliverOptions, DeliverResult } from '../service/publish.ts'
 import type { TokenService } from '../service/tokens.ts'
 import type { WebhookService } from '../service/webhooks.ts'
 
+/** Whether a Whisperer can serve: the database answers and its migrations are current. */
+export type Readiness =
+  | { ready: true }
+  | { ready: false; reason: 'database_unavailable' | 'migrations_pending' }
+
 /**
  * What the REST API needs of a Whisperer: its services, its countdowns, one setting and its
  * logger. The routes see nothing else (no storage, no delivery engine).
@@ -33,6 +38,8 @@ export interface ApiBackend {
   readonly countdowns: Pick<CountdownRegistry, 'list' | 'validate' | 'schedule'>
   readonly config: { readonly maxAttempts: number }
   readonly logger: Logger
+  /** Whether the database answers and the schema's migrations are current (`health/ready/`). */
+  ready(): Promise<Readiness>
   /** Publishes an event, as `POST events/` does. */
   deliverEvent(
     instance: unknown,

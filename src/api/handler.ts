@@ -13,6 +13,7 @@ import { countdownRoutes } from './routes/countdowns.ts'
 import { deliveryRoutes } from './routes/deliveries.ts'
 import { eventTypeRoutes } from './routes/event-types.ts'
 import { eventRoutes } from './routes/events.ts'
+import { healthRoutes } from './routes/health.ts'
 import { operationalEventRoutes } from './routes/operational-events.ts'
 import { statsRoutes } from './routes/stats.ts'
 import { tokenRoutes } from './routes/tokens.ts'
@@ -69,6 +70,7 @@ export function createApiHandler(backend: ApiBackend, options: ApiOptions): ApiH
     }),
     (c) => c.json(openApiDocument(app), 200),
   )
+  healthRoutes(app, backend)
 
   app.use('*', async (c, next) => {
     // Charged as it arrived: requests held up together by a slow authentication are not a burst.

@@ -22,7 +22,11 @@ export async function attemptNow(params: {
   const lane = async (): Promise<void> => {
     while (next < params.deliveries.length) {
       const index = next++
-      const report = await runAttempt(params.deliveries[index]!, params.context)
+      const metrics = params.context.metrics
+      metrics?.inFlight(1)
+      const report = await runAttempt(params.deliveries[index]!, params.context).finally(() =>
+        metrics?.inFlight(-1),
+      )
       await params.recorder.record(report, { instance: params.instance, waitForCallback: true })
       reports[index] = report
     }

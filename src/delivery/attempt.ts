@@ -5,6 +5,7 @@ import { buildRequest, maskHeaders, type OutgoingRequest, staticAuthorization } 
 import type { CountdownRegistry } from '../core/retry-countdown.ts'
 import type { Webhook } from '../core/webhook.ts'
 import type { ClaimedDelivery, Completion } from '../storage/store.ts'
+import type { Metrics } from '../telemetry/metrics.ts'
 import { type AttemptSpanResult, inAttemptSpan } from '../telemetry/tracing.ts'
 import type { Sender } from './sender.ts'
 import { TokenAuthenticator } from './token-auth.ts'
@@ -20,6 +21,8 @@ export interface AttemptContext {
   random: () => number
   /** Spans of attempts and pings (and of publishing): non-recording unless an OpenTelemetry SDK is registered. */
   tracer: Tracer
+  /** Where attempts, claims and publishes are counted; null when metrics are off. */
+  metrics: Metrics | null
 }
 
 /** One attempt, made and judged, ready to be recorded. */

@@ -4,6 +4,7 @@ import type { EventTypeRegistry } from '../core/event-types.ts'
 import type { Logger } from '../logger.ts'
 import { attemptPartitionSpan } from '../storage/attempt-partitions.ts'
 import type { Completed, Store } from '../storage/store.ts'
+import type { Metrics } from '../telemetry/metrics.ts'
 import type { AttemptReport } from './attempt.ts'
 import type { OperationalEvents } from './operational-events.ts'
 
@@ -30,6 +31,8 @@ export interface RecorderOptions {
   onScheduled?: (at: Date) => void
   /** Told after each batch is stored: the worker counts unstored outcomes as held. */
   onStored?: () => void
+  /** Counts the attempts stored and the deliveries they finished. @default null */
+  metrics?: Metrics | null
 }
 
 /**
@@ -120,6 +123,7 @@ export class Recorder {
       this.#queue = this.#queue.slice(batch.length)
       this.#options.onStored?.()
       this.#options.operations.emitted(completed.operational)
+      if (this.#options.metrics) count(this.#options.metrics, batch, completed)
       for (const entry of batch) {
         const followUp = this.#followUp(entry, completed.attemptIds.get(entry.report.delivery.id))
         if (entry.waitForCallback) followUp.then(entry.resolve, entry.reject)
@@ -188,6 +192,23 @@ export class Recorder {
     if (!definition?.load || subjectId === null) return null
     return (await definition.load(subjectId)) ?? null
   }
+}
+
+/** Counts a stored batch: its attempts, and the deliveries it finished. */
+function count(metrics: Metrics, batch: Entry[], completed: Completed): void {
+  for (const { report } of batch) {
+    const { id } = report.delivery
+    if (!completed.attemptIds.has(id)) continue
+    const status = completed.statuses.get(id)
+    const { attempt } = report.completion
+    const latencyMs =
+      status === 'delivered'
+        ? attempt.createdAt.getTime() + attempt.durationMs - report.delivery.createdAt.getTime()
+        : null
+    metrics.attempted(report.result, latencyMs)
+    if (status === 'delivered' || status === 'failed' || status === 'cancelled') metrics.finished(status)
+  }
+  metrics.finished('cancelled', completed.cancelled)
 }
 
 /** PostgreSQL's error for a row that no partition accepts. */

@@ -222,11 +222,13 @@ export class Worker {
     const limit = this.#room()
     if (limit <= 0) return 0
     const now = this.#o.clock()
+    const claimStarted = performance.now()
     const claimed = await this.#o.store.deliveryClaim({
       limit,
       now,
       leaseUntil: new Date(now.getTime() + this.#o.leaseMs),
     })
+    this.#o.attempt.metrics?.claimed(performance.now() - claimStarted)
     const giveBack: { delivery: ClaimedDelivery; at: number }[] = []
     for (const delivery of claimed) {
       const host = hostOf(delivery.webhook.targetUrl)
@@ -251,6 +253,7 @@ export class Worker {
    */
   #start(host: string, delivery: ClaimedDelivery): void {
     this.#running += 1
+    this.#o.attempt.metrics?.inFlight(1)
     let durationMs = 0
     const task = runAttempt(delivery, this.#o.attempt)
       .then((report) => {
@@ -265,6 +268,7 @@ export class Worker {
       .finally(() => {
         this.#inFlight.delete(task)
         this.#running -= 1
+        this.#o.attempt.metrics?.inFlight(-1)
         this.#slots.finish(host, durationMs)
         // A waiting delivery starts only if its lease outlasts a whole attempt (or, with a lease
         // configured shorter than that, half of it).

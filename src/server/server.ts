@@ -9,6 +9,7 @@ import type { ConfigFile } from './config-file.ts'
 import { eventTypesOf } from './config-file.ts'
 import { dashboardHandler } from './dashboard.ts'
 import { createHttpServer, type HttpTimeouts } from './http-server.ts'
+import { metricsResponse } from './metrics-server.ts'
 import { tokenAuthenticate } from './token-auth.ts'
 
 export interface ServerOptions {
@@ -58,6 +59,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       async (request) => {
         const { pathname } = new URL(request.url)
         if (pathname === '/healthz') return Response.json({ status: 'ok' })
+        if (pathname === '/metrics' && request.method === 'GET') return metricsResponse(whisperer)
         return (await dashboard(request)) ?? api(request)
       },
       {

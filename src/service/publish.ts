@@ -140,6 +140,8 @@ export class Publisher {
       claimed = stored.claimed
     }
     span.setAttribute('whisperer.deliveries', deliveries.length)
+    // An event is stored only when it has deliveries.
+    if (deliveries.length > 0) this.#o.context.metrics?.published(type, deliveries.length)
     const result: DeliverResult = { eventUuid: deliveries.length > 0 ? event.uuid : null, deliveries }
     if (!sync) {
       if (!tx && deliveries.length > 0) this.#o.onEnqueued()

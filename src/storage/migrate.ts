@@ -23,6 +23,14 @@ export async function loadMigrations(): Promise<Migration[]> {
   )
 }
 
+let latest: Promise<number> | null = null
+
+/** The version of the newest migration file: a schema at it is current. */
+export function latestMigration(): Promise<number> {
+  latest ??= loadMigrations().then((migrations) => Math.max(0, ...migrations.map((m) => m.version)))
+  return latest
+}
+
 /** The advisory lock key of a schema's migrations: stable across processes and machines. */
 function lockKey(schema: string): string {
   return createHash('sha256').update(`whisperer:migrate:${schema}`).digest().readBigInt64BE().toString()

@@ -7,11 +7,12 @@ import type { Database } from './database.ts'
 import type { ApiTokenRow, AttemptSummary, ClaimedDelivery, StoredEventType } from './rows.ts'
 import * as attempts from './sql/attempts.ts'
 import * as completions from './sql/completions.ts'
-import { Sql } from './sql/context.ts'
+import { Sql, type StoreObserver } from './sql/context.ts'
 import * as deliveries from './sql/deliveries.ts'
 import * as eventTypes from './sql/event-types.ts'
 import type { Enqueued } from './sql/fan-out.ts'
 import * as fanOut from './sql/fan-out.ts'
+import * as metrics from './sql/metrics.ts'
 import * as operational from './sql/operational.ts'
 import * as replay from './sql/replay.ts'
 import * as retention from './sql/retention.ts'
@@ -22,8 +23,10 @@ import * as webhooks from './sql/webhooks.ts'
 
 export type { ApiTokenRow, ClaimedDelivery, EnqueuedDelivery, StoredEventType } from './rows.ts'
 export type { Completed, Completion } from './sql/completions.ts'
+export type { StoreObserver } from './sql/context.ts'
 export type { DeliveryFilter } from './sql/deliveries.ts'
 export type { NewEvent } from './sql/fan-out.ts'
+export type { MetricsSnapshot } from './sql/metrics.ts'
 export type { Emitted, OperationsOptions } from './sql/operational.ts'
 export type { ReplayFilter } from './sql/replay.ts'
 
@@ -47,6 +50,11 @@ export class Store {
     this.db = db
     this.schema = schema
     this.channel = this.#sql.channel
+  }
+
+  /** Tells `observer` of failed statements and of deliveries cancelled (for metrics). */
+  observe(observer: StoreObserver): void {
+    this.#sql.observer = observer
   }
 
   // Webhooks
@@ -219,6 +227,16 @@ export class Store {
 
   vacuum(): Promise<void> {
     return retention.vacuum(this.#sql)
+  }
+
+  // Metrics and readiness
+
+  metricsSnapshot(params: Params<typeof metrics.metricsSnapshot>): Promise<metrics.MetricsSnapshot> {
+    return metrics.metricsSnapshot(this.#sql, params)
+  }
+
+  schemaVersionGet(): Promise<number | null> {
+    return metrics.schemaVersionGet(this.#sql)
   }
 }
 

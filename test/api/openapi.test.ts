@@ -20,6 +20,8 @@ afterAll(() => whisperer.close())
 
 const routes = [
   'GET /whisperer/openapi.json',
+  'GET /whisperer/health/',
+  'GET /whisperer/health/ready/',
   'GET /whisperer/hooks/',
   'POST /whisperer/hooks/',
   'GET /whisperer/hooks/registry/',

@@ -3,6 +3,16 @@ import { quoteIdentifier } from '../identifier.ts'
 import { ClaimedWebhooks } from './claimed-webhooks.ts'
 import type { Statement } from './statement.ts'
 
+/**
+ * Told of what statements did, for metrics (storage does not know who listens): a statement that
+ * failed, by name, and deliveries cancelled beside a completion (a webhook deleted, deactivated
+ * or disabled for failing).
+ */
+export interface StoreObserver {
+  statementFailed?(name: string, error: unknown): void
+  deliveriesCancelled?(count: number): void
+}
+
 /** What the statements of one store share: the database, its schema, and texts built once. */
 export class Sql {
   readonly db: Database
@@ -16,6 +26,7 @@ export class Sql {
   readonly webhooks = new ClaimedWebhooks()
   /** Weekly attempt partitions known to exist, by name. */
   readonly partitions = new Set<string>()
+  observer: StoreObserver = {}
 
   constructor(db: Database, schema: string) {
     this.db = db
@@ -41,6 +52,21 @@ export class Sql {
     options: QueryOptions & { tx?: Queryable } = {},
   ): Promise<{ rows: R[] }> {
     const { tx, ...queryOptions } = options
-    return tx ? tx.query<R>(this.text(st), values) : this.db.query<R>(this.text(st), values, queryOptions)
+    const result = tx
+      ? tx.query<R>(this.text(st), values)
+      : this.db.query<R>(this.text(st), values, queryOptions)
+    if (!this.observer.statementFailed) return result
+    return result.catch((error: unknown) => {
+      // An integrity violation is an answer the caller turns into a domain error, not a failure.
+      if (!String((error as { code?: unknown }).code ?? '').startsWith('23'))
+        this.observer.statementFailed?.(st.name, error)
+      throw error
+    })
+  }
+
+  /** Reports deliveries a statement cancelled. */
+  cancelled(count: number | string | undefined): void {
+    const n = Number(count ?? 0)
+    if (n > 0) this.observer.deliveriesCancelled?.(n)
   }
 }

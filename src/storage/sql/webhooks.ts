@@ -136,8 +136,9 @@ const update = statement(
     ), cancelled AS (
       UPDATE ${s}.deliveries SET status = 'cancelled', updated_at = $13
       WHERE webhook_id = $1 AND status = 'pending' AND EXISTS (SELECT 1 FROM updated WHERE NOT updated.is_active)
+      RETURNING 1
     )
-    SELECT * FROM updated`,
+    SELECT *, (SELECT count(*) FROM cancelled) AS cancelled FROM updated`,
 )
 
 /**
@@ -172,6 +173,7 @@ export async function webhookUpdate(
   })
   try {
     const { rows } = await sql.query(update, values)
+    sql.cancelled(rows[0]?.cancelled as string | undefined)
     return rows[0] ? toWebhook(rows[0]) : null
   } catch (error) {
     throw duplicateWebhook(error)
@@ -188,8 +190,9 @@ const softDelete = statement(
     ), cancelled AS (
       UPDATE ${s}.deliveries SET status = 'cancelled', updated_at = $3
       WHERE webhook_id = (SELECT id FROM deleted) AND status = 'pending'
+      RETURNING 1
     )
-    SELECT id FROM deleted`,
+    SELECT id, (SELECT count(*) FROM cancelled) AS cancelled FROM deleted`,
 )
 
 /** Soft-deletes a webhook: its history stays, its pending deliveries are cancelled. */
@@ -199,6 +202,7 @@ export async function webhookDelete(
 ): Promise<boolean> {
   const values = bind({ $1: params.id, $2: ownerScope(params.actor), $3: params.now })
   const { rows } = await sql.query(softDelete, values)
+  sql.cancelled(rows[0]?.cancelled as string | undefined)
   return rows.length > 0
 }
 
@@ -241,6 +245,7 @@ export async function webhookDisableFailing(
   })
   const { rows } = await sql.query(disableFailing, values)
   const row = rows[0]
+  sql.cancelled(row?.cancelled as string | undefined)
   return {
     disabled: ((row?.disabled as (string | number)[] | null) ?? []).map(Number),
     cancelled: Number(row?.cancelled ?? 0),
