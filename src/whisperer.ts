@@ -101,6 +101,7 @@ export class Whisperer {
       payloadKey: config.payloadKey,
       owner: config.operationsOwner,
       logger: this.logger,
+      metrics,
     })
     this.#operations.onDeliveries = () => this.#worker.wake()
     this.#sender = new Sender({

@@ -7,6 +7,7 @@ import {
 } from '../core/operational-events.ts'
 import type { Logger } from '../logger.ts'
 import type { Emitted, OperationsOptions } from '../storage/store.ts'
+import type { Metrics } from '../telemetry/metrics.ts'
 
 export type OperationalListener = (event: OperationalEvent) => void | Promise<void>
 
@@ -22,9 +23,12 @@ export class OperationalEvents {
   /** Told when deliveries were made for operational events, so the local worker wakes. */
   onDeliveries: () => void = () => {}
 
-  constructor(options: OperationsOptions & { logger: Logger }) {
+  readonly #metrics: Metrics | null
+
+  constructor(options: OperationsOptions & { logger: Logger; metrics: Metrics | null }) {
     this.options = { payloadKey: options.payloadKey, owner: options.owner }
     this.#logger = options.logger
+    this.#metrics = options.metrics
   }
 
   /**
@@ -49,7 +53,9 @@ export class OperationalEvents {
   /** Hands what a committed statement emitted to the listeners; a listener's failure is logged. */
   emitted(emitted: Emitted): void {
     if (emitted.deliveries > 0) this.onDeliveries()
-    for (const event of emitted.events) {
+    for (const { deliveries, ...event } of emitted.events) {
+      // Stored whether or not a webhook receives them, so always counted as published.
+      this.#metrics?.published(event.type, deliveries)
       const name = event.type.slice(operationalPrefix.length)
       for (const listener of [...(this.#listeners.get(name) ?? []), ...(this.#listeners.get('*') ?? [])]) {
         Promise.resolve()

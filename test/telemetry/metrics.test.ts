@@ -74,6 +74,11 @@ forEachDatabase((db) => {
     await hook('moved')
     await hook('ok', 'order-paid')
     const deactivated = await hook('fail-later', 'order-paid')
+    // An operator hears of deliveries that failed for good: operational events count like any other.
+    await whisperer.webhooks.create('admin', {
+      eventType: 'whisperer.delivery.exhausted',
+      targetUrl: `${receiver.url}/operator`,
+    })
 
     for (let i = 0; i < 3; i++) await whisperer.deliverEvent({ i }, 'order-created')
     await whisperer.deliverEvent({}, 'order-paid')
@@ -130,16 +135,25 @@ forEachDatabase((db) => {
     }
     expect(sample(text, 'whisperer_delivery_latency_seconds_count')).toBe(byStatus.get('delivered'))
 
+    // Operational events are stored whether or not a webhook receives them.
     const types = await db.sql<{ type: string; events: number; deliveries: number }>(
       `SELECT e.type, count(DISTINCT e.id)::int AS events, count(d.id)::int AS deliveries
-       FROM "${schema}".events e JOIN "${schema}".deliveries d ON d.event_id = e.id GROUP BY e.type`,
+       FROM "${schema}".events e LEFT JOIN "${schema}".deliveries d ON d.event_id = e.id GROUP BY e.type`,
     )
-    expect(types.map((row) => row.type).sort()).toEqual(['order-created', 'order-paid'])
+    expect(types.map((row) => row.type).sort()).toEqual([
+      'order-created',
+      'order-paid',
+      'whisperer.delivery.exhausted',
+      'whisperer.webhook.disabled',
+      'whisperer.webhook.failing',
+    ])
+    expect(types.find((row) => row.type === 'whisperer.delivery.exhausted')!.deliveries).toBeGreaterThan(0)
     for (const row of types) {
       expect(sample(text, 'whisperer_events_published_total', { event_type: row.type })).toBe(row.events)
-      expect(sample(text, 'whisperer_deliveries_enqueued_total', { event_type: row.type })).toBe(
-        row.deliveries,
+      const enqueued = samples(text, 'whisperer_deliveries_enqueued_total').filter(
+        (s) => s.labels.event_type === row.type,
       )
+      expect(enqueued.reduce((sum, s) => sum + s.value, 0), row.type).toBe(row.deliveries)
     }
     expect(samples(text, 'whisperer_events_published_total').map((s) => s.labels.event_type)).not.toContain(
       'nobody-listens',

@@ -63,14 +63,16 @@ export const operationalFanOut = (s: string, p: FanOutParams) => `,
  * Columns that return what {@link operationalFanOut} did: the events (as one JSON array) and how
  * many deliveries they made. Evaluated once per statement, whatever the number of rows.
  */
-export const operationalColumns = `(SELECT json_agg(json_build_object('uuid', uuid, 'type', type,
-    'webhook_id', webhook_id, 'data', data)) FROM op_events)::text AS operational,
+export const operationalColumns = `(SELECT json_agg(json_build_object('uuid', e.uuid, 'type', e.type,
+    'webhook_id', e.webhook_id, 'data', e.data,
+    'deliveries', (SELECT count(*) FROM op_targets t WHERE t.event_uuid = e.uuid))) FROM op_events e)::text AS operational,
   (SELECT count(*) FROM op_deliveries) AS operational_deliveries,
   (SELECT count(*) FROM op_notified) AS operational_notified`
 
 /** What a state change emitted. */
 export interface Emitted {
-  events: OperationalEvent[]
+  /** Each event, with the number of deliveries it made. */
+  events: (OperationalEvent & { deliveries: number })[]
   /** Deliveries made for them (due now). */
   deliveries: number
 }
@@ -84,6 +86,7 @@ export function toEmitted(row: Record<string, unknown> | undefined, now: Date): 
         type: string
         webhook_id: number
         data: object
+        deliveries: number
       }[])
     : []
   return {
@@ -93,6 +96,7 @@ export function toEmitted(row: Record<string, unknown> | undefined, now: Date): 
       webhookId: Number(event.webhook_id),
       data: event.data as Record<string, unknown>,
       createdAt: now,
+      deliveries: Number(event.deliveries),
     })),
     deliveries: Number(row.operational_deliveries ?? 0),
   }
