@@ -153,7 +153,10 @@ forEachDatabase((db) => {
       const enqueued = samples(text, 'whisperer_deliveries_enqueued_total').filter(
         (s) => s.labels.event_type === row.type,
       )
-      expect(enqueued.reduce((sum, s) => sum + s.value, 0), row.type).toBe(row.deliveries)
+      expect(
+        enqueued.reduce((sum, s) => sum + s.value, 0),
+        row.type,
+      ).toBe(row.deliveries)
     }
     expect(samples(text, 'whisperer_events_published_total').map((s) => s.labels.event_type)).not.toContain(
       'nobody-listens',
