@@ -287,6 +287,8 @@ export const routes: readonly Route[] = [
   { method: 'GET', path: 'stats/', query: ['window', 'owner'] },
   { method: 'GET', path: 'operational_events/', query: ['type', 'limit', 'owner'] },
   { method: 'GET', path: 'me/' },
+  { method: 'GET', path: 'health/' },
+  { method: 'GET', path: 'health/ready/' },
 ]
 
 /** Strings that break naive code: NUL, lone surrogates, numbers and keywords as text, huge ones. */
