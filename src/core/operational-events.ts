@@ -57,17 +57,20 @@ const attemptSchema = {
 
 const timestamp = { type: 'string', format: 'date-time' }
 
+/** A webhook's health changed: since when it has been failing, and the attempt that says so. */
+const healthSchema = {
+  type: 'object',
+  properties: { webhook: webhookSchema, failing_since: timestamp, attempt: attemptSchema },
+  required: ['webhook', 'failing_since', 'attempt'],
+}
+
 /** The built-in event types, with the JSON Schema of their data. */
 export const operationalEventTypes: EventTypeDefinition<unknown>[] = [
   {
     type: 'whisperer.webhook.failing',
     description:
       'A webhook’s first failed attempt after a success (or since it was created), then at most once an hour while it keeps failing.',
-    jsonSchema: {
-      type: 'object',
-      properties: { webhook: webhookSchema, failing_since: timestamp, attempt: attemptSchema },
-      required: ['webhook', 'failing_since', 'attempt'],
-    },
+    jsonSchema: healthSchema,
   },
   {
     type: 'whisperer.webhook.disabled',
@@ -87,11 +90,7 @@ export const operationalEventTypes: EventTypeDefinition<unknown>[] = [
   {
     type: 'whisperer.webhook.recovered',
     description: 'A webhook that was failing answered with a success again.',
-    jsonSchema: {
-      type: 'object',
-      properties: { webhook: webhookSchema, failing_since: timestamp, attempt: attemptSchema },
-      required: ['webhook', 'failing_since', 'attempt'],
-    },
+    jsonSchema: healthSchema,
   },
   {
     type: 'whisperer.delivery.exhausted',

@@ -1,14 +1,14 @@
-import { execFileSync, spawn } from 'node:child_process'
-import { createServer } from 'node:net'
-import { dirname, join } from 'node:path'
+import { spawn } from 'node:child_process'
+import { dirname } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
 import { startMetricsServer } from '../../src/server/metrics-server.ts'
 import { startServer } from '../../src/server/server.ts'
 import { createWhisperer } from '../../src/whisperer.ts'
 import { forEachDatabase, quietLogger, schemaName, testDefaults } from '../support/databases.ts'
 import {
-  asServerUser,
   findPostgresBinaries,
+  freePort,
+  pgCtl,
   startThrowawayCluster,
   type ThrowawayCluster,
 } from '../support/postgres-server.ts'
@@ -86,17 +86,6 @@ forEachDatabase((db) => {
   })
 })
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
-
 describe.runIf(inject('postgresUrl'))('whisperer worker --metrics-port', () => {
   test('serves /metrics and readiness while it runs', async () => {
     const port = await freePort()
@@ -149,17 +138,6 @@ describe.runIf(postgresBin)('readiness while PostgreSQL is down', () => {
   })
   afterAll(() => cluster?.stop())
 
-  const pgCtl = (...args: string[]) => {
-    const [file, argv] = asServerUser(join(cluster.bin, 'pg_ctl'), [
-      '-D',
-      cluster.data,
-      '-l',
-      cluster.log,
-      ...args,
-    ])
-    execFileSync(file, argv, { stdio: 'ignore' })
-  }
-
   test('readiness turns 503 database_unavailable when PostgreSQL stops, and 200 when it is back', async () => {
     const whisperer = await createWhisperer({
       ...testDefaults,
@@ -171,7 +149,7 @@ describe.runIf(postgresBin)('readiness while PostgreSQL is down', () => {
       const api = whisperer.api({ authenticate: () => null })
       expect((await get(api, '/whisperer/health/ready')).status).toBe(200)
 
-      pgCtl('stop', '-m', 'immediate')
+      pgCtl(cluster, 'stop', '-m', 'immediate')
       const down = await get(api, '/whisperer/health/ready')
       expect(down.status).toBe(503)
       expect(await down.json()).toEqual({ status: 'unavailable', reason: 'database_unavailable' })
@@ -182,7 +160,7 @@ describe.runIf(postgresBin)('readiness while PostgreSQL is down', () => {
 
       const [, port] = /:(\d+)\//.exec(cluster.url)!
       const serverOptions = `-p ${port} -k ${dirname(cluster.data)} -c listen_addresses=127.0.0.1 -c fsync=off`
-      pgCtl('start', '-w', '-o', serverOptions)
+      pgCtl(cluster, 'start', '-w', '-o', serverOptions)
       // The pool connects again by itself; a bounded number of tries covers the first refusals.
       let status = 0
       for (let i = 0; i < 50 && status !== 200; i++) {

@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process'
-import { dirname, join } from 'node:path'
+import { dirname } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import type { Principal } from '../../src/api/auth.ts'
@@ -11,8 +10,8 @@ import { createWhisperer, type Whisperer } from '../../src/whisperer.ts'
 import { ManualClock } from '../support/clock.ts'
 import { forEachDatabase, schemaName, testDefaults } from '../support/databases.ts'
 import {
-  asServerUser,
   findPostgresBinaries,
+  pgCtl,
   startThrowawayCluster,
   type ThrowawayCluster,
 } from '../support/postgres-server.ts'
@@ -91,17 +90,6 @@ describe.runIf(postgresBin)('while PostgreSQL is down', () => {
   })
   afterAll(() => cluster?.stop())
 
-  const pgCtl = (...args: string[]) => {
-    const [file, argv] = asServerUser(join(cluster.bin, 'pg_ctl'), [
-      '-D',
-      cluster.data,
-      '-l',
-      cluster.log,
-      ...args,
-    ])
-    execFileSync(file, argv, { stdio: 'ignore' })
-  }
-
   test('requests get 503 database_unavailable with Retry-After; a token verified lately still authenticates', async () => {
     const whisperer = await createWhisperer({ ...testDefaults, database: cluster.url, schema: schemaName() })
     try {
@@ -121,7 +109,7 @@ describe.runIf(postgresBin)('while PostgreSQL is down', () => {
         call(publisher, 'POST', 'events/', { event_type: 'order-created', data: { id: 1 } })
       expect((await publish()).status).toBe(202)
 
-      pgCtl('stop', '-m', 'immediate')
+      pgCtl(cluster, 'stop', '-m', 'immediate')
       for (const response of [await publish(), await call(admin, 'GET', 'hooks/')]) {
         expect(response.status).toBe(503)
         expect(response.headers.get('retry-after')).toBe(
@@ -136,7 +124,7 @@ describe.runIf(postgresBin)('while PostgreSQL is down', () => {
 
       const [, port] = /:(\d+)\//.exec(cluster.url)!
       const serverOptions = `-p ${port} -k ${dirname(cluster.data)} -c listen_addresses=127.0.0.1 -c fsync=off`
-      pgCtl('start', '-w', '-o', serverOptions)
+      pgCtl(cluster, 'start', '-w', '-o', serverOptions)
       // The pool connects again by itself; a bounded number of tries covers the first refusals.
       let status = 0
       for (let i = 0; i < 50 && status !== 202; i++) {

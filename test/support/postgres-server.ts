@@ -29,7 +29,8 @@ export function findPostgresBinaries(): string | null {
   return candidates.find((dir) => existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_ctl'))) ?? null
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port free on the loopback address now. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
     server.once('error', reject)
@@ -53,6 +54,18 @@ export interface ThrowawayCluster extends PostgresServer {
 /** The command line running a PostgreSQL binary: as root, as the `postgres` user (initdb refuses root). */
 export function asServerUser(command: string, args: string[]): [string, string[]] {
   return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args]
+}
+
+/** Runs `pg_ctl` on a throwaway cluster (`stop -m immediate`, `start -w`...), as the server's user. */
+export function pgCtl(cluster: ThrowawayCluster, ...args: string[]): void {
+  const [file, argv] = asServerUser(join(cluster.bin, 'pg_ctl'), [
+    '-D',
+    cluster.data,
+    '-l',
+    cluster.log,
+    ...args,
+  ])
+  execFileSync(file, argv, { stdio: 'ignore' })
 }
 
 export interface ThrowawayOptions {
