@@ -97,8 +97,23 @@ export async function inPublishSpan<T>(
   )
 }
 
-/** The attributes of an HTTP client span for a URL: never its credentials, query or fragment. */
+const urlAttributesCache = new Map<string, Attributes>()
+
+/**
+ * The attributes of an HTTP client span for a URL: never its credentials, query or fragment. Kept
+ * per URL, as webhooks send many times (and most processes record no span at all).
+ */
 export function urlAttributes(targetUrl: string): Attributes {
+  let attributes = urlAttributesCache.get(targetUrl)
+  if (attributes === undefined) {
+    attributes = parsedUrlAttributes(targetUrl)
+    if (urlAttributesCache.size >= 10_000) urlAttributesCache.clear()
+    urlAttributesCache.set(targetUrl, attributes)
+  }
+  return attributes
+}
+
+function parsedUrlAttributes(targetUrl: string): Attributes {
   let url: URL
   try {
     url = new URL(targetUrl)

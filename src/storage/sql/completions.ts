@@ -81,7 +81,8 @@ const complete = statement(
       JOIN ${s}.webhooks w ON w.id = i.webhook_id
       JOIN health h ON h.webhook_id = i.webhook_id
       WHERE d.id = i.id AND d.status = 'delivering' AND d.next_attempt_at = i.lease
-      RETURNING d.id, d.status, d.uuid, d.event_id, d.created_at
+      RETURNING d.id, d.status, d.uuid, d.event_id, d.webhook_id, d.retry_count, d.last_status,
+        d.last_error_kind, d.last_attempt_at, d.created_at
     ), cancelled AS (
       UPDATE ${s}.deliveries SET status = 'cancelled', updated_at = $16
       WHERE webhook_id IN (SELECT id FROM hooks WHERE gone) AND status = 'pending'
@@ -113,17 +114,20 @@ const complete = statement(
       WHERE t.due AND l.observed
       UNION ALL
       -- ... and the deliveries that failed for good.
+      -- (Read from the rows as moved: a 410 is what gives up as gone.)
       SELECT w.id, w.owner, 'whisperer.delivery.exhausted', json_build_object('webhook', ${webhookJson('w')},
-        'reason', CASE WHEN i.gone THEN 'gone' WHEN i.error_kind = 'blocked' THEN 'blocked' ELSE 'max_attempts' END,
-        'delivery', json_build_object('uuid', m.uuid, 'event_type', e.type, 'attempts', i.retry_count,
+        'reason', CASE WHEN m.last_status = 410 THEN 'gone' WHEN m.last_error_kind = 'blocked' THEN 'blocked'
+          ELSE 'max_attempts' END,
+        'delivery', json_build_object('uuid', m.uuid, 'event_type', e.type, 'attempts', m.retry_count,
           'created_at', m.created_at),
-        'attempt', ${attemptJson('i', 'm')})
-      FROM moved m JOIN input i ON i.id = m.id JOIN ${s}.events e ON e.id = m.event_id
-      JOIN ${s}.webhooks w ON w.id = i.webhook_id
+        'attempt', json_build_object('delivery_uuid', m.uuid, 'at', m.last_attempt_at, 'status', m.last_status,
+          'error_kind', m.last_error_kind))
+      FROM moved m JOIN ${s}.events e ON e.id = m.event_id JOIN ${s}.webhooks w ON w.id = m.webhook_id
       WHERE m.status = 'failed' AND ${observed('w')}
     )${operationalFanOut(s, { now: '$16', payloadKey: '$19', operationsOwner: '$20', channel: '$21' })}
-    SELECT r.delivery_id, r.id, m.status, (SELECT count(*) FROM cancelled) AS cancelled, ${operationalColumns}
-    FROM recorded r LEFT JOIN moved m ON m.id = r.delivery_id`,
+    SELECT r.delivery_id, r.id, (SELECT json_object_agg(id, status) FROM moved)::text AS statuses,
+      (SELECT count(*) FROM cancelled) AS cancelled, ${operationalColumns}
+    FROM recorded r`,
 )
 
 /** What a batch of completions did. */
@@ -181,11 +185,12 @@ export async function deliveryComplete(
   const { rows } = await sql.query<{
     delivery_id: string | number
     id: string | number
-    status: DeliveryStatus | null
+    statuses: string | null
     cancelled: string | number
   }>(complete, values, { prepare: true })
-  const statuses = new Map<number, DeliveryStatus>()
-  for (const row of rows) if (row.status) statuses.set(Number(row.delivery_id), row.status)
+  // One JSON object for the batch (by delivery id), not a join of the two lists.
+  const moved = JSON.parse(rows[0]?.statuses ?? '{}') as Record<string, DeliveryStatus>
+  const statuses = new Map(Object.entries(moved).map(([id, status]) => [Number(id), status]))
   return {
     attemptIds: new Map(rows.map((row) => [Number(row.delivery_id), Number(row.id)])),
     statuses,
