@@ -238,6 +238,7 @@ function completion(delivery: ClaimedDelivery): Completion {
     id: delivery.id,
     lease: delivery.lease,
     webhookId: delivery.webhook.id,
+    webhookFailing: false,
     gone: false,
     attempt: {
       attempt: delivery.retryCount + 1,

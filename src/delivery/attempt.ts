@@ -128,6 +128,7 @@ async function attempt(
       id: delivery.id,
       lease: delivery.lease,
       webhookId: webhook.id,
+      webhookFailing: delivery.webhookFailing,
       gone: transition.disableWebhook,
       attempt: {
         attempt: delivery.retryCount + 1,

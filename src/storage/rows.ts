@@ -123,6 +123,8 @@ export interface ClaimedDelivery {
   createdAt: Date
   /** The W3C trace context the event was published under (`traceparent[ tracestate]`), if any. */
   traceContext: string | null
+  /** Whether the webhook was failing when the delivery was claimed (its success is then a recovery). */
+  webhookFailing: boolean
   webhook: ClaimedWebhook
 }
 
@@ -138,7 +140,7 @@ export interface ClaimedRow extends Omit<ClaimedDelivery, 'webhook'> {
  */
 export const claimedColumns = `d.id, d.uuid::text AS uuid, d.next_attempt_at AS lease, d.retry_count, d.body::text AS body,
   e.type AS event_type, e.data::text AS data, e.payload_key, e.subject_id, d.webhook_id, w.updated_at AS webhook_updated_at,
-  d.created_at, e.trace_context`
+  d.created_at, e.trace_context, w.failing_since IS NOT NULL AS webhook_failing`
 
 /**
  * Columns of a delivery claimed as it is inserted: the event row is not visible to its own
@@ -148,7 +150,7 @@ export const claimedColumns = `d.id, d.uuid::text AS uuid, d.next_attempt_at AS 
 export const insertedClaimedColumns = `d.id, d.uuid::text AS uuid, d.next_attempt_at AS lease, d.retry_count,
   d.body::text AS body, $2::text AS event_type, $3::text AS data, $4::text AS payload_key,
   $6::text AS subject_id, d.webhook_id, w.updated_at AS webhook_updated_at, d.created_at,
-  $15::text AS trace_context`
+  $15::text AS trace_context, w.failing_since IS NOT NULL AS webhook_failing`
 
 export function toClaimedRow(row: Row): ClaimedRow {
   const uuid = String(row.uuid)
@@ -165,6 +167,7 @@ export function toClaimedRow(row: Row): ClaimedRow {
     subjectId: (row.subject_id as string | null) ?? null,
     createdAt: date(row.created_at),
     traceContext: (row.trace_context as string | null) ?? null,
+    webhookFailing: Boolean(row.webhook_failing),
     webhookId: int(row.webhook_id),
     webhookUpdatedAt: date(row.webhook_updated_at),
   }

@@ -163,6 +163,34 @@ forEachDatabase((db) => {
     expect(received(operator).filter((r) => r.path.startsWith('/globex/'))).toEqual([])
   })
 
+  test('a webhook that starts failing while a success to it is under way recovers, with its event', async () => {
+    const whisperer = await db.whisperer()
+    const schema = whisperer.config.schema
+    whisperer.eventTypes.register({ type: 'order.paid' })
+    await watchers(whisperer, ['whisperer.webhook.recovered'])
+    const hook = await whisperer.webhooks.create('acme', {
+      eventType: 'order.paid',
+      targetUrl: `${subscriber.url}/x`,
+    })
+    // Claimed while healthy; another attempt's failure is recorded before this success is.
+    subscriber.respond(async () => {
+      await db.sql(`UPDATE "${schema}".webhooks SET failing_since = now() WHERE id = $1`, [hook.id])
+      return { status: 200 }
+    })
+    await whisperer.deliverEvent({ n: 1 }, 'order.paid')
+    await whisperer.processDue()
+    expect((await whisperer.webhooks.get({ owner: 'acme' }, hook.id)).failingSince).toBeNull()
+    expect(
+      received(operator)
+        .map((r) => r.path)
+        .sort(),
+    ).toEqual(['/acme/whisperer.webhook.recovered', '/admin/whisperer.webhook.recovered'])
+    expect(received(operator)[0]!.body.data).toMatchObject({
+      webhook: { id: hook.id },
+      attempt: { status: 200 },
+    })
+  })
+
   test('maintenance disabling a webhook failing too long emits disabled with reason failing_too_long', async () => {
     const clock = new ManualClock()
     const whisperer = await db.whisperer({ clock: clock.now, disableAfterFailingDays: 1 })

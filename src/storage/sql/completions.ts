@@ -17,6 +17,8 @@ export interface Completion {
   id: number
   lease: Date
   webhookId: number
+  /** The webhook was failing when the delivery was claimed. */
+  webhookFailing: boolean
   /** The target answered 410 Gone: the webhook is disabled and its pending deliveries cancelled. */
   gone: boolean
   /** The attempt as it is recorded, before it has an id (and a callback's error). */
@@ -130,6 +132,44 @@ const complete = statement(
     FROM recorded r`,
 )
 
+// The common batch: every attempt delivered, to webhooks that were not failing when claimed, so
+// no webhook's health changes and no operational event is due: only deliveries move and attempts
+// are recorded. A webhook that started failing since its delivery was claimed is returned, and
+// recovers in a statement of its own. $16 now; $19 how many completions.
+const completeQuiet = statement(
+  'deliveryCompleteQuiet',
+  (s) => `
+    WITH input AS (
+      SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::int[], $5::timestamptz[],
+        $6::int[], $7::timestamptz[], $8::int[], $9::int[], $10::text[], $11::text[], $12::text[], $13::text[],
+        $14::text[], $15::boolean[], $17::bigint[], $18::boolean[])
+      AS i(id, lease, status, retry_count, next_attempt_at, attempt, created_at, duration_ms, http_status,
+        error_kind, error, request_headers, response_headers, response_body, response_truncated, webhook_id, gone)
+    ), moved AS (
+      UPDATE ${s}.deliveries d SET
+        status = i.status, retry_count = i.retry_count, next_attempt_at = i.next_attempt_at,
+        last_status = i.http_status, last_error_kind = i.error_kind, last_attempt_at = i.created_at,
+        last_duration_ms = i.duration_ms, updated_at = $16
+      FROM input i
+      WHERE d.id = i.id AND d.status = 'delivering' AND d.next_attempt_at = i.lease
+      RETURNING d.id, d.status
+    ), recorded AS (
+      INSERT INTO ${s}.attempts (delivery_id, attempt, created_at, duration_ms, status, error_kind, error,
+        request_headers, response_headers, response_body, response_truncated)
+      SELECT id, attempt, created_at, duration_ms, http_status, error_kind, error, request_headers::json,
+        response_headers::json, response_body, response_truncated
+      FROM input
+      RETURNING delivery_id, id
+    )
+    -- Which moved is read only when some lease was lost. A webhook that started failing since its
+    -- delivery was claimed is named, to recover in a statement of its own.
+    SELECT r.delivery_id, r.id, CASE WHEN (SELECT count(*) FROM moved) < $19 THEN
+        (SELECT json_object_agg(id, status) FROM moved)::text END AS statuses,
+      (SELECT array_agg(w.id) FROM ${s}.webhooks w
+       WHERE w.id IN (SELECT DISTINCT webhook_id FROM input) AND w.failing_since IS NOT NULL) AS failing
+    FROM recorded r`,
+)
+
 /** What a batch of completions did. */
 export interface Completed {
   /** The attempt id recorded for each delivery, by delivery id. */
@@ -159,22 +199,9 @@ export async function deliveryComplete(
   params: { completions: Completion[]; now: Date; operations: OperationsOptions },
 ): Promise<Completed> {
   const c = params.completions
+  if (c.every((x) => x.next.status === 'delivered' && !x.webhookFailing)) return completeQuietly(sql, params)
   const values = bind({
-    $1: c.map((x) => x.id),
-    $2: c.map((x) => x.lease),
-    $3: c.map((x) => x.next.status),
-    $4: c.map((x) => x.next.retryCount),
-    $5: c.map((x) => x.next.nextAttemptAt),
-    $6: c.map((x) => x.attempt.attempt),
-    $7: c.map((x) => x.attempt.createdAt),
-    $8: c.map((x) => x.attempt.durationMs),
-    $9: c.map((x) => x.attempt.status),
-    $10: c.map((x) => x.attempt.errorKind),
-    $11: c.map((x) => x.attempt.error),
-    $12: c.map((x) => JSON.stringify(x.attempt.requestHeaders)),
-    $13: c.map((x) => (x.attempt.responseHeaders ? JSON.stringify(x.attempt.responseHeaders) : null)),
-    $14: c.map((x) => x.attempt.responseBody),
-    $15: c.map((x) => x.attempt.responseTruncated),
+    ...attemptValues(c),
     $16: params.now,
     $17: c.map((x) => x.webhookId),
     $18: c.map((x) => x.gone),
@@ -197,4 +224,113 @@ export async function deliveryComplete(
     cancelled: Number(rows[0]?.cancelled ?? 0),
     operational: toEmitted(rows[0], params.now),
   }
+}
+
+/** $1-$15 of both completion statements: one array element per completion. */
+function attemptValues(c: Completion[]) {
+  return {
+    $1: c.map((x) => x.id),
+    $2: c.map((x) => x.lease),
+    $3: c.map((x) => x.next.status),
+    $4: c.map((x) => x.next.retryCount),
+    $5: c.map((x) => x.next.nextAttemptAt),
+    $6: c.map((x) => x.attempt.attempt),
+    $7: c.map((x) => x.attempt.createdAt),
+    $8: c.map((x) => x.attempt.durationMs),
+    $9: c.map((x) => x.attempt.status),
+    $10: c.map((x) => x.attempt.errorKind),
+    $11: c.map((x) => x.attempt.error),
+    $12: c.map((x) => JSON.stringify(x.attempt.requestHeaders)),
+    $13: c.map((x) => (x.attempt.responseHeaders ? JSON.stringify(x.attempt.responseHeaders) : null)),
+    $14: c.map((x) => x.attempt.responseBody),
+    $15: c.map((x) => x.attempt.responseTruncated),
+  }
+}
+
+/** {@link deliveryComplete} for a batch that changes no webhook's health (see `completeQuiet`). */
+async function completeQuietly(
+  sql: Sql,
+  params: { completions: Completion[]; now: Date; operations: OperationsOptions },
+): Promise<Completed> {
+  const c = params.completions
+  const values = bind({
+    ...attemptValues(c),
+    $16: params.now,
+    $17: c.map((x) => x.webhookId),
+    $18: c.map((x) => x.gone),
+    $19: c.length,
+  })
+  const { rows } = await sql.query<{
+    delivery_id: string | number
+    id: string | number
+    statuses: string | null
+    failing: (string | number)[] | null
+  }>(completeQuiet, values, { prepare: true })
+  const failing = rows[0]?.failing ?? []
+  const lost = rows[0]?.statuses != null
+  const moved = JSON.parse(rows[0]?.statuses ?? '{}') as Record<string, DeliveryStatus>
+  return {
+    attemptIds: new Map(rows.map((row) => [Number(row.delivery_id), Number(row.id)])),
+    statuses: new Map(
+      lost
+        ? Object.entries(moved).map(([id, status]) => [Number(id), status])
+        : c.map((x) => [x.id, 'delivered' as const]),
+    ),
+    cancelled: 0,
+    operational:
+      failing.length > 0
+        ? await webhooksRecover(sql, {
+            ids: failing.map(Number),
+            now: params.now,
+            operations: params.operations,
+          })
+        : { events: [], deliveries: 0 },
+  }
+}
+
+const recover = statement(
+  'webhooksRecover',
+  (s) => `
+    WITH locked AS (
+      SELECT w.id, w.owner, w.event_type, w.target_url, w.failing_since FROM ${s}.webhooks w
+      WHERE w.id = ANY($1::bigint[]) AND w.failing_since IS NOT NULL
+      ORDER BY w.id
+      FOR UPDATE OF w
+    ), hooks AS (
+      UPDATE ${s}.webhooks w SET failing_since = NULL, failing_notified_at = NULL
+      FROM locked l WHERE w.id = l.id
+    ), ops AS (
+      SELECT l.id AS webhook_id, l.owner, 'whisperer.webhook.recovered' AS type,
+        json_build_object('webhook', ${webhookJson('l')}, 'failing_since', l.failing_since,
+          'attempt', a.attempt) AS data
+      FROM locked l
+      CROSS JOIN LATERAL (
+        SELECT json_build_object('delivery_uuid', d.uuid, 'at', d.last_attempt_at, 'status', d.last_status,
+          'error_kind', d.last_error_kind) AS attempt
+        FROM ${s}.deliveries d WHERE d.webhook_id = l.id AND d.status = 'delivered'
+        ORDER BY d.id DESC LIMIT 1
+      ) a
+      WHERE ${observed('l')}
+    )${operationalFanOut(s, { now: '$2', payloadKey: '$3', operationsOwner: '$4', channel: '$5' })}
+    SELECT ${operationalColumns}`,
+)
+
+/**
+ * Clears the failing state of webhooks that started failing while a success to them was under
+ * way, with their `whisperer.webhook.recovered`, in one statement: the rare case the quiet
+ * completion leaves to it.
+ */
+async function webhooksRecover(
+  sql: Sql,
+  params: { ids: number[]; now: Date; operations: OperationsOptions },
+): Promise<Emitted> {
+  const values = bind({
+    $1: params.ids,
+    $2: params.now,
+    $3: params.operations.payloadKey,
+    $4: params.operations.owner,
+    $5: sql.channel,
+  })
+  const { rows } = await sql.query(recover, values)
+  return toEmitted(rows[0], params.now)
 }

@@ -87,7 +87,7 @@ const eventsInsertText = (claimed: boolean) => (s: string) =>
       ? `SELECT d.id, d.uuid::text AS uuid, d.next_attempt_at AS lease, d.retry_count, d.body::text AS body,
            i.type AS event_type, i.data, i.payload_key, i.subject_id, d.webhook_id,
            w.updated_at AS webhook_updated_at, e.uuid::text AS event_uuid,
-           d.created_at, i.trace_context
+           d.created_at, i.trace_context, w.failing_since IS NOT NULL AS webhook_failing
          FROM inserted d JOIN event e ON e.id = d.event_id JOIN input i ON i.uuid = e.uuid
          JOIN ${s}.webhooks w ON w.id = d.webhook_id LEFT JOIN notified ON true`
       : `SELECT d.id, d.uuid::text AS uuid, d.webhook_id, e.uuid::text AS event_uuid
