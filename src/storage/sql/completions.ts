@@ -31,17 +31,20 @@ const attemptJson = (i: string, d: string) =>
   `json_build_object('delivery_uuid', ${d}.uuid, 'at', ${i}.created_at, 'status', ${i}.http_status,
     'error_kind', ${i}.error_kind)`
 
-// $1-$15 and $17-$18: one array element per completion; $16 now; $19-$21 for operational events.
-const complete = statement(
-  'deliveryComplete',
-  (s) => `
-    WITH input AS (
+/** The completions as rows, from $1-$15 and $17-$18 (one array element per completion). */
+const input = `input AS (
       SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::int[], $5::timestamptz[],
         $6::int[], $7::timestamptz[], $8::int[], $9::int[], $10::text[], $11::text[], $12::text[], $13::text[],
         $14::text[], $15::boolean[], $17::bigint[], $18::boolean[])
       AS i(id, lease, status, retry_count, next_attempt_at, attempt, created_at, duration_ms, http_status,
         error_kind, error, request_headers, response_headers, response_body, response_truncated, webhook_id, gone)
-    ), health AS (
+    )`
+
+// $1-$15 and $17-$18: the completions; $16 now; $19-$21 for operational events.
+const complete = statement(
+  'deliveryComplete',
+  (s) => `
+    WITH ${input}, health AS (
       SELECT webhook_id, bool_or(status = 'delivered') AS ok, min(created_at) AS failed_at, bool_or(gone) AS gone
       FROM input GROUP BY webhook_id
     ), locked AS (
@@ -139,13 +142,7 @@ const complete = statement(
 const completeQuiet = statement(
   'deliveryCompleteQuiet',
   (s) => `
-    WITH input AS (
-      SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::int[], $5::timestamptz[],
-        $6::int[], $7::timestamptz[], $8::int[], $9::int[], $10::text[], $11::text[], $12::text[], $13::text[],
-        $14::text[], $15::boolean[], $17::bigint[], $18::boolean[])
-      AS i(id, lease, status, retry_count, next_attempt_at, attempt, created_at, duration_ms, http_status,
-        error_kind, error, request_headers, response_headers, response_body, response_truncated, webhook_id, gone)
-    ), moved AS (
+    WITH ${input}, moved AS (
       UPDATE ${s}.deliveries d SET
         status = i.status, retry_count = i.retry_count, next_attempt_at = i.next_attempt_at,
         last_status = i.http_status, last_error_kind = i.error_kind, last_attempt_at = i.created_at,
