@@ -9,6 +9,7 @@ export type { Attempt, Delivery } from './core/delivery.ts'
 export type { DeliveryStatus } from './core/delivery-state.ts'
 export { type ErrorCode, errorCodes, type FieldIssue, WhispererError } from './core/errors.ts'
 export type { EventTypeDefinition, Subject } from './core/event-types.ts'
+export type { OperationalEvent, OperationalEventName } from './core/operational-events.ts'
 export type { AttemptResult, ErrorKind } from './core/outcome.ts'
 export type { DeliveryBody, PayloadKey } from './core/payload.ts'
 export type { Countdown, CountdownConfig, CountdownDefinition } from './core/retry-countdown.ts'
@@ -20,6 +21,7 @@ export {
   whispererSignature,
 } from './core/signature.ts'
 export type { Actor, Webhook, WebhookInput } from './core/webhook.ts'
+export type { OperationalListener } from './delivery/operational-events.ts'
 export type { Logger } from './logger.ts'
 export {
   bindEmitter,
