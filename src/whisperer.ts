@@ -102,8 +102,8 @@ export class Whisperer {
       owner: config.operationsOwner,
       logger: this.logger,
       metrics,
+      onDeliveries: () => this.#worker.wake(),
     })
-    this.#operations.onDeliveries = () => this.#worker.wake()
     this.#sender = new Sender({
       connectTimeoutMs: config.connectTimeoutMs,
       readTimeoutMs: config.readTimeoutMs,

@@ -60,6 +60,15 @@ export class EventTypeRegistry {
     this.#set(definition as EventTypeDefinition<unknown>)
   }
 
+  /**
+   * Registers one of Whisperer's own event types, whose data Whisperer builds itself and never
+   * serializes here: its JSON Schema is only described, not compiled (which would cost start-up).
+   */
+  builtIn(definition: EventTypeDefinition<unknown>): void {
+    checkTypeName(definition.type)
+    this.#types.set(definition.type, definition)
+  }
+
   /** Registers or replaces an event type declared at run time (configuration, an admin's API call). */
   define(definition: EventTypeDefinition<unknown>): void {
     checkTypeName(definition?.type)

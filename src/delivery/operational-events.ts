@@ -20,15 +20,18 @@ export class OperationalEvents {
   readonly options: OperationsOptions
   readonly #logger: Logger
   readonly #listeners = new Map<string, Set<OperationalListener>>()
-  /** Told when deliveries were made for operational events, so the local worker wakes. */
-  onDeliveries: () => void = () => {}
 
   readonly #metrics: Metrics | null
+  /** Told when deliveries were made for operational events, so the local worker wakes. */
+  readonly #onDeliveries: () => void
 
-  constructor(options: OperationsOptions & { logger: Logger; metrics: Metrics | null }) {
+  constructor(
+    options: OperationsOptions & { logger: Logger; metrics: Metrics | null; onDeliveries: () => void },
+  ) {
     this.options = { payloadKey: options.payloadKey, owner: options.owner }
     this.#logger = options.logger
     this.#metrics = options.metrics
+    this.#onDeliveries = options.onDeliveries
   }
 
   /**
@@ -52,7 +55,7 @@ export class OperationalEvents {
 
   /** Hands what a committed statement emitted to the listeners; a listener's failure is logged. */
   emitted(emitted: Emitted): void {
-    if (emitted.deliveries > 0) this.onDeliveries()
+    if (emitted.deliveries > 0) this.#onDeliveries()
     for (const { deliveries, ...event } of emitted.events) {
       // Stored whether or not a webhook receives them, so always counted as published.
       this.#metrics?.published(event.type, deliveries)

@@ -208,7 +208,6 @@ function count(metrics: Metrics, batch: Entry[], completed: Completed): void {
     metrics.attempted(report.result, latencyMs)
     if (status === 'delivered' || status === 'failed' || status === 'cancelled') metrics.finished(status)
   }
-  metrics.finished('cancelled', completed.cancelled)
 }
 
 /** PostgreSQL's error for a row that no partition accepts. */

@@ -41,7 +41,7 @@ export class EventTypes {
     this.#store = options.store
     this.#clock = options.clock
     for (const definition of operationalEventTypes) {
-      this.registry.register(definition)
+      this.registry.builtIn(definition)
       this.#code.add(definition.type)
     }
   }
@@ -167,8 +167,8 @@ export class EventTypes {
   }
 }
 
-/** Names starting `whisperer.` are the built-in operational event types'. */
-function refuseReserved(type: string | undefined): void {
+/** Names starting `whisperer.` are the built-in operational event types': `reserved_event_type`. */
+export function refuseReserved(type: string | undefined): void {
   if (type !== undefined && isOperationalType(type)) {
     throw new WhispererError(
       'reserved_event_type',

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto'
 import type { Span } from '@opentelemetry/api'
 import { WhispererError } from '../core/errors.ts'
 import { pickFields } from '../core/filters.ts'
-import { isOperationalType } from '../core/operational-events.ts'
 import { buildBody, type PayloadKey, toJson } from '../core/payload.ts'
 import type { AttemptContext } from '../delivery/attempt.ts'
 import { attemptNow } from '../delivery/attempt-now.ts'
@@ -11,7 +10,7 @@ import type { Queryable } from '../storage/database.ts'
 import type { ClaimedDelivery, EnqueuedDelivery, NewEvent, Store } from '../storage/store.ts'
 import { inPublishSpan } from '../telemetry/tracing.ts'
 import { type DeliveryOutcome, type DeliveryService, toOutcome } from './deliveries.ts'
-import type { EventTypes } from './event-types.ts'
+import { type EventTypes, refuseReserved } from './event-types.ts'
 import { GroupCommit } from './group-commit.ts'
 
 export interface DeliverOptions {
@@ -89,12 +88,7 @@ export class Publisher {
         'async: false cannot be combined with tx: the event would be sent before the transaction commits',
       )
     }
-    if (isOperationalType(type)) {
-      throw new WhispererError(
-        'reserved_event_type',
-        `Event type "${type}" is an operational event: only Whisperer publishes it`,
-      )
-    }
+    refuseReserved(type)
     // A type declared elsewhere (another process, the API) is read before it is refused.
     await this.#o.eventTypes.ready(type, options.tx)
     const registry = this.#o.eventTypes.registry

@@ -40,6 +40,21 @@ const input = `input AS (
         error_kind, error, request_headers, response_headers, response_body, response_truncated, webhook_id, gone)
     )`
 
+/** A delivery's columns that an attempt (input row `i`) sets, besides its status; $16 now. */
+const lastAttempt = `retry_count = i.retry_count, next_attempt_at = i.next_attempt_at, last_status = i.http_status,
+        last_error_kind = i.error_kind, last_attempt_at = i.created_at, last_duration_ms = i.duration_ms,
+        updated_at = $16`
+
+/** The CTE that records every completion's attempt, returning its id by delivery. */
+const recorded = (s: string) => `recorded AS (
+      INSERT INTO ${s}.attempts (delivery_id, attempt, created_at, duration_ms, status, error_kind, error,
+        request_headers, response_headers, response_body, response_truncated)
+      SELECT id, attempt, created_at, duration_ms, http_status, error_kind, error, request_headers::json,
+        response_headers::json, response_body, response_truncated
+      FROM input
+      RETURNING delivery_id, id
+    )`
+
 // $1-$15 and $17-$18: the completions; $16 now; $19-$21 for operational events.
 const complete = statement(
   'deliveryComplete',
@@ -79,9 +94,7 @@ const complete = statement(
       UPDATE ${s}.deliveries d SET
         status = CASE WHEN i.status = 'pending' AND (NOT w.is_active OR w.deleted_at IS NOT NULL OR h.gone)
           THEN 'cancelled' ELSE i.status END,
-        retry_count = i.retry_count, next_attempt_at = i.next_attempt_at, last_status = i.http_status,
-        last_error_kind = i.error_kind, last_attempt_at = i.created_at, last_duration_ms = i.duration_ms,
-        updated_at = $16
+        ${lastAttempt}
       FROM input i
       JOIN ${s}.webhooks w ON w.id = i.webhook_id
       JOIN health h ON h.webhook_id = i.webhook_id
@@ -92,14 +105,7 @@ const complete = statement(
       UPDATE ${s}.deliveries SET status = 'cancelled', updated_at = $16
       WHERE webhook_id IN (SELECT id FROM hooks WHERE gone) AND status = 'pending'
       RETURNING id
-    ), recorded AS (
-      INSERT INTO ${s}.attempts (delivery_id, attempt, created_at, duration_ms, status, error_kind, error,
-        request_headers, response_headers, response_body, response_truncated)
-      SELECT id, attempt, created_at, duration_ms, http_status, error_kind, error, request_headers::json,
-        response_headers::json, response_body, response_truncated
-      FROM input
-      RETURNING delivery_id, id
-    ), ops AS (
+    ), ${recorded(s)}, ops AS (
       -- The webhooks' changes of state, each named with the batch's latest attempt to it ...
       SELECT l.id AS webhook_id, l.owner, t.type, t.data
       FROM locked l
@@ -144,20 +150,11 @@ const completeQuiet = statement(
   (s) => `
     WITH ${input}, moved AS (
       UPDATE ${s}.deliveries d SET
-        status = i.status, retry_count = i.retry_count, next_attempt_at = i.next_attempt_at,
-        last_status = i.http_status, last_error_kind = i.error_kind, last_attempt_at = i.created_at,
-        last_duration_ms = i.duration_ms, updated_at = $16
+        status = i.status, ${lastAttempt}
       FROM input i
       WHERE d.id = i.id AND d.status = 'delivering' AND d.next_attempt_at = i.lease
       RETURNING d.id, d.status
-    ), recorded AS (
-      INSERT INTO ${s}.attempts (delivery_id, attempt, created_at, duration_ms, status, error_kind, error,
-        request_headers, response_headers, response_body, response_truncated)
-      SELECT id, attempt, created_at, duration_ms, http_status, error_kind, error, request_headers::json,
-        response_headers::json, response_body, response_truncated
-      FROM input
-      RETURNING delivery_id, id
-    )
+    ), ${recorded(s)}
     -- Which moved is read only when some lease was lost. A webhook that started failing since its
     -- delivery was claimed is named, to recover in a statement of its own.
     SELECT r.delivery_id, r.id, CASE WHEN (SELECT count(*) FROM moved) < $19 THEN
@@ -176,8 +173,6 @@ export interface Completed {
    * retry for a webhook no longer active). Absent when its lease was no longer the completion's.
    */
   statuses: Map<number, DeliveryStatus>
-  /** Other pending deliveries cancelled because their webhook answered 410 Gone. */
-  cancelled: number
   /** The operational events the batch caused, stored in the same statement. */
   operational: Emitted
 }
@@ -215,10 +210,11 @@ export async function deliveryComplete(
   // One JSON object for the batch (by delivery id), not a join of the two lists.
   const moved = JSON.parse(rows[0]?.statuses ?? '{}') as Record<string, DeliveryStatus>
   const statuses = new Map(Object.entries(moved).map(([id, status]) => [Number(id), status]))
+  // Other pending deliveries of a webhook that answered 410, reported as every cancelling statement does.
+  sql.cancelled(rows[0]?.cancelled)
   return {
     attemptIds: new Map(rows.map((row) => [Number(row.delivery_id), Number(row.id)])),
     statuses,
-    cancelled: Number(rows[0]?.cancelled ?? 0),
     operational: toEmitted(rows[0], params.now),
   }
 }
@@ -273,7 +269,6 @@ async function completeQuietly(
         ? Object.entries(moved).map(([id, status]) => [Number(id), status])
         : c.map((x) => [x.id, 'delivered' as const]),
     ),
-    cancelled: 0,
     operational:
       failing.length > 0
         ? await webhooksRecover(sql, {

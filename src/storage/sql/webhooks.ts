@@ -235,7 +235,7 @@ const disableFailing = statement(
 export async function webhookDisableFailing(
   sql: Sql,
   params: { before: Date; now: Date; operations: OperationsOptions },
-): Promise<{ disabled: number[]; cancelled: number; operational: Emitted }> {
+): Promise<{ disabled: number[]; operational: Emitted }> {
   const values = bind({
     $1: params.before,
     $2: params.now,
@@ -248,7 +248,6 @@ export async function webhookDisableFailing(
   sql.cancelled(row?.cancelled as string | undefined)
   return {
     disabled: ((row?.disabled as (string | number)[] | null) ?? []).map(Number),
-    cancelled: Number(row?.cancelled ?? 0),
     operational: toEmitted(row, params.now),
   }
 }
