@@ -184,6 +184,14 @@ export const optionTable: { [K in keyof Required<WhispererOptions>]: OptionRow }
     schema: z.string().min(1).max(255),
     doc: "the owner whose webhooks receive every owner's operational events (`whisperer.webhook.disabled` and the like); each webhook's own owner receives those about its webhooks",
   },
+  encryptionKeys: {
+    type: '`string[]`',
+    default: [],
+    shownDefault: 'none: secrets stored in clear',
+    env: { name: 'WHISPERER_ENCRYPTION_KEYS', read: list, note: '(comma-separated)' },
+    schema: z.array(z.string()),
+    doc: 'keys that encrypt webhook secrets and `config.auth` credentials at rest (AES-256-GCM), each `id:base64key` of 32 bytes (`openssl rand -base64 32`); the first encrypts, all decrypt; see [secrets](signing.md#secrets-at-rest)',
+  },
   maintenanceInterval: {
     type: 'integer',
     default: 60_000,

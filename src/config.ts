@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { type OptionRow, optionTable } from './config-options.ts'
 import { WhispererError } from './core/errors.ts'
+import { KeyRing } from './core/key-ring.ts'
 import type { PayloadKey } from './core/payload.ts'
 import type { Logger } from './logger.ts'
 import type { Database } from './storage/database.ts'
@@ -68,6 +69,12 @@ export interface WhispererOptions {
    * 'failing'`) and its pending deliveries cancelled; 0 never disables. @default 5
    */
   disableAfterFailingDays?: number
+  /**
+   * Keys that encrypt webhook secrets and `config.auth` credentials at rest (AES-256-GCM): each
+   * `id:base64key` of 32 bytes. The first encrypts; all decrypt. Without keys, secrets are stored
+   * in clear (and a warning says so). Env: `WHISPERER_ENCRYPTION_KEYS`, comma-separated. @default []
+   */
+  encryptionKeys?: string[]
   /** Time between maintenance runs, in ms. @default 60000 */
   maintenanceInterval?: number
   /** How long a token from `token` auth is reused, in seconds. @default 300 */
@@ -112,6 +119,8 @@ export interface ResolvedConfig {
   retentionMs: number
   disableFailingAfterMs: number
   operationsOwner: string
+  /** Seals and opens secrets at rest; its `current` is null without keys. */
+  keys: KeyRing
   maintenanceIntervalMs: number
   tokenTtlMs: number
   metrics: boolean
@@ -183,6 +192,7 @@ export function resolveConfig(options: WhispererOptions, version: string): Resol
     retentionMs: o.retentionDays * 24 * 3600 * 1000,
     disableFailingAfterMs: o.disableAfterFailingDays * 24 * 3600 * 1000,
     operationsOwner: o.operationsOwner,
+    keys: KeyRing.parse(o.encryptionKeys),
     maintenanceIntervalMs: o.maintenanceInterval,
     tokenTtlMs: o.tokenTtl * 1000,
     metrics: o.metrics,

@@ -20,6 +20,7 @@ import { defaultLogger, type Logger } from './logger.ts'
 import { DeliveryService } from './service/deliveries.ts'
 import { EventTypes } from './service/event-types.ts'
 import { type DeliverOptions, type DeliverResult, Publisher } from './service/publish.ts'
+import { SecretService } from './service/secrets.ts'
 import { TokenService } from './service/tokens.ts'
 import { WebhookService } from './service/webhooks.ts'
 import { attemptPartitionSpan } from './storage/attempt-partitions.ts'
@@ -53,6 +54,8 @@ export class Whisperer {
   readonly deliveries: DeliveryService
   /** API tokens of the standalone service. */
   readonly tokens: TokenService
+  /** Secrets at rest: re-encrypting them with the current encryption key. */
+  readonly secrets: SecretService
   readonly database: Database
   readonly config: ResolvedConfig
   readonly logger: Logger
@@ -120,6 +123,7 @@ export class Whisperer {
       random: config.random,
       tracer: whispererTracer(version),
       metrics,
+      logger: this.logger,
     }
     this.#recorder = new Recorder({
       store: this.#store,
@@ -159,7 +163,11 @@ export class Whisperer {
     this.webhooks = new WebhookService({
       store: this.#store,
       clock,
-      ping: (webhook) => sendPing(webhook, context, config.payloadKey),
+      ping: async (webhook) => {
+        const sending = await store.webhookForSending({ id: webhook.id })
+        if (!sending) throw new WhispererError('webhook_not_found', `Webhook ${webhook.id} does not exist`)
+        return sendPing({ ...sending, eventType: webhook.eventType }, context, config.payloadKey)
+      },
       freshEventType: (type) => this.eventTypes.fresh(type),
       validation: {
         hasEventType: (type) => this.eventTypes.registry.has(type),
@@ -177,6 +185,7 @@ export class Whisperer {
       onRequeued: () => this.#worker.wake(),
     })
     this.tokens = new TokenService({ store: this.#store, clock })
+    this.secrets = new SecretService({ store: this.#store, logger: this.logger })
     this.#publisher = new Publisher({
       store: this.#store,
       eventTypes: this.eventTypes,
@@ -239,7 +248,7 @@ export class Whisperer {
         }),
       ])
       return applied !== null && applied >= latest
-        ? { ready: true }
+        ? { ready: true, secrets: this.config.keys.encrypting ? 'encrypted' : 'clear' }
         : { ready: false, reason: 'migrations_pending' }
     } catch {
       return { ready: false, reason: 'database_unavailable' }
@@ -259,6 +268,12 @@ export class Whisperer {
   /** Starts the worker (claiming and sending due deliveries) and periodic maintenance. */
   async start(): Promise<void> {
     this.#assertOpen()
+    if (!this.config.keys.encrypting) {
+      this.logger.warn(
+        { secrets: 'clear' },
+        'webhook secrets are stored in clear: set WHISPERER_ENCRYPTION_KEYS (encryptionKeys) to encrypt them at rest',
+      )
+    }
     await this.#worker.start()
     this.#maintenance.start()
   }
@@ -305,10 +320,15 @@ const emptyRegistry = new Registry()
 export async function createWhisperer(options: WhispererOptions = {}): Promise<Whisperer> {
   const config = resolveConfig(options, version)
   const database = await openDatabase(config.database)
-  const store = new Store(database, config.schema)
+  const store = new Store(database, config.schema, { keys: config.keys })
   try {
     if (config.migrate) await migrate(database, config.schema)
     await store.attemptPartitionsEnsure(attemptPartitionSpan(config.clock()))
+    // Secrets stored before a key was given (or under an older key) are sealed with the current one.
+    if (config.migrate && config.keys.encrypting && (await store.secretsPending()) > 0) {
+      const logger = config.logger ?? defaultLogger(config.logLevel)
+      await new SecretService({ store, logger }).rewrap()
+    }
   } catch (error) {
     if (database !== config.database) await database.close()
     throw error

@@ -6,9 +6,12 @@ import type { DeliverOptions, DeliverResult } from '../service/publish.ts'
 import type { TokenService } from '../service/tokens.ts'
 import type { WebhookService } from '../service/webhooks.ts'
 
-/** Whether a Whisperer can serve: the database answers and its migrations are current. */
+/**
+ * Whether a Whisperer can serve: the database answers and its migrations are current; and whether
+ * secrets are stored encrypted or in clear.
+ */
 export type Readiness =
-  | { ready: true }
+  | { ready: true; secrets: 'encrypted' | 'clear' }
   | { ready: false; reason: 'database_unavailable' | 'migrations_pending' }
 
 /**
@@ -18,7 +21,7 @@ export type Readiness =
 export interface ApiBackend {
   readonly webhooks: Pick<
     WebhookService,
-    'list' | 'get' | 'create' | 'update' | 'replace' | 'delete' | 'check' | 'ping'
+    'list' | 'get' | 'create' | 'update' | 'replace' | 'delete' | 'check' | 'ping' | 'rotateSecret'
   >
   readonly deliveries: Pick<
     DeliveryService,

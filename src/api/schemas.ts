@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { deliveryStatuses } from '../core/delivery-state.ts'
 import { errorCodeNames } from '../core/errors.ts'
 import { operationalEventTypes } from '../core/operational-events.ts'
+import { maxGraceSeconds, signatureSchemes } from '../core/signing-keys.ts'
 import { unstorableIssues } from '../core/storable-value.ts'
 import { webhookInputSchema } from '../core/webhook-input.ts'
 import { scopes } from '../service/tokens.ts'
@@ -20,6 +21,7 @@ const webhookFields = {
   event_type: fields.eventType,
   target_url: fields.targetUrl,
   secret_key: fields.secretKey,
+  signature_scheme: fields.signatureScheme,
   is_active: fields.isActive,
   retry_countdown_config: fields.retryCountdownConfig,
   callback: fields.callback,
@@ -33,6 +35,25 @@ const webhookFields = {
 export const WebhookCreate = z
   .object(webhookFields)
   .meta({ id: 'WebhookCreate', description: 'A webhook to create, or every field of one to replace (PUT).' })
+
+export const RotateSecret = z
+  .object({
+    secret_key: fields.secretKey.unwrap().unwrap().min(1, 'This field may not be blank.').optional(),
+    grace_seconds: z
+      .int()
+      .min(0)
+      .max(maxGraceSeconds)
+      .describe(
+        'How long the keys live now keep signing beside the new one, in seconds: 86400 by default, at most 7 days.',
+      )
+      .optional(),
+    signature_scheme: fields.signatureScheme.describe('The new key’s scheme; the current one by default.'),
+  })
+  .meta({
+    id: 'RotateSecret',
+    description:
+      'A new current key: the one given, or one generated (`whsec_…`, or an ed25519 key pair). The keys live now keep signing until the grace period ends.',
+  })
 
 export const WebhookPatch = z
   .object(webhookFields)
@@ -67,7 +88,30 @@ export const Webhook = z
     owner: z.string(),
     event_type: z.string(),
     target_url: z.string(),
-    secret_key: z.string().nullable().describe('Masked, except in the response that created the webhook.'),
+    secret_key: z
+      .string()
+      .nullable()
+      .describe(
+        'Masked; shown once, in the response that set it (a create, a rotation, or an update that generated one). Null when unsigned. An `ed25519` private key is never shown.',
+      ),
+    signed: z.boolean().describe('Whether requests carry signatures (false after `secret_key: null`).'),
+    signature_scheme: z.enum(signatureSchemes).nullable(),
+    public_key: z
+      .string()
+      .nullable()
+      .describe('`ed25519`: the public key (`whpk_…`) receivers verify with. It is not a secret.'),
+    secret_rotated_at: timestamp.nullable().describe('When the keys last changed.'),
+    previous_keys: z
+      .array(
+        z.object({
+          signature_scheme: z.enum(signatureSchemes),
+          public_key: z.string().nullable(),
+          expires_at: timestamp,
+        }),
+      )
+      .describe(
+        'Earlier keys still signing during their grace period, newest first; never the keys themselves.',
+      ),
     is_active: z.boolean(),
     retry_countdown_config: CountdownConfig,
     callback: z.string().nullable(),

@@ -1,7 +1,7 @@
 import type { Attempt, Delivery } from '../core/delivery.ts'
 import type { EventTypeDefinition } from '../core/event-types.ts'
 import { maskHeaders } from '../core/request.ts'
-import type { Webhook } from '../core/webhook.ts'
+import type { Webhook, WebhookWithSecret } from '../core/webhook.ts'
 import { drfDuration } from './wire.ts'
 
 /** What a masked secret reads as; sending it back in an update keeps the stored value. */
@@ -10,11 +10,13 @@ export const masked = '********'
 const secretAuthFields = ['password', 'token'] as const
 
 /**
- * A webhook over the wire. Its secret key, the password or token in `config.auth`, and additional
- * headers that carry credentials (`Authorization`, `X-Api-Key`, …) are masked, except in the
- * response that created it (`reveal`).
+ * A webhook over the wire. Its secret key is masked (shown only in the response that set it, when
+ * given a {@link WebhookWithSecret} with one); the password or token in `config.auth`, and
+ * additional headers that carry credentials (`Authorization`, `X-Api-Key`, …) are masked, except in
+ * the response that created it (`reveal`).
  */
-export function webhookJson(webhook: Webhook, options: { reveal?: boolean } = {}) {
+export function webhookJson(webhook: Webhook | WebhookWithSecret, options: { reveal?: boolean } = {}) {
+  const secret = 'secretKey' in webhook ? webhook.secretKey : null
   let config = webhook.config
   if (!options.reveal && config.auth && typeof config.auth === 'object') {
     const auth = { ...(config.auth as Record<string, unknown>) }
@@ -27,7 +29,16 @@ export function webhookJson(webhook: Webhook, options: { reveal?: boolean } = {}
     owner: webhook.owner,
     event_type: webhook.eventType,
     target_url: webhook.targetUrl,
-    secret_key: webhook.secretKey && !options.reveal ? masked : webhook.secretKey,
+    secret_key: secret ?? (webhook.signatureScheme ? masked : null),
+    signed: webhook.signatureScheme !== null,
+    signature_scheme: webhook.signatureScheme,
+    public_key: webhook.publicKey,
+    secret_rotated_at: webhook.secretRotatedAt?.toISOString() ?? null,
+    previous_keys: webhook.previousKeys.map((key) => ({
+      signature_scheme: key.scheme,
+      public_key: key.publicKey,
+      expires_at: key.expiresAt.toISOString(),
+    })),
     is_active: webhook.isActive,
     retry_countdown_config: webhook.retryCountdownConfig,
     callback: webhook.callback,
@@ -50,7 +61,8 @@ export function webhookJson(webhook: Webhook, options: { reveal?: boolean } = {}
 export function unmask(body: unknown, current: Webhook): unknown {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return body
   const result: Record<string, unknown> = { ...body }
-  if (result.secret_key === masked) result.secret_key = current.secretKey
+  // The secret as read back means "keep it": it is left out.
+  if (result.secret_key === masked) delete result.secret_key
   const headers = result.additional_headers
   if (headers && typeof headers === 'object' && !Array.isArray(headers)) {
     const shown = maskHeaders(current.additionalHeaders)

@@ -6,6 +6,7 @@ export const webhookWireNames = {
   eventType: 'event_type',
   targetUrl: 'target_url',
   secretKey: 'secret_key',
+  signatureScheme: 'signature_scheme',
   isActive: 'is_active',
   retryCountdownConfig: 'retry_countdown_config',
   callback: 'callback',
@@ -31,11 +32,13 @@ export function webhookInputFromWire(body: unknown): unknown {
   return input
 }
 
+const wireNames = { ...webhookWireNames, graceSeconds: 'grace_seconds' }
+
 /** Field issues with their first path segment in wire names. */
 export function issuesToWire(issues: readonly FieldIssue[]): FieldIssue[] {
   return issues.map((issue) => {
     const [first, ...rest] = issue.path.split('.')
-    const wire = webhookWireNames[first as keyof typeof webhookWireNames] ?? first
+    const wire = wireNames[first as keyof typeof wireNames] ?? first
     return { path: [wire, ...rest].filter(Boolean).join('.'), message: issue.message }
   })
 }

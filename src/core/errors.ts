@@ -71,6 +71,24 @@ export const errorCodes = {
     message: 'Webhook already registered',
     meaning: 'This owner already has a webhook for this target URL and event type.',
   },
+  too_many_secrets: {
+    status: 409,
+    message: 'Too many live keys',
+    meaning:
+      'A webhook has at most 10 live keys (its current one and those in their grace period): rotate with a shorter `grace_seconds`, or after a previous key expires.',
+  },
+  encryption_key_unavailable: {
+    status: 500,
+    message: 'An encryption key is missing',
+    meaning:
+      'A stored secret is encrypted with a key that is not among the encryption keys (`WHISPERER_ENCRYPTION_KEYS`); the message names its id. Its webhook is not sent to until the key is given back.',
+  },
+  encryption_key_mismatch: {
+    status: 500,
+    message: 'An encryption key is wrong',
+    meaning:
+      'A stored secret does not decrypt with the encryption key of the id it names: that key is wrong, or the value was altered. Its webhook is not sent to until it decrypts.',
+  },
   delivery_not_found: {
     status: 404,
     message: 'Delivery does not exist',

@@ -1,5 +1,6 @@
 import { uuidHex } from './payload.ts'
-import { standardSignature, whispererSignature } from './signature.ts'
+import { signatures, whispererSignature } from './signature.ts'
+import type { Signer } from './signing-keys.ts'
 
 /** Headers Whisperer sets itself; `additional_headers` can never replace them. */
 export const reservedHeaders: ReadonlySet<string> = new Set([
@@ -31,7 +32,8 @@ export function buildRequest(params: {
   eventType: string
   deliveryUuid: string
   body: string
-  secretKey: string | null
+  /** The keys live at the attempt, newest first; none for an unsigned webhook. */
+  signers: readonly Signer[]
   additionalHeaders: Record<string, string>
   authorization: string | null
   /** Unix seconds. */
@@ -54,9 +56,10 @@ export function buildRequest(params: {
   if (params.traceparent) headers.traceparent = params.traceparent
   headers['webhook-id'] = id
   headers['webhook-timestamp'] = String(params.timestamp)
-  if (params.secretKey) {
-    headers['webhook-signature'] = standardSignature(params.secretKey, id, params.timestamp, params.body)
-    headers['x-whisperer-signature'] = whispererSignature(params.secretKey, params.body)
+  if (params.signers.length > 0) {
+    headers['webhook-signature'] = signatures(params.signers, id, params.timestamp, params.body)
+    const secret = params.signers.find((signer) => signer.secret !== null)?.secret
+    if (secret) headers['x-whisperer-signature'] = whispererSignature(secret, params.body)
   }
   return { url: params.targetUrl, headers, body: params.body }
 }

@@ -1,20 +1,45 @@
-import { createHmac, timingSafeEqual } from 'node:crypto'
+import { createHmac, type KeyObject, sign, timingSafeEqual, verify } from 'node:crypto'
+import { ed25519PublicKey, hmacKeyBytes, type Signer } from './signing-keys.ts'
 
-/** `X-Whisperer-Signature`: `sha256=` and the hex HMAC-SHA256 of the raw body, keyed by the secret's UTF-8 bytes. */
+/**
+ * `X-Whisperer-Signature`: `sha256=` and the hex HMAC-SHA256 of the raw body, keyed by the secret
+ * string exactly as given (its UTF-8 bytes, `whsec_` and all), as dj-whisperer computes it.
+ */
 export function whispererSignature(secret: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`
 }
 
 /**
- * Standard Webhooks `webhook-signature`: `v1,` and the base64 HMAC-SHA256 of `id.timestamp.body`,
- * keyed by the secret's UTF-8 bytes. A receiver verifies it with `new Webhook(base64(secret))`.
+ * Standard Webhooks `webhook-signature` for one HMAC secret: `v1,` and the base64 HMAC-SHA256 of
+ * `id.timestamp.body`. The key of a `whsec_` secret is the bytes its base64 encodes, so a receiver
+ * verifies with `new Webhook('whsec_…')`; any other secret's key is its UTF-8 bytes.
  */
 export function standardSignature(secret: string, id: string, timestamp: number, body: string): string {
-  return `v1,${createHmac('sha256', secret).update(`${id}.${timestamp}.${body}`).digest('base64')}`
+  return `v1,${createHmac('sha256', hmacKeyBytes(secret)).update(`${id}.${timestamp}.${body}`).digest('base64')}`
+}
+
+/**
+ * The `webhook-signature` of a request signed by every signer given (newest first): one `v1,`
+ * (HMAC) or `v1a,` (ed25519) signature each, space-separated, as the spec allows.
+ */
+export function signatures(signers: readonly Signer[], id: string, timestamp: number, body: string): string {
+  const signed = `${id}.${timestamp}.${body}`
+  let header = ''
+  for (const signer of signers) {
+    if (header) header += ' '
+    header +=
+      signer.scheme === 'ed25519'
+        ? `v1a,${sign(null, Buffer.from(signed), signer.key).toString('base64')}`
+        : `v1,${createHmac('sha256', signer.key).update(signed).digest('base64')}`
+  }
+  return header
 }
 
 export interface VerifyOptions {
-  secret: string
+  /** An HMAC secret, or several (during a rotation): plain or `whsec_…`, exactly as the webhook has it. */
+  secret?: string | readonly string[]
+  /** An ed25519 public key (`whpk_…`), or several, for webhooks signed with `ed25519`. */
+  publicKey?: string | readonly string[]
   /** The raw request body, exactly as received. */
   body: string
   /** Request headers; names are matched case-insensitively. */
@@ -35,8 +60,9 @@ export type VerifyResult =
 
 /**
  * Verifies a delivered request the way a receiver should: the timestamped Standard Webhooks
- * signature is required (unless `allowUntimestamped`), every signature header present must match,
- * and the timestamp must be recent. Comparisons are constant-time.
+ * signature is required (unless `allowUntimestamped`), and one of its signatures (`v1` with a
+ * secret, `v1a` with a public key) must match; `X-Whisperer-Signature`, when present and a secret
+ * is given, must match too; and the timestamp must be recent. Comparisons are constant-time.
  */
 export function verifySignature(options: VerifyOptions): VerifyResult {
   const header = (name: string): string | undefined => {
@@ -45,11 +71,17 @@ export function verifySignature(options: VerifyOptions): VerifyResult {
     const value = entry?.[1]
     return Array.isArray(value) ? value[0] : value
   }
+  const secrets = list(options.secret)
+  const publicKeys = list(options.publicKey).map(ed25519PublicKey)
   const legacy = header('x-whisperer-signature')
   const standard = header('webhook-signature')
-  if (!standard && (!legacy || !options.allowUntimestamped)) return { ok: false, reason: 'missing_signature' }
-  if (legacy && !safeEqual(legacy, whispererSignature(options.secret, options.body))) {
-    return { ok: false, reason: 'bad_signature' }
+  if (!standard && (!legacy || !options.allowUntimestamped || secrets.length === 0)) {
+    return { ok: false, reason: 'missing_signature' }
+  }
+  if (legacy && secrets.length > 0) {
+    if (!secrets.some((secret) => safeEqual(legacy, whispererSignature(secret, options.body)))) {
+      return { ok: false, reason: 'bad_signature' }
+    }
   }
   if (standard) {
     const id = header('webhook-id') ?? ''
@@ -58,13 +90,32 @@ export function verifySignature(options: VerifyOptions): VerifyResult {
     if (!Number.isInteger(timestamp) || Math.abs(now - timestamp) > (options.toleranceSeconds ?? 300)) {
       return { ok: false, reason: 'stale_timestamp' }
     }
-    const expected = standardSignature(options.secret, id, timestamp, options.body)
-    const candidates = standard.split(' ')
-    if (!candidates.some((candidate) => safeEqual(candidate, expected))) {
+    const signed = `${id}.${timestamp}.${options.body}`
+    if (!standard.split(' ').some((candidate) => matches(candidate, signed, secrets, publicKeys))) {
       return { ok: false, reason: 'bad_signature' }
     }
   }
-  return { ok: true, whisperer: Boolean(legacy), standard: Boolean(standard) }
+  return { ok: true, whisperer: Boolean(legacy && secrets.length > 0), standard: Boolean(standard) }
+}
+
+function matches(candidate: string, signed: string, secrets: string[], publicKeys: KeyObject[]): boolean {
+  const comma = candidate.indexOf(',')
+  const version = candidate.slice(0, comma)
+  const value = candidate.slice(comma + 1)
+  if (version === 'v1') {
+    return secrets.some((secret) =>
+      safeEqual(value, createHmac('sha256', hmacKeyBytes(secret)).update(signed).digest('base64')),
+    )
+  }
+  if (version === 'v1a') {
+    const signature = Buffer.from(value, 'base64')
+    return publicKeys.some((key) => verify(null, Buffer.from(signed), key, signature))
+  }
+  return false
+}
+
+function list(value: string | readonly string[] | undefined): string[] {
+  return value === undefined ? [] : typeof value === 'string' ? [value] : [...value]
 }
 
 function safeEqual(a: string, b: string): boolean {

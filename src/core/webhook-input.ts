@@ -4,6 +4,13 @@ import { type FieldIssue, validationError } from './errors.ts'
 import { compileFilters, type Filters } from './filters.ts'
 import { reservedHeaders } from './request.ts'
 import { type CountdownConfig, type CountdownRegistry, defaultCountdownConfig } from './retry-countdown.ts'
+import {
+  defaultGraceSeconds,
+  maxGraceSeconds,
+  type SignatureScheme,
+  secretKeyProblem,
+  signatureSchemes,
+} from './signing-keys.ts'
 import { unstorableIssues } from './storable-value.ts'
 import { targetUrlProblem } from './target-url.ts'
 import type { WebhookInput } from './webhook.ts'
@@ -47,7 +54,19 @@ const authSchema = z.discriminatedUnion('auth_type', [
 export const webhookInputSchema = z.object({
   eventType: text(124),
   targetUrl: text(2048),
-  secretKey: z.string().max(256).nullish(),
+  secretKey: z
+    .string()
+    .max(256)
+    .describe(
+      'The signing secret: any string, or a Standard Webhooks `whsec_` key (base64 of 24 to 64 bytes); `whsk_` and a 32-byte seed for `ed25519`. Left out on create, a `whsec_` secret is generated; null means unsigned.',
+    )
+    .nullish(),
+  signatureScheme: z
+    .enum(signatureSchemes)
+    .describe(
+      '`hmac-sha256` (Standard Webhooks `v1`, with a shared secret) or `ed25519` (`v1a`: receivers verify with the public key).',
+    )
+    .optional(),
   isActive: z.boolean().optional(),
   retryCountdownConfig: z
     .object({ choice: text(64), kwargs: z.record(z.string(), z.unknown()).default({}) })
@@ -76,9 +95,14 @@ export const webhookInputSchema = z.object({
     .optional(),
 })
 
+/** A whole webhook input, validated: every field set, except the secret (left out: generated on create, kept on replace). */
+export type ParsedWebhookInput = Required<Omit<WebhookInput, 'secretKey' | 'signatureScheme'>> &
+  Pick<WebhookInput, 'secretKey' | 'signatureScheme'>
+
 /** On update: the stored webhook's values, which the changed fields are checked against. */
 export interface StoredWebhookFields {
   eventType: string
+  signatureScheme?: SignatureScheme | null
   filters: Filters
   fields: string[] | null
 }
@@ -95,12 +119,16 @@ export function parseWebhookInput(
 export function parseWebhookInput(
   input: unknown,
   context: WebhookValidationContext,
-  options?: { partial?: false },
-): Required<WebhookInput>
+  options?: { partial?: false; signatureScheme?: SignatureScheme | null },
+): ParsedWebhookInput
 export function parseWebhookInput(
   input: unknown,
   context: WebhookValidationContext,
-  options: { partial?: boolean; current?: StoredWebhookFields } = {},
+  options: {
+    partial?: boolean
+    current?: StoredWebhookFields
+    signatureScheme?: SignatureScheme | null
+  } = {},
 ): Partial<WebhookInput> {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw validationError([{ path: '', message: 'Expected an object.' }])
@@ -134,6 +162,12 @@ export function parseWebhookInput(
     if (problem) issues.push({ path: 'targetUrl', message: problem })
   }
   if (result.secretKey !== undefined) result.secretKey = result.secretKey || null
+  if (result.secretKey) {
+    const scheme =
+      result.signatureScheme ?? options.current?.signatureScheme ?? options.signatureScheme ?? 'hmac-sha256'
+    const problem = secretKeyProblem(result.secretKey, scheme)
+    if (problem) issues.push({ path: 'secretKey', message: problem })
+  }
   if (result.callback !== undefined) {
     result.callback = result.callback || null
     if (result.callback && !context.hasCallback(result.callback)) {
@@ -173,7 +207,8 @@ export function parseWebhookInput(
   return {
     eventType: result.eventType!,
     targetUrl: result.targetUrl!,
-    secretKey: result.secretKey ?? null,
+    ...(result.secretKey !== undefined ? { secretKey: result.secretKey } : {}),
+    ...(result.signatureScheme !== undefined ? { signatureScheme: result.signatureScheme } : {}),
     isActive: result.isActive ?? true,
     retryCountdownConfig: result.retryCountdownConfig ?? (defaultCountdownConfig satisfies CountdownConfig),
     callback: result.callback ?? null,
@@ -208,4 +243,42 @@ function selectionIssues(
     }
   }
   return issues
+}
+
+/** What a rotation takes: the new secret (generated when left out), how long the old keys keep signing, and the scheme. */
+export interface RotateSecretOptions {
+  /** The new secret; left out, one is generated (`whsec_…`, or an ed25519 key pair). */
+  secretKey?: string
+  /** How long the keys live now keep signing beside the new one. @default 86400 (at most 7 days) */
+  graceSeconds?: number
+  /** The new key's scheme. @default the webhook's current scheme, or `hmac-sha256` */
+  signatureScheme?: SignatureScheme
+}
+
+const rotationSchema = z.object({
+  secretKey: z.string().min(1, 'This field may not be blank.').max(256).optional(),
+  graceSeconds: z
+    .number()
+    .int('Expected a whole number of seconds.')
+    .min(0, 'Must be 0 or more.')
+    .max(maxGraceSeconds, `Must be at most ${maxGraceSeconds} (7 days).`)
+    .optional(),
+  signatureScheme: z.enum(signatureSchemes).optional(),
+})
+
+/** Validates a rotation against the webhook's current scheme; every failing field is named. */
+export function parseRotation(
+  input: unknown,
+  current: SignatureScheme | null,
+): { secretKey: string | undefined; graceSeconds: number; signatureScheme: SignatureScheme } {
+  const parsed = rotationSchema.safeParse(input ?? {})
+  if (!parsed.success) throw validationError(issuesFromZod(parsed.error))
+  const scheme = parsed.data.signatureScheme ?? current ?? 'hmac-sha256'
+  const problem = parsed.data.secretKey ? secretKeyProblem(parsed.data.secretKey, scheme) : null
+  if (problem) throw validationError([{ path: 'secretKey', message: problem }])
+  return {
+    secretKey: parsed.data.secretKey,
+    graceSeconds: parsed.data.graceSeconds ?? defaultGraceSeconds,
+    signatureScheme: scheme,
+  }
 }

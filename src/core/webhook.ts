@@ -1,5 +1,6 @@
 import type { Filters } from './filters.ts'
 import type { CountdownConfig } from './retry-countdown.ts'
+import type { SignatureScheme } from './signing-keys.ts'
 
 /** A subscription: one owner's URL for one event type. */
 export interface Webhook {
@@ -7,8 +8,14 @@ export interface Webhook {
   owner: string
   eventType: string
   targetUrl: string
-  /** Signs every request when set. */
-  secretKey: string | null
+  /** How requests are signed; null when they are not. The keys themselves are never read back. */
+  signatureScheme: SignatureScheme | null
+  /** `ed25519`: the current key's public key (`whpk_…`), with which receivers verify. */
+  publicKey: string | null
+  /** When the keys last changed: a rotation, or a new `secretKey`; null if never. */
+  secretRotatedAt: Date | null
+  /** Earlier keys that still sign during their grace period, newest first, with when each expires. */
+  previousKeys: PreviousKey[]
   /** Only active webhooks receive new events. */
   isActive: boolean
   retryCountdownConfig: CountdownConfig
@@ -32,11 +39,34 @@ export interface Webhook {
   updatedAt: Date
 }
 
+/** An earlier key still live after a rotation. */
+export interface PreviousKey {
+  scheme: SignatureScheme
+  /** `ed25519`: its public key. */
+  publicKey: string | null
+  expiresAt: Date
+}
+
+/** A webhook as created or rotated: with the new secret in clear, shown this once. */
+export interface WebhookWithSecret extends Webhook {
+  /**
+   * The HMAC secret now signing (given, or generated as `whsec_…`); null when unsigned and for
+   * `ed25519`, whose private key never leaves Whisperer (receivers use `publicKey`).
+   */
+  secretKey: string | null
+}
+
 /** The fields a subscriber sets when creating or updating a webhook. */
 export interface WebhookInput {
   eventType: string
   targetUrl: string
+  /**
+   * The signing secret: any string, or a Standard Webhooks `whsec_…` key (`whsk_…` for `ed25519`).
+   * Left out on create, one is generated; null means unsigned.
+   */
   secretKey?: string | null
+  /** @default "hmac-sha256" */
+  signatureScheme?: SignatureScheme
   isActive?: boolean
   /** @default {"choice":"exponential","kwargs":{"base":2,"factor":1}} */
   retryCountdownConfig?: CountdownConfig

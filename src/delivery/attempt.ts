@@ -3,8 +3,9 @@ import { nextTransition, type RetryPolicy, type Transition } from '../core/deliv
 import { type AttemptResult, classifyAttempt } from '../core/outcome.ts'
 import { buildRequest, maskHeaders, type OutgoingRequest, staticAuthorization } from '../core/request.ts'
 import type { CountdownRegistry } from '../core/retry-countdown.ts'
-import type { Webhook } from '../core/webhook.ts'
-import type { ClaimedDelivery, Completion } from '../storage/store.ts'
+import { liveSigners } from '../core/signing-keys.ts'
+import type { Logger } from '../logger.ts'
+import type { ClaimedDelivery, ClaimedWebhook, Completion } from '../storage/store.ts'
 import type { Metrics } from '../telemetry/metrics.ts'
 import { type AttemptSpanResult, inAttemptSpan } from '../telemetry/tracing.ts'
 import type { Sender } from './sender.ts'
@@ -23,6 +24,35 @@ export interface AttemptContext {
   tracer: Tracer
   /** Where attempts, claims and publishes are counted; null when metrics are off. */
   metrics: Metrics | null
+  logger: Logger
+}
+
+/**
+ * How long a delivery waits, without an attempt, when its webhook's secrets cannot be opened (an
+ * encryption key missing or wrong) before it is claimed again: it is never sent unsigned, and
+ * never failed for the operator's mistake.
+ */
+export const heldForSecretsMs = 60_000
+
+/**
+ * Splits claimed deliveries into those that can be sent and those held because their webhook's
+ * secrets cannot be opened, logging the latter once per call with the error (it names the key id).
+ */
+export function holdUnopenable(
+  deliveries: readonly ClaimedDelivery[],
+  logger: Logger,
+): { sendable: ClaimedDelivery[]; held: ClaimedDelivery[] } {
+  const sendable: ClaimedDelivery[] = []
+  const held: ClaimedDelivery[] = []
+  for (const delivery of deliveries) (delivery.webhook.secretsError ? held : sendable).push(delivery)
+  if (held.length > 0) {
+    const webhooks = [...new Set(held.map((delivery) => delivery.webhook.id))]
+    logger.error(
+      { err: held[0]!.webhook.secretsError, webhooks, deliveries: held.length },
+      `deliveries held for ${heldForSecretsMs / 1000} s: their webhook's secrets cannot be decrypted`,
+    )
+  }
+  return { sendable, held }
 }
 
 /** One attempt, made and judged, ready to be recorded. */
@@ -35,12 +65,13 @@ export interface AttemptReport {
 
 /** What a request to a webhook is built from: where it goes, how it is signed and authenticated. */
 export type RequestTarget = Pick<
-  Webhook,
-  'id' | 'targetUrl' | 'secretKey' | 'additionalHeaders' | 'config' | 'sendTraceparent'
+  ClaimedWebhook,
+  'id' | 'targetUrl' | 'signers' | 'secretsError' | 'additionalHeaders' | 'config' | 'sendTraceparent'
 >
 
 /**
- * The request of one attempt or ping: its body signed at `at`, with the webhook's authorization
+ * The request of one attempt or ping: its body signed at `at` with the keys live then, with the
+ * webhook's authorization
  * (a token login when its auth asks for one, reused while valid) and headers, and `traceparent`
  * when the webhook asks for it.
  */
@@ -51,6 +82,8 @@ export async function prepareRequest(
   at: Date,
   traceparent: string | null = null,
 ): Promise<OutgoingRequest> {
+  // Never sent unsigned, or without its credentials, because its secrets could not be opened.
+  if (webhook.secretsError) throw webhook.secretsError
   const auth = webhook.config.auth
   const authorization = TokenAuthenticator.applies(auth)
     ? await context.tokens.authorization(webhook.id, auth, context.userAgent)
@@ -60,7 +93,7 @@ export async function prepareRequest(
     eventType: message.eventType,
     deliveryUuid: message.uuid,
     body: message.body,
-    secretKey: webhook.secretKey,
+    signers: liveSigners(webhook.signers, at.getTime()),
     additionalHeaders: webhook.additionalHeaders,
     authorization,
     timestamp: Math.floor(at.getTime() / 1000),

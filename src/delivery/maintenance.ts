@@ -58,7 +58,7 @@ export class Maintenance {
     await this.#running
   }
 
-  /** One pass: disables long-failing webhooks, deletes expired history batch by batch; returns the deliveries deleted. */
+  /** One pass: disables long-failing webhooks, removes signing keys past their grace period, deletes expired history batch by batch; returns the deliveries deleted. */
   async run(): Promise<number> {
     const now = this.#o.clock()
     if (this.#o.disableFailingAfterMs > 0) {
@@ -71,6 +71,8 @@ export class Maintenance {
       if (disabled.length > 0)
         this.#o.logger.warn({ webhooks: disabled }, 'webhooks disabled: failing for too long')
     }
+    const expired = await this.#o.store.webhookKeysExpire({ now })
+    if (expired > 0) this.#o.logger.info({ webhooks: expired }, 'previous signing keys expired')
     await this.#o.store.attemptPartitionsEnsure(attemptPartitionSpan(now))
     const before = new Date(now.getTime() - this.#o.retentionMs)
     let total = 0

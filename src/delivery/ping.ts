@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { AttemptResult } from '../core/outcome.ts'
 import { buildBody, type PayloadKey, toJson } from '../core/payload.ts'
 import type { Webhook } from '../core/webhook.ts'
+import type { ClaimedWebhook } from '../storage/store.ts'
 import { inAttemptSpan } from '../telemetry/tracing.ts'
 import { type AttemptContext, prepareRequest, spanResult } from './attempt.ts'
 
@@ -13,7 +14,7 @@ export const pingEventType = 'whisperer.ping'
  * happened. Nothing is stored: a ping is not an event.
  */
 export async function sendPing(
-  webhook: Webhook,
+  webhook: Pick<Webhook, 'id' | 'eventType'> & ClaimedWebhook,
   context: AttemptContext,
   payloadKey: PayloadKey,
 ): Promise<AttemptResult> {

@@ -1,6 +1,6 @@
 import type { Logger } from '../logger.ts'
 import type { ClaimedDelivery, Store } from '../storage/store.ts'
-import { type AttemptContext, runAttempt } from './attempt.ts'
+import { type AttemptContext, heldForSecretsMs, holdUnopenable, runAttempt } from './attempt.ts'
 import { HostSlots } from './host-slots.ts'
 import type { Recorder } from './recorder.ts'
 
@@ -229,8 +229,9 @@ export class Worker {
       leaseUntil: new Date(now.getTime() + this.#o.leaseMs),
     })
     this.#o.attempt.metrics?.claimed(performance.now() - claimStarted)
-    const giveBack: { delivery: ClaimedDelivery; at: number }[] = []
-    for (const delivery of claimed) {
+    const { sendable, held } = holdUnopenable(claimed, this.#o.attempt.logger)
+    const giveBack = held.map((delivery) => ({ delivery, at: now.getTime() + heldForSecretsMs }))
+    for (const delivery of sendable) {
       const host = hostOf(delivery.webhook.targetUrl)
       const admission = this.#slots.admit(host, delivery, now.getTime(), unlimitedLine)
       if (admission.kind === 'start') this.#start(host, delivery)

@@ -190,7 +190,9 @@ export class DeliveryService {
       store: this.#store,
       concurrency: 1,
     })
-    return toOutcome(attempted!.report, attempted!.status)
+    // Held, not attempted: its webhook's secrets cannot be opened (the error names the key id).
+    if (!attempted) throw claimed.webhook.secretsError!
+    return toOutcome(attempted.report, attempted.status)
   }
 
   async #refuseUnlessAllowed(

@@ -1,8 +1,14 @@
 import { validationError, WhispererError } from '../core/errors.ts'
 import { compileFilters, type Filters } from '../core/filters.ts'
 import type { AttemptResult } from '../core/outcome.ts'
-import type { Webhook } from '../core/webhook.ts'
-import { parseWebhookInput, type WebhookValidationContext } from '../core/webhook-input.ts'
+import { newSigningKey, type SigningKey } from '../core/signing-keys.ts'
+import type { Webhook, WebhookInput, WebhookWithSecret } from '../core/webhook.ts'
+import {
+  parseRotation,
+  parseWebhookInput,
+  type RotateSecretOptions,
+  type WebhookValidationContext,
+} from '../core/webhook-input.ts'
 import type { Store } from '../storage/store.ts'
 import { type ActorLike, toActor } from './actor.ts'
 
@@ -55,12 +61,52 @@ export class WebhookService {
     else parseWebhookInput(input, this.#validation)
   }
 
-  /** Validates and stores a webhook; a duplicate (owner, target URL, event type) is `webhook_already_registered`. */
-  async create(actor: ActorLike, input: unknown): Promise<Webhook> {
+  /**
+   * Validates and stores a webhook; a duplicate (owner, target URL, event type) is
+   * `webhook_already_registered`. Without `secretKey`, a `whsec_` secret (or, with `ed25519`, a
+   * key pair) is generated; the result shows the HMAC secret this once. `secretKey: null` is unsigned.
+   */
+  async create(actor: ActorLike, input: unknown): Promise<WebhookWithSecret> {
     await this.#freshEventType(eventTypeOf(input))
     const parsed = parseWebhookInput(input, this.#validation)
     await this.#checkPatterns(parsed.filters)
-    return this.#store.webhookInsert({ owner: toActor(actor).owner, input: parsed, now: this.#clock() })
+    const now = this.#clock()
+    const key =
+      parsed.secretKey === null
+        ? null
+        : newSigningKey(parsed.signatureScheme ?? 'hmac-sha256', parsed.secretKey, now)
+    const webhook = await this.#store.webhookInsert({
+      owner: toActor(actor).owner,
+      input: parsed,
+      keys: key ? [key] : [],
+      now,
+    })
+    return withSecret(webhook, key)
+  }
+
+  /**
+   * Makes a new key the webhook's current one (given, or generated); the keys live now keep
+   * signing beside it for `graceSeconds` (a day by default), so receivers can switch without a
+   * failed verification. The result shows the new HMAC secret this once.
+   */
+  async rotateSecret(
+    actor: ActorLike,
+    id: number,
+    options: RotateSecretOptions = {},
+  ): Promise<WebhookWithSecret> {
+    const current = await this.get(actor, id)
+    const rotation = parseRotation(options, current.signatureScheme)
+    const now = this.#clock()
+    const key = newSigningKey(rotation.signatureScheme, rotation.secretKey, now)
+    const webhook = await this.#store.webhookRotateSecret({
+      id,
+      actor: toActor(actor),
+      key,
+      graceUntil: new Date(now.getTime() + rotation.graceSeconds * 1000),
+      now,
+    })
+    if (!webhook) throw notFound(id)
+    return withSecret(webhook, key)
   }
 
   async get(actor: ActorLike, id: number): Promise<Webhook> {
@@ -73,10 +119,14 @@ export class WebhookService {
     return this.#store.webhookList({ actor: toActor(actor), ...filter, limit: filter.limit ?? 100 })
   }
 
-  /** Changes the fields given; deactivating cancels the webhook's pending deliveries. */
-  async update(actor: ActorLike, id: number, patch: unknown): Promise<Webhook> {
-    // Filters and fields are checked against the event type the webhook will have.
-    const touches = (['eventType', 'filters', 'fields'] as const).some(
+  /**
+   * Changes the fields given; deactivating cancels the webhook's pending deliveries. A new
+   * `secretKey` (or `signatureScheme`) replaces the keys at once, with no grace period: use
+   * {@link rotateSecret} for that. A generated secret is shown in the result this once.
+   */
+  async update(actor: ActorLike, id: number, patch: unknown): Promise<WebhookWithSecret> {
+    // Filters and fields are checked against the event type the webhook will have, and a secret against its scheme.
+    const touches = (['eventType', 'filters', 'fields', 'secretKey', 'signatureScheme'] as const).some(
       (field) =>
         typeof patch === 'object' &&
         patch !== null &&
@@ -86,29 +136,39 @@ export class WebhookService {
     await this.#freshEventType(eventTypeOf(patch) ?? current?.eventType)
     const parsed = parseWebhookInput(patch, this.#validation, { partial: true, current })
     await this.#checkPatterns(parsed.filters)
-    const webhook = await this.#store.webhookUpdate({
-      id,
-      actor: toActor(actor),
-      patch: parsed,
-      now: this.#clock(),
-    })
-    if (!webhook) throw notFound(id)
-    return webhook
+    return this.#save(actor, id, parsed, current)
   }
 
-  /** Replaces every field (HTTP PUT): omitted optional fields return to their defaults. */
-  async replace(actor: ActorLike, id: number, input: unknown): Promise<Webhook> {
+  /**
+   * Replaces every field (HTTP PUT): omitted optional fields return to their defaults, except the
+   * secret and its scheme, which stay unless given.
+   */
+  async replace(actor: ActorLike, id: number, input: unknown): Promise<WebhookWithSecret> {
     await this.#freshEventType(eventTypeOf(input))
-    const parsed = parseWebhookInput(input, this.#validation)
+    const current = await this.get(actor, id)
+    const parsed = parseWebhookInput(input, this.#validation, { signatureScheme: current.signatureScheme })
     await this.#checkPatterns(parsed.filters)
+    return this.#save(actor, id, parsed, current)
+  }
+
+  async #save(
+    actor: ActorLike,
+    id: number,
+    input: Partial<WebhookInput>,
+    current: Webhook | undefined,
+  ): Promise<WebhookWithSecret> {
+    const { secretKey, signatureScheme, ...patch } = input
+    const now = this.#clock()
+    const key = keysChange(secretKey, signatureScheme, current?.signatureScheme ?? null, now)
     const webhook = await this.#store.webhookUpdate({
       id,
       actor: toActor(actor),
-      patch: parsed,
-      now: this.#clock(),
+      patch,
+      ...(key !== undefined ? { keys: key ? [key] : [] } : {}),
+      now,
     })
     if (!webhook) throw notFound(id)
-    return webhook
+    return withSecret(webhook, key !== undefined && secretKey === undefined ? key : null)
   }
 
   /** Refuses `like` patterns that the database, which evaluates them, cannot compile. */
@@ -132,6 +192,27 @@ export class WebhookService {
     const deleted = await this.#store.webhookDelete({ id, actor: toActor(actor), now: this.#clock() })
     if (!deleted) throw notFound(id)
   }
+}
+
+/**
+ * The key an update sets: undefined to keep the keys, null for unsigned, or a new key (given, or
+ * generated when only the scheme changes).
+ */
+function keysChange(
+  secretKey: string | null | undefined,
+  scheme: WebhookInput['signatureScheme'],
+  current: Webhook['signatureScheme'],
+  now: Date,
+): SigningKey | null | undefined {
+  if (secretKey === null) return null
+  if (secretKey !== undefined) return newSigningKey(scheme ?? current ?? 'hmac-sha256', secretKey, now)
+  if (scheme !== undefined && scheme !== current) return newSigningKey(scheme, undefined, now)
+  return undefined
+}
+
+/** A webhook with the HMAC secret of a key just set, to show once; null for none or for ed25519. */
+function withSecret(webhook: Webhook, key: SigningKey | null): WebhookWithSecret {
+  return { ...webhook, secretKey: key?.scheme === 'hmac-sha256' ? key.secret : null }
 }
 
 /** The event type an input names, if it names one. */

@@ -1,11 +1,15 @@
 import type { Attempt, Delivery } from '../core/delivery.ts'
 import type { DeliveryStatus } from '../core/delivery-state.ts'
 import type { StatsRow } from '../core/delivery-stats.ts'
+import type { WhispererError } from '../core/errors.ts'
 import type { Filters } from '../core/filters.ts'
+import type { KeyRing } from '../core/key-ring.ts'
 import type { ErrorKind } from '../core/outcome.ts'
 import { buildBody, type PayloadKey } from '../core/payload.ts'
 import type { CountdownConfig } from '../core/retry-countdown.ts'
+import type { Signer } from '../core/signing-keys.ts'
 import type { Webhook } from '../core/webhook.ts'
+import { keySummary, openAuth, type StoredKey, toSigners } from './sql/secrets.ts'
 
 /** Rows as drivers return them: int8 may be a string, json may be parsed or text. */
 type Row = Record<string, unknown>
@@ -18,22 +22,24 @@ const dateOrNull = (value: unknown): Date | null =>
   value === null || value === undefined ? null : date(value)
 const json = <T>(value: unknown): T => (typeof value === 'string' ? JSON.parse(value) : value) as T
 
-export const webhookColumns = `id, owner, event_type, target_url, secret_key, is_active, retry_countdown_config,
-  callback, additional_headers, config, filters, fields, send_traceparent, disabled_reason, failing_since, created_at,
-  updated_at`
+export const webhookColumns = `id, owner, event_type, target_url, signing_keys, secret_rotated_at, is_active,
+  retry_countdown_config, callback, additional_headers, config, filters, fields, send_traceparent, disabled_reason,
+  failing_since, created_at, updated_at`
 
-export function toWebhook(row: Row): Webhook {
+/** A webhook row; the credentials of its `config.auth` are opened with `ring`, its signing keys never are. */
+export function toWebhook(row: Row, ring: KeyRing): Webhook {
   return {
     id: int(row.id),
     owner: String(row.owner),
     eventType: String(row.event_type),
     targetUrl: String(row.target_url),
-    secretKey: (row.secret_key as string | null) ?? null,
+    ...keySummary(json<StoredKey[]>(row.signing_keys)),
+    secretRotatedAt: dateOrNull(row.secret_rotated_at),
     isActive: Boolean(row.is_active),
     retryCountdownConfig: json<CountdownConfig>(row.retry_countdown_config),
     callback: (row.callback as string | null) ?? null,
     additionalHeaders: json<Record<string, string>>(row.additional_headers),
-    config: json<Record<string, unknown>>(row.config),
+    config: openAuth(json<Record<string, unknown>>(row.config), ring),
     filters: json<Filters>(row.filters),
     fields: (row.fields as string[] | null) ?? null,
     sendTraceparent: Boolean(row.send_traceparent),
@@ -96,18 +102,23 @@ export function toAttempt(row: Row): Attempt {
 }
 
 /** What sending needs of a webhook; kept by the {@link Store} between claims. */
-export type ClaimedWebhook = Pick<
-  Webhook,
-  | 'id'
-  | 'targetUrl'
-  | 'secretKey'
-  | 'additionalHeaders'
-  | 'config'
-  | 'retryCountdownConfig'
-  | 'callback'
-  | 'sendTraceparent'
-  | 'updatedAt'
->
+export interface ClaimedWebhook
+  extends Pick<
+    Webhook,
+    | 'id'
+    | 'targetUrl'
+    | 'additionalHeaders'
+    | 'config'
+    | 'retryCountdownConfig'
+    | 'callback'
+    | 'sendTraceparent'
+    | 'updatedAt'
+  > {
+  /** Its keys, ready to sign, newest first (each attempt signs with those live then); none when unsigned. */
+  signers: readonly Signer[]
+  /** Why its secrets cannot be opened (an encryption key missing or wrong); it is then never sent. */
+  secretsError: WhispererError | null
+}
 
 /** A delivery taken by a claim: everything needed to send it, with its lease. */
 export interface ClaimedDelivery {
@@ -173,16 +184,27 @@ export function toClaimedRow(row: Row): ClaimedRow {
   }
 }
 
-export const claimedWebhookColumns = `id, target_url, secret_key, additional_headers, config, retry_countdown_config,
+export const claimedWebhookColumns = `id, target_url, signing_keys, additional_headers, config, retry_countdown_config,
   callback, send_traceparent, updated_at`
 
-export function toClaimedWebhook(row: Row): ClaimedWebhook {
+/** A webhook as sending needs it, its secrets opened with `ring` (or the error that prevented it). */
+export function toClaimedWebhook(row: Row, ring: KeyRing): ClaimedWebhook {
+  let secretsError: WhispererError | null = null
+  const signers = toSigners(json<StoredKey[]>(row.signing_keys), ring)
+  let config = json<Record<string, unknown>>(row.config)
+  try {
+    config = openAuth(config, ring)
+  } catch (error) {
+    secretsError = error as WhispererError
+  }
+  if (!Array.isArray(signers)) secretsError = signers
   return {
     id: int(row.id),
     targetUrl: String(row.target_url),
-    secretKey: (row.secret_key as string | null) ?? null,
+    signers: Array.isArray(signers) ? signers : [],
+    secretsError,
     additionalHeaders: json<Record<string, string>>(row.additional_headers),
-    config: json<Record<string, unknown>>(row.config),
+    config,
     retryCountdownConfig: json<CountdownConfig>(row.retry_countdown_config),
     callback: (row.callback as string | null) ?? null,
     sendTraceparent: Boolean(row.send_traceparent),

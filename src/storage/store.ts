@@ -1,11 +1,13 @@
 import type { Attempt, Delivery } from '../core/delivery.ts'
 import type { DeliveryStatus } from '../core/delivery-state.ts'
 import type { StatsRow } from '../core/delivery-stats.ts'
+import type { KeyRing } from '../core/key-ring.ts'
 import type { OperationalEvent } from '../core/operational-events.ts'
 import type { Webhook } from '../core/webhook.ts'
 import type { Database } from './database.ts'
-import type { ApiTokenRow, AttemptSummary, ClaimedDelivery, StoredEventType } from './rows.ts'
+import type { ApiTokenRow, AttemptSummary, ClaimedDelivery, ClaimedWebhook, StoredEventType } from './rows.ts'
 import * as attempts from './sql/attempts.ts'
+import * as claimedWebhooks from './sql/claimed-webhooks.ts'
 import * as completions from './sql/completions.ts'
 import { Sql, type StoreObserver } from './sql/context.ts'
 import * as deliveries from './sql/deliveries.ts'
@@ -16,12 +18,19 @@ import * as metrics from './sql/metrics.ts'
 import * as operational from './sql/operational.ts'
 import * as replay from './sql/replay.ts'
 import * as retention from './sql/retention.ts'
+import * as secrets from './sql/secrets.ts'
 import { statementTexts } from './sql/statement.ts'
 import * as stats from './sql/stats.ts'
 import * as tokens from './sql/tokens.ts'
 import * as webhooks from './sql/webhooks.ts'
 
-export type { ApiTokenRow, ClaimedDelivery, EnqueuedDelivery, StoredEventType } from './rows.ts'
+export type {
+  ApiTokenRow,
+  ClaimedDelivery,
+  ClaimedWebhook,
+  EnqueuedDelivery,
+  StoredEventType,
+} from './rows.ts'
 export type { Completed, Completion } from './sql/completions.ts'
 export type { StoreObserver } from './sql/context.ts'
 export type { DeliveryFilter } from './sql/deliveries.ts'
@@ -29,6 +38,7 @@ export type { NewEvent } from './sql/fan-out.ts'
 export type { MetricsSnapshot } from './sql/metrics.ts'
 export type { Emitted, OperationsOptions } from './sql/operational.ts'
 export type { ReplayFilter } from './sql/replay.ts'
+export type { RewrapBatch } from './sql/secrets.ts'
 
 /** The params object of a statement function. */
 type Params<F> = F extends (sql: Sql, params: infer P) => unknown ? P : never
@@ -45,8 +55,9 @@ export class Store {
   readonly channel: string
   readonly #sql: Sql
 
-  constructor(db: Database, schema: string) {
-    this.#sql = new Sql(db, schema)
+  /** `keys` seal secrets as they are written and open them as they are read; without, they are stored in clear. */
+  constructor(db: Database, schema: string, options: { keys?: KeyRing } = {}) {
+    this.#sql = new Sql(db, schema, options.keys)
     this.db = db
     this.schema = schema
     this.channel = this.#sql.channel
@@ -81,6 +92,35 @@ export class Store {
 
   webhookDelete(params: Params<typeof webhooks.webhookDelete>): Promise<boolean> {
     return webhooks.webhookDelete(this.#sql, params)
+  }
+
+  webhookRotateSecret(params: Params<typeof webhooks.webhookRotateSecret>): Promise<Webhook | null> {
+    return webhooks.webhookRotateSecret(this.#sql, params)
+  }
+
+  webhookKeysExpire(params: Params<typeof webhooks.webhookKeysExpire>): Promise<number> {
+    return webhooks.webhookKeysExpire(this.#sql, params)
+  }
+
+  webhookForSending(
+    params: Params<typeof claimedWebhooks.webhookForSending>,
+  ): Promise<ClaimedWebhook | null> {
+    return claimedWebhooks.webhookForSending(this.#sql, params)
+  }
+
+  // Secrets
+
+  /** Whether secrets are sealed as they are written. */
+  get encrypting(): boolean {
+    return this.#sql.keys.encrypting
+  }
+
+  secretsPending(): Promise<number> {
+    return secrets.secretsPending(this.#sql)
+  }
+
+  secretsRewrap(params: Params<typeof secrets.secretsRewrap>): ReturnType<typeof secrets.secretsRewrap> {
+    return secrets.secretsRewrap(this.#sql, params)
   }
 
   webhookDisableFailing(

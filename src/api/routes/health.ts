@@ -4,6 +4,16 @@ import type { ApiBackend } from '../backend.ts'
 import type { ApiEnv } from '../context.ts'
 
 const up = z.object({ status: z.literal('ok') }).meta({ id: 'Health' })
+const ready = z
+  .object({
+    status: z.literal('ok'),
+    secrets: z
+      .enum(['encrypted', 'clear'])
+      .describe(
+        'Whether webhook secrets are stored encrypted (`WHISPERER_ENCRYPTION_KEYS` is set) or in clear.',
+      ),
+  })
+  .meta({ id: 'Ready' })
 const unavailable = z
   .object({
     status: z.literal('unavailable'),
@@ -37,7 +47,7 @@ export function healthRoutes(app: OpenAPIHono<ApiEnv>, backend: ApiBackend): voi
       summary: 'Readiness: 200 when the database answers and its migrations are current',
       security: [],
       responses: {
-        200: { description: 'Ready to serve', content: { 'application/json': { schema: up } } },
+        200: { description: 'Ready to serve', content: { 'application/json': { schema: ready } } },
         503: {
           description: 'The database does not answer, or migrations are pending',
           content: { 'application/json': { schema: unavailable } },
@@ -48,7 +58,7 @@ export function healthRoutes(app: OpenAPIHono<ApiEnv>, backend: ApiBackend): voi
       const readiness = await backend.ready()
       c.header('Cache-Control', 'no-store')
       return readiness.ready
-        ? c.json({ status: 'ok' as const }, 200)
+        ? c.json({ status: 'ok' as const, secrets: readiness.secrets }, 200)
         : c.json({ status: 'unavailable' as const, reason: readiness.reason }, 503)
     },
   )

@@ -10,6 +10,7 @@ import {
   json,
   PingResult,
   page,
+  RotateSecret,
   Webhook,
   WebhookCreate,
   WebhookPatch,
@@ -205,6 +206,39 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>): void {
       const principal = c.get('principal')
       await c.get('backend').webhooks.delete(actorOf(principal), c.req.valid('param').id)
       return c.body(null, 204)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/hooks/{id}/rotate-secret/',
+      ...requires('subscriber'),
+      tags,
+      summary: 'Rotate the signing secret',
+      description:
+        'Makes a new key current: the `secret_key` given, or a generated one, shown in this response only. Until the grace period ends, every request carries a signature per live key in `webhook-signature`, newest first, so receivers holding the old key or the new one both verify. `X-Whisperer-Signature` uses the newest HMAC key. A `grace_seconds` of 0 stops the old keys at once.',
+      request: {
+        params: IdParam,
+        body: { content: { 'application/json': { schema: RotateSecret } }, required: false },
+      },
+      responses: {
+        200: json(Webhook, 'The webhook, with its new secret shown this once'),
+        409: json(ErrorBody, 'The webhook would have more than 10 live keys'),
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const principal = c.get('principal')
+      const body = c.req.valid('json') ?? {}
+      const webhook = await withWireErrors(() =>
+        c.get('backend').webhooks.rotateSecret(actorOf(principal), c.req.valid('param').id, {
+          ...(body.secret_key !== undefined ? { secretKey: body.secret_key } : {}),
+          ...(body.grace_seconds !== undefined ? { graceSeconds: body.grace_seconds } : {}),
+          ...(body.signature_scheme !== undefined ? { signatureScheme: body.signature_scheme } : {}),
+        }),
+      )
+      return c.json(webhookJson(webhook), 200)
     },
   )
 

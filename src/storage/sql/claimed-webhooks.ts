@@ -41,7 +41,7 @@ export class ClaimedWebhooks {
       const { rows: fresh } = await sql.query(forSending, bind({ $1: [...stale] }))
       if (this.#webhooks.size + fresh.length > this.#capacity) this.#webhooks.clear()
       for (const row of fresh) {
-        const webhook = toClaimedWebhook(row)
+        const webhook = toClaimedWebhook(row, sql.keys)
         found.set(webhook.id, webhook)
         this.#webhooks.set(webhook.id, webhook)
       }
@@ -51,4 +51,10 @@ export class ClaimedWebhooks {
       webhook: found.get(webhookId)!,
     }))
   }
+}
+
+/** One webhook as sending needs it, read now (a ping's): its secrets opened, or the error that prevented it. */
+export async function webhookForSending(sql: Sql, params: { id: number }): Promise<ClaimedWebhook | null> {
+  const { rows } = await sql.query(forSending, bind({ $1: [params.id] }))
+  return rows[0] ? toClaimedWebhook(rows[0], sql.keys) : null
 }

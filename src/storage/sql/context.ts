@@ -1,3 +1,4 @@
+import { KeyRing } from '../../core/key-ring.ts'
 import type { Database, Queryable, QueryOptions } from '../database.ts'
 import { quoteIdentifier } from '../identifier.ts'
 import { ClaimedWebhooks } from './claimed-webhooks.ts'
@@ -27,9 +28,12 @@ export class Sql {
   /** Weekly attempt partitions known to exist, by name. */
   readonly partitions = new Set<string>()
   observer: StoreObserver = {}
+  /** Seals secrets as they are written and opens them as they are read. */
+  readonly keys: KeyRing
 
-  constructor(db: Database, schema: string) {
+  constructor(db: Database, schema: string, keys: KeyRing = new KeyRing()) {
     this.db = db
+    this.keys = keys
     this.schema = schema
     this.s = quoteIdentifier(schema)
     this.channel = `whisperer_${schema}`

@@ -1,6 +1,8 @@
 import { WhispererError } from '../../core/errors.ts'
 import { compileFilters, type Filters } from '../../core/filters.ts'
+import { maxLiveKeys, type SigningKey } from '../../core/signing-keys.ts'
 import type { Actor, Webhook, WebhookInput } from '../../core/webhook.ts'
+import type { ParsedWebhookInput } from '../../core/webhook-input.ts'
 import { toWebhook, webhookColumns } from '../rows.ts'
 import type { Sql } from './context.ts'
 import {
@@ -12,32 +14,33 @@ import {
   toEmitted,
   webhookJson,
 } from './operational.ts'
+import { sealAuth, sealKeys } from './secrets.ts'
 import { bind, ownerScope, statement } from './statement.ts'
 
 const insert = statement(
   'webhookInsert',
   (s) => `
-    INSERT INTO ${s}.webhooks (owner, event_type, target_url, secret_key, is_active, retry_countdown_config,
+    INSERT INTO ${s}.webhooks (owner, event_type, target_url, signing_keys, is_active, retry_countdown_config,
       callback, additional_headers, config, filters, conditions, fields, send_traceparent, created_at, updated_at)
-    VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::jsonb, $9::jsonb, $11::jsonb, $12::jsonb, $13::text[], $14, $10, $10)
+    VALUES ($1, $2, $3, $4::jsonb, $5, $6::jsonb, $7, $8::jsonb, $9::jsonb, $11::jsonb, $12::jsonb, $13::text[], $14, $10, $10)
     RETURNING ${webhookColumns}`,
 )
 
 export async function webhookInsert(
   sql: Sql,
-  params: { owner: string; input: Required<WebhookInput>; now: Date },
+  params: { owner: string; input: ParsedWebhookInput; keys: readonly SigningKey[]; now: Date },
 ): Promise<Webhook> {
   const { input } = params
   const values = bind({
     $1: params.owner,
     $2: input.eventType,
     $3: input.targetUrl,
-    $4: input.secretKey,
+    $4: JSON.stringify(sealKeys(params.keys, sql.keys)),
     $5: input.isActive,
     $6: JSON.stringify(input.retryCountdownConfig),
     $7: input.callback,
     $8: JSON.stringify(input.additionalHeaders),
-    $9: JSON.stringify(input.config),
+    $9: JSON.stringify(sealAuth(input.config, sql.keys)),
     $10: params.now,
     $11: JSON.stringify(input.filters),
     $12: conditionsJson(input.filters),
@@ -46,7 +49,7 @@ export async function webhookInsert(
   })
   try {
     const { rows } = await sql.query(insert, values)
-    return toWebhook(rows[0]!)
+    return toWebhook(rows[0]!, sql.keys)
   } catch (error) {
     throw duplicateWebhook(error)
   }
@@ -61,7 +64,7 @@ const get = statement(
 
 export async function webhookGet(sql: Sql, params: { id: number; actor: Actor }): Promise<Webhook | null> {
   const { rows } = await sql.query(get, bind({ $1: params.id, $2: ownerScope(params.actor) }))
-  return rows[0] ? toWebhook(rows[0]) : null
+  return rows[0] ? toWebhook(rows[0], sql.keys) : null
 }
 
 const getMany = statement(
@@ -72,7 +75,7 @@ const getMany = statement(
 export async function webhookGetMany(sql: Sql, params: { ids: number[] }): Promise<Webhook[]> {
   if (params.ids.length === 0) return []
   const { rows } = await sql.query(getMany, bind({ $1: params.ids }))
-  return rows.map(toWebhook)
+  return rows.map((row) => toWebhook(row, sql.keys))
 }
 
 const list = statement(
@@ -107,7 +110,7 @@ export async function webhookList(
     $6: params.limit,
   })
   const { rows } = await sql.query(list, values)
-  return rows.map(toWebhook)
+  return rows.map((row) => toWebhook(row, sql.keys))
 }
 
 // A patch: null leaves a column as it is; a flag says whether a nullable column is set.
@@ -118,23 +121,25 @@ const update = statement(
       UPDATE ${s}.webhooks SET
         event_type = coalesce($3, event_type),
         target_url = coalesce($4, target_url),
-        secret_key = CASE WHEN $5 THEN $6 ELSE secret_key END,
-        is_active = coalesce($7, is_active),
-        disabled_reason = CASE WHEN $7 THEN NULL ELSE disabled_reason END,
-        failing_since = CASE WHEN $7 THEN NULL ELSE failing_since END,
-        retry_countdown_config = coalesce($8::jsonb, retry_countdown_config),
-        callback = CASE WHEN $9 THEN $10 ELSE callback END,
-        additional_headers = coalesce($11::jsonb, additional_headers),
-        config = coalesce($12::jsonb, config),
-        filters = coalesce($14::jsonb, filters),
-        conditions = CASE WHEN $14::jsonb IS NULL THEN conditions ELSE $15::jsonb END,
-        fields = CASE WHEN $16 THEN $17::text[] ELSE fields END,
-        send_traceparent = coalesce($18, send_traceparent),
-        updated_at = $13
+        signing_keys = coalesce($5::jsonb, signing_keys),
+        secret_rotated_at = CASE WHEN $5::jsonb IS NULL THEN secret_rotated_at ELSE $12 END,
+        keys_expire_at = CASE WHEN $5::jsonb IS NULL THEN keys_expire_at END,
+        is_active = coalesce($6, is_active),
+        disabled_reason = CASE WHEN $6 THEN NULL ELSE disabled_reason END,
+        failing_since = CASE WHEN $6 THEN NULL ELSE failing_since END,
+        retry_countdown_config = coalesce($7::jsonb, retry_countdown_config),
+        callback = CASE WHEN $8 THEN $9 ELSE callback END,
+        additional_headers = coalesce($10::jsonb, additional_headers),
+        config = coalesce($11::jsonb, config),
+        filters = coalesce($13::jsonb, filters),
+        conditions = CASE WHEN $13::jsonb IS NULL THEN conditions ELSE $14::jsonb END,
+        fields = CASE WHEN $15 THEN $16::text[] ELSE fields END,
+        send_traceparent = coalesce($17, send_traceparent),
+        updated_at = $12
       WHERE id = $1 AND deleted_at IS NULL AND ($2::text IS NULL OR owner = $2)
       RETURNING ${webhookColumns}
     ), cancelled AS (
-      UPDATE ${s}.deliveries SET status = 'cancelled', updated_at = $13
+      UPDATE ${s}.deliveries SET status = 'cancelled', updated_at = $12
       WHERE webhook_id = $1 AND status = 'pending' AND EXISTS (SELECT 1 FROM updated WHERE NOT updated.is_active)
       RETURNING 1
     )
@@ -147,7 +152,14 @@ const update = statement(
  */
 export async function webhookUpdate(
   sql: Sql,
-  params: { id: number; actor: Actor; patch: Partial<WebhookInput>; now: Date },
+  params: {
+    id: number
+    actor: Actor
+    patch: Omit<Partial<WebhookInput>, 'secretKey' | 'signatureScheme'>
+    /** New keys that replace the webhook's at once (no grace period); left out, they stay. */
+    keys?: readonly SigningKey[]
+    now: Date
+  },
 ): Promise<Webhook | null> {
   const { patch } = params
   const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value))
@@ -156,28 +168,106 @@ export async function webhookUpdate(
     $2: ownerScope(params.actor),
     $3: patch.eventType ?? null,
     $4: patch.targetUrl ?? null,
-    $5: patch.secretKey !== undefined,
-    $6: patch.secretKey ?? null,
-    $7: patch.isActive ?? null,
-    $8: json(patch.retryCountdownConfig),
-    $9: patch.callback !== undefined,
-    $10: patch.callback ?? null,
-    $11: json(patch.additionalHeaders),
-    $12: json(patch.config),
-    $13: params.now,
-    $14: json(patch.filters),
-    $15: patch.filters === undefined ? null : conditionsJson(patch.filters),
-    $16: patch.fields !== undefined,
-    $17: patch.fields ?? null,
-    $18: patch.sendTraceparent ?? null,
+    $5: params.keys ? JSON.stringify(sealKeys(params.keys, sql.keys)) : null,
+    $6: patch.isActive ?? null,
+    $7: json(patch.retryCountdownConfig),
+    $8: patch.callback !== undefined,
+    $9: patch.callback ?? null,
+    $10: json(patch.additionalHeaders),
+    $11: patch.config === undefined ? null : JSON.stringify(sealAuth(patch.config, sql.keys)),
+    $12: params.now,
+    $13: json(patch.filters),
+    $14: patch.filters === undefined ? null : conditionsJson(patch.filters),
+    $15: patch.fields !== undefined,
+    $16: patch.fields ?? null,
+    $17: patch.sendTraceparent ?? null,
   })
   try {
     const { rows } = await sql.query(update, values)
     sql.cancelled(rows[0]?.cancelled as string | undefined)
-    return rows[0] ? toWebhook(rows[0]) : null
+    return rows[0] ? toWebhook(rows[0], sql.keys) : null
   } catch (error) {
     throw duplicateWebhook(error)
   }
+}
+
+const rotate = statement(
+  'webhookRotateSecret',
+  (s) => `
+    WITH current AS (
+      SELECT id, signing_keys FROM ${s}.webhooks
+      WHERE id = $1 AND deleted_at IS NULL AND ($2::text IS NULL OR owner = $2)
+      FOR UPDATE
+    ), previous AS (
+      -- Keys live now, each expiring at the end of this grace period or its own, whichever is first.
+      SELECT jsonb_set(key, '{expires_at}', to_jsonb(CASE
+          WHEN key->>'expires_at' IS NULL OR (key->>'expires_at')::timestamptz > $5 THEN $5
+          ELSE (key->>'expires_at')::timestamptz END)) AS key, n
+      FROM current, jsonb_array_elements(current.signing_keys) WITH ORDINALITY AS k(key, n)
+      WHERE (key->>'expires_at' IS NULL OR (key->>'expires_at')::timestamptz > $4) AND $5 > $4
+    ), next AS (
+      SELECT $3::jsonb || coalesce((SELECT jsonb_agg(key ORDER BY n) FROM previous), '[]') AS keys,
+        (SELECT min((key->>'expires_at')::timestamptz) FROM previous) AS expire_at
+    ), rotated AS (
+      UPDATE ${s}.webhooks w SET signing_keys = next.keys, keys_expire_at = next.expire_at,
+        secret_rotated_at = $4, updated_at = $4
+      FROM next WHERE w.id = (SELECT id FROM current) AND jsonb_array_length(next.keys) <= ${maxLiveKeys}
+      RETURNING w.*
+    )
+    SELECT rotated.*, (SELECT count(*) FROM current) AS found, (SELECT jsonb_array_length(keys) FROM next) AS live
+    FROM (SELECT 1) AS one LEFT JOIN rotated ON true`,
+)
+
+/**
+ * Makes `key` the webhook's current key. The keys live now keep signing until `graceUntil` (or
+ * their own earlier expiry); with `graceUntil` at `now`, they stop at once. Refused with
+ * `too_many_secrets` past {@link maxLiveKeys} live keys. Null when there is no such webhook.
+ */
+export async function webhookRotateSecret(
+  sql: Sql,
+  params: { id: number; actor: Actor; key: SigningKey; graceUntil: Date; now: Date },
+): Promise<Webhook | null> {
+  const values = bind({
+    $1: params.id,
+    $2: ownerScope(params.actor),
+    $3: JSON.stringify(sealKeys([params.key], sql.keys)),
+    $4: params.now,
+    $5: params.graceUntil,
+  })
+  const { rows } = await sql.query(rotate, values)
+  const row = rows[0]!
+  if (Number(row.found) === 0) return null
+  if (row.id === null) {
+    throw new WhispererError(
+      'too_many_secrets',
+      `A webhook has at most ${maxLiveKeys} live keys; this rotation would make ${row.live}. Rotate with a shorter grace_seconds, or wait for a previous key to expire`,
+    )
+  }
+  return toWebhook(row, sql.keys)
+}
+
+const expireKeys = statement(
+  'webhookKeysExpire',
+  (s) => `
+    UPDATE ${s}.webhooks w SET signing_keys = kept.keys, keys_expire_at = kept.expire_at
+    FROM (
+      SELECT w.id,
+        coalesce(jsonb_agg(key ORDER BY n) FILTER (WHERE live), '[]') AS keys,
+        min((key->>'expires_at')::timestamptz) FILTER (WHERE live) AS expire_at
+      FROM ${s}.webhooks w,
+        LATERAL (SELECT key, n, key->>'expires_at' IS NULL OR (key->>'expires_at')::timestamptz > $1 AS live
+          FROM jsonb_array_elements(w.signing_keys) WITH ORDINALITY AS k(key, n)) AS keys
+      WHERE w.keys_expire_at <= $1
+      GROUP BY w.id
+    ) AS kept
+    WHERE w.id = kept.id
+    RETURNING w.id`,
+)
+
+/** Removes the previous keys whose grace period has ended; returns how many webhooks lost one. */
+export async function webhookKeysExpire(sql: Sql, params: { now: Date }): Promise<number> {
+  const { rows } = await sql.query(expireKeys, bind({ $1: params.now }))
+  return rows.length
 }
 
 const softDelete = statement(
