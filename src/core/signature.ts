@@ -59,10 +59,12 @@ export type VerifyResult =
   | { ok: false; reason: 'missing_signature' | 'bad_signature' | 'stale_timestamp' }
 
 /**
- * Verifies a delivered request the way a receiver should: the timestamped Standard Webhooks
- * signature is required (unless `allowUntimestamped`), and one of its signatures (`v1` with a
- * secret, `v1a` with a public key) must match; `X-Whisperer-Signature`, when present and a secret
- * is given, must match too; and the timestamp must be recent. Comparisons are constant-time.
+ * Verifies a delivered request the way a receiver should. The timestamped Standard Webhooks
+ * signature decides: one of its signatures (`v1` with a secret, `v1a` with a public key) must
+ * match, and its timestamp must be recent. `X-Whisperer-Signature` has no timestamp, so it cannot
+ * stop a replay, and during a rotation it carries the newest key only: it is checked instead only
+ * when `webhook-signature` is absent and `allowUntimestamped` is set. `whisperer` says whether it
+ * matched. Comparisons are constant-time.
  */
 export function verifySignature(options: VerifyOptions): VerifyResult {
   const header = (name: string): string | undefined => {
@@ -72,30 +74,29 @@ export function verifySignature(options: VerifyOptions): VerifyResult {
     return Array.isArray(value) ? value[0] : value
   }
   const secrets = list(options.secret)
-  const publicKeys = list(options.publicKey).map(ed25519PublicKey)
   const legacy = header('x-whisperer-signature')
   const standard = header('webhook-signature')
-  if (!standard && (!legacy || !options.allowUntimestamped || secrets.length === 0)) {
-    return { ok: false, reason: 'missing_signature' }
+  const legacyMatches =
+    legacy !== undefined &&
+    secrets.some((secret) => safeEqual(legacy, whispererSignature(secret, options.body)))
+  if (!standard) {
+    if (!legacy || !options.allowUntimestamped) return { ok: false, reason: 'missing_signature' }
+    return legacyMatches
+      ? { ok: true, whisperer: true, standard: false }
+      : { ok: false, reason: 'bad_signature' }
   }
-  if (legacy && secrets.length > 0) {
-    if (!secrets.some((secret) => safeEqual(legacy, whispererSignature(secret, options.body)))) {
-      return { ok: false, reason: 'bad_signature' }
-    }
+  const id = header('webhook-id') ?? ''
+  const timestamp = Number(header('webhook-timestamp'))
+  const now = (options.now ?? new Date()).getTime() / 1000
+  if (!Number.isInteger(timestamp) || Math.abs(now - timestamp) > (options.toleranceSeconds ?? 300)) {
+    return { ok: false, reason: 'stale_timestamp' }
   }
-  if (standard) {
-    const id = header('webhook-id') ?? ''
-    const timestamp = Number(header('webhook-timestamp'))
-    const now = (options.now ?? new Date()).getTime() / 1000
-    if (!Number.isInteger(timestamp) || Math.abs(now - timestamp) > (options.toleranceSeconds ?? 300)) {
-      return { ok: false, reason: 'stale_timestamp' }
-    }
-    const signed = `${id}.${timestamp}.${options.body}`
-    if (!standard.split(' ').some((candidate) => matches(candidate, signed, secrets, publicKeys))) {
-      return { ok: false, reason: 'bad_signature' }
-    }
+  const signed = `${id}.${timestamp}.${options.body}`
+  const publicKeys = list(options.publicKey).map(ed25519PublicKey)
+  if (!standard.split(' ').some((candidate) => matches(candidate, signed, secrets, publicKeys))) {
+    return { ok: false, reason: 'bad_signature' }
   }
-  return { ok: true, whisperer: Boolean(legacy && secrets.length > 0), standard: Boolean(standard) }
+  return { ok: true, whisperer: legacyMatches, standard: true }
 }
 
 function matches(candidate: string, signed: string, secrets: string[], publicKeys: KeyObject[]): boolean {

@@ -12,6 +12,9 @@ import {
 import type { Store } from '../storage/store.ts'
 import { type ActorLike, toActor } from './actor.ts'
 
+/** An updated webhook; with the new HMAC secret when the update generated one (a new scheme without a secret). */
+export type Updated = Webhook & { secretKey?: string | null }
+
 export interface WebhookListFilter {
   eventType?: string
   targetUrl?: string
@@ -124,7 +127,7 @@ export class WebhookService {
    * `secretKey` (or `signatureScheme`) replaces the keys at once, with no grace period: use
    * {@link rotateSecret} for that. A generated secret is shown in the result this once.
    */
-  async update(actor: ActorLike, id: number, patch: unknown): Promise<WebhookWithSecret> {
+  async update(actor: ActorLike, id: number, patch: unknown): Promise<Updated> {
     // Filters and fields are checked against the event type the webhook will have, and a secret against its scheme.
     const touches = (['eventType', 'filters', 'fields', 'secretKey', 'signatureScheme'] as const).some(
       (field) =>
@@ -143,7 +146,7 @@ export class WebhookService {
    * Replaces every field (HTTP PUT): omitted optional fields return to their defaults, except the
    * secret and its scheme, which stay unless given.
    */
-  async replace(actor: ActorLike, id: number, input: unknown): Promise<WebhookWithSecret> {
+  async replace(actor: ActorLike, id: number, input: unknown): Promise<Updated> {
     await this.#freshEventType(eventTypeOf(input))
     const current = await this.get(actor, id)
     const parsed = parseWebhookInput(input, this.#validation, { signatureScheme: current.signatureScheme })
@@ -156,7 +159,7 @@ export class WebhookService {
     id: number,
     input: Partial<WebhookInput>,
     current: Webhook | undefined,
-  ): Promise<WebhookWithSecret> {
+  ): Promise<Updated> {
     const { secretKey, signatureScheme, ...patch } = input
     const now = this.#clock()
     const key = keysChange(secretKey, signatureScheme, current?.signatureScheme ?? null, now)
@@ -168,7 +171,8 @@ export class WebhookService {
       now,
     })
     if (!webhook) throw notFound(id)
-    return withSecret(webhook, key !== undefined && secretKey === undefined ? key : null)
+    // Only a secret generated here is shown: one given is the caller's already.
+    return key && secretKey === undefined ? withSecret(webhook, key) : webhook
   }
 
   /** Refuses `like` patterns that the database, which evaluates them, cannot compile. */

@@ -45,6 +45,11 @@ forEachDatabase((db) => {
       event_type: 'order-created',
       target_url: receiver.url,
       secret_key: 's3cret',
+      signed: true,
+      signature_scheme: 'hmac-sha256',
+      public_key: null,
+      secret_rotated_at: null,
+      previous_keys: [],
       is_active: true,
       retry_countdown_config: { choice: 'fixed', kwargs: { seconds: 30 } },
       callback: null,
@@ -58,11 +63,12 @@ forEachDatabase((db) => {
       created_date: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       modified_date: created.body.created_date,
     })
-    // Optional fields take dj-whisperer's defaults.
+    // Optional fields take dj-whisperer's defaults, except the secret: one is generated, shown this once.
     const minimal = await call('POST', 'hooks/', { json: hook({ event_type: 'order-paid' }) })
     expect(minimal.status).toBe(201)
     expect(minimal.body).toMatchObject({
-      secret_key: null,
+      secret_key: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
+      signed: true,
       is_active: true,
       retry_countdown_config: { choice: 'exponential', kwargs: { base: 2 } },
       callback: null,
@@ -208,7 +214,7 @@ forEachDatabase((db) => {
       additional_headers: { 'X-A': '1' },
       config: { tenant: 'globex' },
     })
-    // PUT without a field returns it to its default.
+    // PUT without a field returns it to its default; the secret stays unless given.
     const put = await call('PUT', `hooks/${created.id}/`, {
       json: { event_type: 'order-paid', target_url: 'https://example.com/paid' },
     })
@@ -217,7 +223,8 @@ forEachDatabase((db) => {
       id: created.id,
       event_type: 'order-paid',
       target_url: 'https://example.com/paid',
-      secret_key: null,
+      secret_key: masked,
+      signed: true,
       additional_headers: {},
       config: {},
     })

@@ -32,7 +32,11 @@ forEachDatabase((db) => {
       owner: 'acme',
       eventType: 'package-created',
       targetUrl: target,
-      secretKey: null,
+      secretKey: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
+      signatureScheme: 'hmac-sha256',
+      publicKey: null,
+      secretRotatedAt: null,
+      previousKeys: [],
       isActive: true,
       retryCountdownConfig: { choice: 'exponential', kwargs: { base: 2, factor: 1 } },
       callback: null,
@@ -41,7 +45,10 @@ forEachDatabase((db) => {
       sendTraceparent: false,
       disabledReason: null,
     })
-    expect(await whisperer.webhooks.get('acme', webhook.id)).toEqual(webhook)
+    // The secret is shown by the create only.
+    const { secretKey: _shownOnce, ...stored } = webhook
+    expect(await whisperer.webhooks.get('acme', webhook.id)).toEqual(stored)
+    expect(await whisperer.webhooks.get('acme', webhook.id)).not.toHaveProperty('secretKey')
   })
 
   test('create keeps validated countdown kwargs only, and named callbacks', async () => {
@@ -150,7 +157,7 @@ forEachDatabase((db) => {
       retryCountdownConfig: { choice: 'fixed', kwargs: { seconds: 30 } },
     })
     expect(updated).toMatchObject({
-      secretKey: 'secret',
+      signatureScheme: 'hmac-sha256',
       callback: 'audit',
       sendTraceparent: true,
       retryCountdownConfig: { choice: 'fixed' },
@@ -160,7 +167,7 @@ forEachDatabase((db) => {
     })
     expect(updated.updatedAt.getTime()).toBeGreaterThanOrEqual(webhook.updatedAt.getTime())
     const cleared = await whisperer.webhooks.update('acme', webhook.id, { secretKey: null, callback: '' })
-    expect(cleared).toMatchObject({ secretKey: null, callback: null })
+    expect(cleared).toMatchObject({ signatureScheme: null, callback: null })
     const replaced = await whisperer.webhooks.replace('acme', webhook.id, {
       eventType: 'package-updated',
       targetUrl: target,
