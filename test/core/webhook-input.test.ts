@@ -2,7 +2,12 @@ import { describe, expect, test } from 'vitest'
 import { type AddressPolicy, compileAddressPolicy } from '../../src/core/address-policy.ts'
 import { type FieldIssue, WhispererError } from '../../src/core/errors.ts'
 import { CountdownRegistry } from '../../src/core/retry-countdown.ts'
-import { parseWebhookInput, type WebhookValidationContext } from '../../src/core/webhook-input.ts'
+import { generateSecret } from '../../src/core/signing-keys.ts'
+import {
+  parseRotation,
+  parseWebhookInput,
+  type WebhookValidationContext,
+} from '../../src/core/webhook-input.ts'
 
 function context(policy: Partial<AddressPolicy> = {}): WebhookValidationContext {
   return {
@@ -35,15 +40,18 @@ function errorOf(fn: () => unknown): WhispererError {
   throw new Error('expected a validation error')
 }
 
+const whsecOf = (bytes: number) => `whsec_${Buffer.alloc(bytes, 7).toString('base64')}`
 const issuesOf = (fn: () => unknown): readonly FieldIssue[] => errorOf(fn).issues
 const pathsOf = (fn: () => unknown) => issuesOf(fn).map((issue) => issue.path)
 
 describe('create', () => {
-  test('applies every default', () => {
-    expect(create(valid)).toEqual({
+  test('applies every default, and leaves the secret out (generated on create, kept on replace)', () => {
+    const parsed = create(valid)
+    expect(parsed).not.toHaveProperty('secretKey')
+    expect(parsed).not.toHaveProperty('signatureScheme')
+    expect(parsed).toEqual({
       eventType: 'package-created',
       targetUrl: 'https://receiver.example.com/hooks',
-      secretKey: null,
       isActive: true,
       retryCountdownConfig: { choice: 'exponential', kwargs: { base: 2, factor: 1 } },
       callback: null,
@@ -181,6 +189,160 @@ describe('secretKey', () => {
 
   test('must be a string', () => {
     expect(pathsOf(() => create({ ...valid, secretKey: 42 }))).toEqual(['secretKey'])
+  })
+
+  test('a plain secret is kept as given', () => {
+    expect(create({ ...valid, secretKey: 'clé-秘密' }).secretKey).toBe('clé-秘密')
+  })
+
+  test('a whsec_ secret of 24 to 64 bytes is kept as given', () => {
+    for (const bytes of [24, 32, 64]) {
+      const secretKey = whsecOf(bytes)
+      expect(create({ ...valid, secretKey }).secretKey).toBe(secretKey)
+    }
+  })
+
+  test('a whsec_ secret not in base64 is refused', () => {
+    const issues = issuesOf(() => create({ ...valid, secretKey: 'whsec_not base64!' }))
+    expect(issues.map((issue) => issue.path)).toEqual(['secretKey'])
+    expect(issues[0]?.message).toContain('base64')
+  })
+
+  test('a whsec_ secret of too few bytes is refused', () => {
+    const issues = issuesOf(() => create({ ...valid, secretKey: whsecOf(16) }))
+    expect(issues.map((issue) => issue.path)).toEqual(['secretKey'])
+    expect(issues[0]?.message).toContain('at least 24')
+  })
+
+  test('a whsec_ secret of too many bytes is refused', () => {
+    const issues = issuesOf(() => create({ ...valid, secretKey: whsecOf(65) }))
+    expect(issues.map((issue) => issue.path)).toEqual(['secretKey'])
+    expect(issues[0]?.message).toContain('at most 64')
+  })
+
+  test('is refused on update too', () => {
+    expect(pathsOf(() => update({ secretKey: whsecOf(16) }))).toEqual(['secretKey'])
+  })
+})
+
+describe('signatureScheme', () => {
+  test.each(['rsa', 'HMAC-SHA256', 'v1a', 42, null])('refuses %j', (signatureScheme) => {
+    expect(pathsOf(() => create({ ...valid, signatureScheme }))).toEqual(['signatureScheme'])
+  })
+
+  test('hmac-sha256 is kept', () => {
+    expect(create({ ...valid, signatureScheme: 'hmac-sha256' }).signatureScheme).toBe('hmac-sha256')
+  })
+
+  test('ed25519 with a whsk_ secret is accepted', () => {
+    const { secret } = generateSecret('ed25519')
+    expect(create({ ...valid, secretKey: secret, signatureScheme: 'ed25519' })).toMatchObject({
+      secretKey: secret,
+      signatureScheme: 'ed25519',
+    })
+  })
+
+  test('ed25519 with its key left out is accepted (one is generated on create)', () => {
+    const parsed = create({ ...valid, signatureScheme: 'ed25519' })
+    expect(parsed.signatureScheme).toBe('ed25519')
+    expect(parsed).not.toHaveProperty('secretKey')
+  })
+
+  test.each([
+    ['a whsec_ secret', whsecOf(32)],
+    ['a plain secret', 'my-secret'],
+    ['a whsk_ key of 16 bytes', `whsk_${Buffer.alloc(16, 1).toString('base64')}`],
+  ])('ed25519 with %s is refused, naming secretKey', (_label, secretKey) => {
+    expect(pathsOf(() => create({ ...valid, secretKey, signatureScheme: 'ed25519' }))).toEqual(['secretKey'])
+  })
+
+  test("the secret is checked against the stored webhook's scheme when the input leaves it out", () => {
+    const stored = {
+      eventType: 'package-created',
+      filters: {},
+      fields: null,
+      signatureScheme: 'ed25519' as const,
+    }
+    expect(
+      pathsOf(() =>
+        parseWebhookInput({ secretKey: whsecOf(32) }, context(), { partial: true, current: stored }),
+      ),
+    ).toEqual(['secretKey'])
+    expect(
+      pathsOf(() =>
+        parseWebhookInput({ ...valid, secretKey: whsecOf(32) }, context(), { signatureScheme: 'ed25519' }),
+      ),
+    ).toEqual(['secretKey'])
+    const { secret } = generateSecret('ed25519')
+    expect(
+      parseWebhookInput({ secretKey: secret }, context(), { partial: true, current: stored }).secretKey,
+    ).toBe(secret)
+  })
+})
+
+describe('parseRotation', () => {
+  test('defaults: a generated secret, 86400 seconds of grace, the current scheme', () => {
+    expect(parseRotation({}, 'hmac-sha256')).toEqual({
+      secretKey: undefined,
+      graceSeconds: 86_400,
+      signatureScheme: 'hmac-sha256',
+    })
+    expect(parseRotation(undefined, 'ed25519')).toEqual({
+      secretKey: undefined,
+      graceSeconds: 86_400,
+      signatureScheme: 'ed25519',
+    })
+    expect(parseRotation(null, null).signatureScheme).toBe('hmac-sha256')
+  })
+
+  test.each([0, 1, 604_800])('graceSeconds %i is accepted', (graceSeconds) => {
+    expect(parseRotation({ graceSeconds }, 'hmac-sha256').graceSeconds).toBe(graceSeconds)
+  })
+
+  test.each([-1, 604_801, 1.5, '60', null])(
+    'graceSeconds %j is refused, naming graceSeconds',
+    (graceSeconds) => {
+      expect(pathsOf(() => parseRotation({ graceSeconds }, 'hmac-sha256'))).toEqual(['graceSeconds'])
+    },
+  )
+
+  test('an unknown signatureScheme is refused, naming signatureScheme', () => {
+    expect(pathsOf(() => parseRotation({ signatureScheme: 'rsa' }, 'hmac-sha256'))).toEqual([
+      'signatureScheme',
+    ])
+  })
+
+  test('a whsec_ secret for an ed25519 webhook is refused, naming secretKey', () => {
+    const issues = issuesOf(() => parseRotation({ secretKey: whsecOf(32) }, 'ed25519'))
+    expect(issues.map((issue) => issue.path)).toEqual(['secretKey'])
+    expect(issues[0]?.message).toContain('whsk_')
+  })
+
+  test('a malformed whsec_ secret is refused, naming secretKey', () => {
+    expect(pathsOf(() => parseRotation({ secretKey: whsecOf(23) }, 'hmac-sha256'))).toEqual(['secretKey'])
+    expect(pathsOf(() => parseRotation({ secretKey: '' }, 'hmac-sha256'))).toEqual(['secretKey'])
+  })
+
+  test('a given secret is kept, checked against the scheme the rotation switches to', () => {
+    const { secret } = generateSecret('ed25519')
+    expect(
+      parseRotation({ secretKey: secret, signatureScheme: 'ed25519', graceSeconds: 0 }, 'hmac-sha256'),
+    ).toEqual({ secretKey: secret, graceSeconds: 0, signatureScheme: 'ed25519' })
+    const whsec = whsecOf(32)
+    expect(parseRotation({ secretKey: whsec, signatureScheme: 'hmac-sha256' }, 'ed25519')).toEqual({
+      secretKey: whsec,
+      graceSeconds: 86_400,
+      signatureScheme: 'hmac-sha256',
+    })
+    expect(
+      pathsOf(() => parseRotation({ secretKey: whsecOf(32), signatureScheme: 'ed25519' }, 'hmac-sha256')),
+    ).toEqual(['secretKey'])
+  })
+
+  test('every failing field is named at once', () => {
+    expect(
+      pathsOf(() => parseRotation({ graceSeconds: -1, signatureScheme: 'rsa', secretKey: 5 }, null)).sort(),
+    ).toEqual(['graceSeconds', 'secretKey', 'signatureScheme'])
   })
 })
 
