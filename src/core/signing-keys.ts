@@ -127,7 +127,8 @@ export function ed25519PrivateKey(secret: string): KeyObject {
 
 /** The ed25519 public key of a `whpk_` key (the base64 of its 32 bytes). */
 export function ed25519PublicKey(publicKey: string): KeyObject {
-  const raw = Buffer.from(publicKey.replace(publicPrefix, ''), 'base64')
+  const raw = publicKey.startsWith(publicPrefix) ? decodeBase64(publicKey.slice(publicPrefix.length)) : null
+  if (raw?.length !== 32) throw new TypeError('An ed25519 public key is "whpk_" and the base64 of 32 bytes.')
   return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') }, format: 'jwk' })
 }
 
