@@ -104,9 +104,14 @@ function matches(candidate: string, signed: string, secrets: string[], publicKey
   const version = candidate.slice(0, comma)
   const value = candidate.slice(comma + 1)
   if (version === 'v1') {
-    return secrets.some((secret) =>
-      safeEqual(value, createHmac('sha256', hmacKeyBytes(secret)).update(signed).digest('base64')),
+    // A `whsec_` secret stored before Standard Webhooks keys were understood still signs with its
+    // UTF-8 bytes: either keying of the same secret is accepted.
+    const keys = secrets.flatMap((secret) =>
+      secret.startsWith('whsec_')
+        ? [hmacKeyBytes(secret), hmacKeyBytes(secret, true)]
+        : [hmacKeyBytes(secret)],
     )
+    return keys.some((key) => safeEqual(value, createHmac('sha256', key).update(signed).digest('base64')))
   }
   if (version === 'v1a') {
     const signature = Buffer.from(value, 'base64')

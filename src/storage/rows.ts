@@ -26,7 +26,10 @@ export const webhookColumns = `id, owner, event_type, target_url, signing_keys, 
   retry_countdown_config, callback, additional_headers, config, filters, fields, send_traceparent, disabled_reason,
   failing_since, created_at, updated_at`
 
-/** A webhook row; the credentials of its `config.auth` are opened with `ring`, its signing keys never are. */
+/**
+ * A webhook row; the credentials of its `config.auth` are opened with `ring` (one it cannot open
+ * stays sealed: a read masks it, and sending refuses it), its signing keys never are.
+ */
 export function toWebhook(row: Row, ring: KeyRing): Webhook {
   return {
     id: int(row.id),
@@ -39,7 +42,7 @@ export function toWebhook(row: Row, ring: KeyRing): Webhook {
     retryCountdownConfig: json<CountdownConfig>(row.retry_countdown_config),
     callback: (row.callback as string | null) ?? null,
     additionalHeaders: json<Record<string, string>>(row.additional_headers),
-    config: openAuth(json<Record<string, unknown>>(row.config), ring),
+    config: openAuth(json<Record<string, unknown>>(row.config), ring, { lenient: true }),
     filters: json<Filters>(row.filters),
     fields: (row.fields as string[] | null) ?? null,
     sendTraceparent: Boolean(row.send_traceparent),

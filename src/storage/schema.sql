@@ -83,7 +83,6 @@ TABLE whisperer.webhooks
   owner text NOT NULL
   event_type text NOT NULL
   target_url text NOT NULL
-  secret_key text
   is_active boolean NOT NULL DEFAULT true
   retry_countdown_config jsonb NOT NULL
   callback text
@@ -99,6 +98,9 @@ TABLE whisperer.webhooks
   fields text[]
   failing_notified_at timestamp with time zone
   send_traceparent boolean NOT NULL DEFAULT false
+  signing_keys jsonb NOT NULL DEFAULT '[]'::jsonb
+  secret_rotated_at timestamp with time zone
+  keys_expire_at timestamp with time zone
   CONSTRAINT webhooks_pkey PRIMARY KEY (id)
 
 CREATE UNIQUE INDEX api_tokens_pkey ON whisperer.api_tokens USING btree (id);
@@ -117,6 +119,7 @@ CREATE UNIQUE INDEX events_uuid_key ON whisperer.events USING btree (uuid);
 CREATE UNIQUE INDEX migrations_pkey ON whisperer.migrations USING btree (version);
 CREATE INDEX webhooks_event_type_idx ON whisperer.webhooks USING btree (event_type) WHERE (is_active AND (deleted_at IS NULL));
 CREATE INDEX webhooks_filtered_event_type_idx ON whisperer.webhooks USING btree (event_type) WHERE ((conditions IS NOT NULL) AND is_active AND (deleted_at IS NULL));
+CREATE INDEX webhooks_keys_expire_idx ON whisperer.webhooks USING btree (keys_expire_at) WHERE (keys_expire_at IS NOT NULL);
 CREATE INDEX webhooks_owner_idx ON whisperer.webhooks USING btree (owner, id) WHERE (deleted_at IS NULL);
 CREATE UNIQUE INDEX webhooks_owner_target_url_event_type_key ON whisperer.webhooks USING btree (owner, target_url, event_type) WHERE (deleted_at IS NULL);
 CREATE UNIQUE INDEX webhooks_pkey ON whisperer.webhooks USING btree (id);

@@ -22,11 +22,21 @@ forEachDatabase((db) => {
     const whisperer = await db.whisperer()
     // Any token would be refused: the health routes never ask.
     const api = whisperer.api({ authenticate: () => null })
-    for (const path of ['/whisperer/health', '/whisperer/health/', '/whisperer/health/ready']) {
+    for (const path of ['/whisperer/health', '/whisperer/health/']) {
       const response = await get(api, path)
       expect(response.status, path).toBe(200)
       expect(await response.json()).toEqual({ status: 'ok' })
     }
+    // Readiness says whether secrets are stored in clear or encrypted.
+    const ready = await get(api, '/whisperer/health/ready')
+    expect(ready.status).toBe(200)
+    expect(await ready.json()).toEqual({ status: 'ok', secrets: 'clear' })
+    const sealed = await db.whisperer({ encryptionKeys: [`k1:${Buffer.alloc(32, 7).toString('base64')}`] })
+    const sealedApi = sealed.api({ authenticate: () => null })
+    expect(await (await get(sealedApi, '/whisperer/health/ready')).json()).toEqual({
+      status: 'ok',
+      secrets: 'encrypted',
+    })
     expect((await get(api, '/whisperer/hooks/')).status).toBe(401)
     const document = (await (await get(api, '/whisperer/openapi.json')).json()) as { paths: object }
     expect(Object.keys(document.paths)).toEqual(
@@ -118,7 +128,7 @@ describe.runIf(inject('postgresUrl'))('whisperer worker --metrics-port', () => {
       const metrics = await fetch(`http://127.0.0.1:${port}/metrics`)
       expect(await metrics.text()).toContain('whisperer_queue_due 0')
       const ready = await fetch(`http://127.0.0.1:${port}/whisperer/health/ready`)
-      expect(await ready.json()).toEqual({ status: 'ok' })
+      expect(await ready.json()).toEqual({ status: 'ok', secrets: 'clear' })
     } finally {
       child.kill('SIGTERM')
       await exited

@@ -115,13 +115,28 @@ function countdownConfig(): fc.Arbitrary<unknown> {
   )
 }
 
+const rotationFields = (): Record<string, fc.Arbitrary<unknown>> => ({
+  secret_key: fc.constantFrom('s3cret', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'whsec_c2hvcnQ=', ''),
+  grace_seconds: fc.oneof(fc.constantFrom(0, 60, 86_400, 604_800, 604_801, -1), hostileNumber()),
+  signature_scheme: fc.constantFrom('hmac-sha256', 'ed25519', 'rsa'),
+})
+
 const webhookFields = (f: Fixtures): Record<string, fc.Arbitrary<unknown>> => ({
   event_type: fc.constantFrom(...f.eventTypes),
   target_url: fc.oneof(
     fc.constant(f.targetUrl),
     fc.nat(999).map((n) => `${f.targetUrl}-${n}`),
   ),
-  secret_key: fc.constantFrom(null, '', 's3cret', '********'),
+  secret_key: fc.constantFrom(
+    null,
+    '',
+    's3cret',
+    '********',
+    'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+    'whsec_c2hvcnQ=',
+    'whsk_AAAA',
+  ),
+  signature_scheme: fc.constantFrom('hmac-sha256', 'ed25519', 'rsa'),
   is_active: fc.boolean(),
   retry_countdown_config: countdownConfig(),
   callback: fc.constantFrom(null, '', 'audit', 'os.system'),
@@ -184,6 +199,7 @@ export const routes: readonly Route[] = [
   { method: 'PATCH', path: 'hooks/{id}/', body: webhookFields, partial: true },
   { method: 'DELETE', path: 'hooks/{id}/' },
   { method: 'POST', path: 'hooks/{id}/ping/' },
+  { method: 'POST', path: 'hooks/{id}/rotate-secret/', body: rotationFields, partial: true },
   {
     method: 'GET',
     path: 'hook_events/',

@@ -46,7 +46,7 @@ forEachDatabase((db) => {
       is_active: true,
     })
     expect(await whisperer.webhooks.get('alice', response.body.id)).toMatchObject({
-      secretKey: '<secret>',
+      signatureScheme: 'hmac-sha256',
       retryCountdownConfig: { choice: 'linear', kwargs: { base: 60, limit: 600 } },
     })
   })

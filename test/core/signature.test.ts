@@ -574,3 +574,24 @@ describe('verifySignature', () => {
     })
   })
 })
+
+test('verifySignature accepts a whsec_ secret still signing with its UTF-8 bytes (stored before keys were decoded)', () => {
+  const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
+  const id = 'msg_1'
+  const timestamp = 1_767_225_600
+  const body = '{"a":1}'
+  const utf8 = createHmac('sha256', Buffer.from(secret, 'utf8'))
+    .update(`${id}.${timestamp}.${body}`)
+    .digest('base64')
+  const headers = {
+    'webhook-id': id,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': `v1,${utf8}`,
+  }
+  const now = new Date(timestamp * 1000)
+  expect(verifySignature({ secret, body, headers, now })).toMatchObject({ ok: true })
+  expect(verifySignature({ secret, body: '{"a":2}', headers, now })).toEqual({
+    ok: false,
+    reason: 'bad_signature',
+  })
+})

@@ -75,9 +75,24 @@ export function sealAuth(config: Record<string, unknown>, ring: KeyRing): Record
   return mapAuth(config, (value) => (typeof value === 'string' ? ring.seal(value) : value))
 }
 
-/** A webhook's config with the credentials of its `auth` in clear. */
-export function openAuth(config: Record<string, unknown>, ring: KeyRing): Record<string, unknown> {
-  return mapAuth(config, (value) => (isSealed(value) ? ring.open(value) : value))
+/**
+ * A webhook's config with the credentials of its `auth` in clear. `lenient` leaves a value the
+ * ring cannot open sealed (reads mask it anyway, and writing it back keeps it) instead of throwing.
+ */
+export function openAuth(
+  config: Record<string, unknown>,
+  ring: KeyRing,
+  options: { lenient?: boolean } = {},
+): Record<string, unknown> {
+  return mapAuth(config, (value) => {
+    if (!isSealed(value)) return value
+    if (!options.lenient) return ring.open(value)
+    try {
+      return ring.open(value)
+    } catch {
+      return value
+    }
+  })
 }
 
 /** Whether every secret of a webhook is stored as the ring stores new ones (sealed with its current key). */
