@@ -25,7 +25,7 @@ export function newKeyNotice(webhook, title, more = null) {
       'success',
       h('p', {}, title),
       copyField({
-        label: 'Public key',
+        label: 'New public key',
         value: webhook.public_key,
         hint: 'Receivers verify the Ed25519 signatures with it. It is not a secret, and stays shown below.',
       }).element,

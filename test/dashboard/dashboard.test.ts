@@ -250,6 +250,22 @@ forEachDatabase((db) => {
       await expect(signing.locator('dl').textContent()).resolves.toContain(
         '******** (shown only when it is set)',
       )
+
+      // To Ed25519 with no grace: the public key is shown (and stays), the HMAC keys stop at once.
+      await page.getByLabel('The current keys keep signing for').selectOption('0')
+      await page.getByLabel('Scheme of the new key').selectOption('ed25519')
+      await page.getByRole('button', { name: 'Rotate secret' }).click()
+      await page.getByText('No previous key signs any more.').waitFor(wait)
+      const publicKey = await page.getByLabel('New public key', { exact: true }).inputValue()
+      expect(publicKey).toMatch(/^whpk_/)
+      expect(await api('GET', `hooks/${created.id}/`, token)).toMatchObject({
+        signature_scheme: 'ed25519',
+        public_key: publicKey,
+        previous_keys: [],
+      })
+      await page.reload()
+      await expect(page.getByLabel('Public key', { exact: true }).inputValue()).resolves.toBe(publicKey)
+      await expect(previous.count()).resolves.toBe(0)
       expect(problems).toEqual([])
     })
   })
