@@ -213,3 +213,40 @@ export function details(pairs) {
 export function code(text, label) {
   return h('pre', { class: 'code', tabindex: '0', 'aria-label': label }, text)
 }
+
+/**
+ * A value to copy (a secret shown once, a public key): read-only, with a Copy button. Where the
+ * clipboard is refused, the text is left selected for the keyboard's copy.
+ */
+export function copyField({ label, value, hint }) {
+  const input = h('input', {
+    type: 'text',
+    readonly: true,
+    value,
+    class: 'copy-value',
+    autocomplete: 'off',
+    spellcheck: 'false',
+  })
+  const said = h('span', { class: 'hint', 'aria-live': 'polite' })
+  const button = h(
+    'button',
+    {
+      type: 'button',
+      class: 'secondary',
+      'aria-label': `Copy the ${label.toLowerCase()}`,
+      onclick: async () => {
+        input.select()
+        try {
+          await navigator.clipboard.writeText(value)
+          said.textContent = 'Copied.'
+        } catch {
+          said.textContent = 'Selected: press Ctrl+C (⌘C on a Mac) to copy it.'
+        }
+      },
+    },
+    'Copy',
+  )
+  const { element } = field({ label, control: input, hint })
+  element.append(h('div', { class: 'copy-actions' }, button, said))
+  return { element, control: input, button }
+}

@@ -1,5 +1,6 @@
 import { h, replace, uid } from '../dom.js'
 import { choice, errorLine, field, removeButton } from '../widgets.js'
+import { signingEditor } from './signing.js'
 
 const authTypes = {
   '': { label: 'None', fields: [] },
@@ -87,9 +88,10 @@ function headersEditor(headers) {
 }
 
 /**
- * Step 4 of the webhook form: where to send, the secret that signs, authentication (`config.auth`),
- * additional headers, and whether it is active. Secrets read back masked are sent back as they are,
- * which the API takes as unchanged.
+ * Step 4 of the webhook form: where to send, how a new webhook signs, authentication
+ * (`config.auth`), additional headers, and whether it is active. An existing webhook's keys are
+ * left out (a replace keeps them); credentials read back masked are sent back as they are, which
+ * the API takes as unchanged.
  */
 export function targetEditor({ webhook }) {
   const url = h('input', {
@@ -100,15 +102,8 @@ export function targetEditor({ webhook }) {
     ...plain,
   })
   const urlField = field({ label: 'Target URL', control: url, paths: ['target_url'] })
-  const secret = h('input', { type: 'text', value: webhook?.secret_key ?? '', ...plain })
-  const secretField = field({
-    label: 'Secret key',
-    control: secret,
-    hint: webhook?.secret_key
-      ? 'Shown masked: leave it as it is to keep it, clear it to stop signing.'
-      : 'Signs each request (X-Whisperer-Signature and webhook-signature). Empty for none.',
-    paths: ['secret_key'],
-  })
+  // A new webhook's signing is chosen here; an existing one's keys change on its Signing step.
+  const signing = webhook ? null : signingEditor()
 
   const stored = webhook?.config?.auth ?? null
   const authSelect = choice(
@@ -151,7 +146,7 @@ export function targetEditor({ webhook }) {
   return {
     element: [
       urlField.element,
-      secretField.element,
+      signing?.element,
       authField.element,
       authBox,
       headers.element,
@@ -165,7 +160,7 @@ export function targetEditor({ webhook }) {
     ],
     targets: () => [
       urlField,
-      secretField,
+      ...(signing?.targets() ?? []),
       authField,
       ...authFields,
       ...headers.targets(),
@@ -185,7 +180,7 @@ export function targetEditor({ webhook }) {
       const { auth: _previous, ...config } = webhook?.config ?? {}
       return {
         target_url: url.value.trim(),
-        secret_key: secret.value === '' ? null : secret.value,
+        ...signing?.read(),
         is_active: active.checked,
         send_traceparent: traceparent.checked,
         additional_headers: headers.read(),

@@ -6,6 +6,10 @@ import { retriesEditor } from '../editors/retries.js'
 import { targetEditor } from '../editors/target.js'
 import * as format from '../format.js'
 import { errorMessage, notice, showFieldErrors, step } from '../widgets.js'
+import { newKeyNotice, signingPanel } from './webhook-signing.js'
+
+/** The webhook just created, with its secret in clear: shown once, on the page that follows. */
+let created = null
 
 /**
  * Creating a webhook, as durian's listener page did, in steps: the event type and its fields, the
@@ -66,6 +70,7 @@ export async function webhookPage(context) {
     try {
       const owner = context.me.admin && context.owner ? `?owner=${encodeURIComponent(context.owner)}` : ''
       const saved = id ? await api.put(`hooks/${id}/`, body) : await api.post(`hooks/${owner}`, body)
+      if (!id) created = saved
       const next = `#/webhooks/${saved.id}?${id ? 'saved' : 'created'}=1`
       if (window.location.hash === next) await context.refresh()
       else window.location.hash = next
@@ -108,16 +113,14 @@ export async function webhookPage(context) {
     step(1, 'Event type', eventType.element),
     step(2, 'Conditions', filters.element),
     step(3, 'Retries', retries.element),
-    step(4, 'Target and authentication', target.element),
+    step(4, id ? 'Target and authentication' : 'Target, signing and authentication', target.element),
     h('div', { class: 'form-actions' }, save, h('a', { href: '#/webhooks' }, 'Cancel')),
   )
   return h(
     'div',
     {},
     h('h1', {}, id ? `Webhook #${id}` : 'New webhook'),
-    context.query.get('created') === '1'
-      ? notice('success', `Webhook #${id} created. Send it a test ping below.`)
-      : null,
+    context.query.get('created') === '1' ? createdNotice(id) : null,
     context.query.get('saved') === '1' ? notice('success', 'Changes saved.') : null,
     webhook
       ? h(
@@ -128,14 +131,23 @@ export async function webhookPage(context) {
         )
       : null,
     form,
+    webhook ? step(5, 'Signing', signingPanel(context, webhook)) : null,
     step(
-      5,
+      webhook ? 6 : 5,
       'Test',
       webhook
         ? pingPanel(context, webhook)
         : h('p', { class: 'quiet' }, 'Create the webhook to send it a test ping.'),
     ),
   )
+}
+
+/** Says the webhook was created and, this once, shows its new secret (or public key). */
+function createdNotice(id) {
+  const title = `Webhook #${id} created. Send it a test ping below.`
+  const webhook = created?.id === id ? created : null
+  created = null
+  return webhook ? newKeyNotice(webhook, title) : notice('success', title)
 }
 
 /** Sends a signed test ping and shows what the target answered. */

@@ -33,7 +33,7 @@ export interface CliContext extends Output {
 export type AddCommand = (cli: Command, context: CliContext) => void
 
 /** JSON lines for machines; on a terminal, the same records made readable. */
-function cliLogger(level: string): Logger {
+export function cliLogger(level: string): Logger {
   return process.stdout.isTTY
     ? pino(
         { level, name: 'whisperer' },
@@ -50,11 +50,19 @@ export function whispererOptions(options: GlobalOptions): WhispererOptions {
   }
 }
 
-/** A Whisperer for a command: quiet (warnings only) unless the command runs a service. */
-export async function open(options: GlobalOptions, level: 'warn' | 'global' = 'warn'): Promise<Whisperer> {
+/**
+ * A Whisperer for a command: quiet (warnings only) unless the command runs a service. `extra`
+ * overrides what the command line and the environment give.
+ */
+export async function open(
+  options: GlobalOptions,
+  level: 'warn' | 'global' = 'warn',
+  extra: WhispererOptions = {},
+): Promise<Whisperer> {
   return createWhisperer({
     ...whispererOptions(options),
     logger: cliLogger(level === 'warn' ? 'warn' : options.logLevel),
+    ...extra,
   })
 }
 
@@ -62,8 +70,9 @@ export async function open(options: GlobalOptions, level: 'warn' | 'global' = 'w
 export async function withWhisperer<T>(
   context: CliContext,
   fn: (whisperer: Whisperer) => Promise<T>,
+  extra: WhispererOptions = {},
 ): Promise<T> {
-  const whisperer = await open(context.globals())
+  const whisperer = await open(context.globals(), 'warn', extra)
   try {
     return await fn(whisperer)
   } finally {

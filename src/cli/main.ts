@@ -6,6 +6,7 @@ import { addEventTypesCommand } from './commands/event-types.ts'
 import { addHooksCommand } from './commands/hooks.ts'
 import { addListenCommand } from './commands/listen.ts'
 import { addMigrateCommand } from './commands/migrate.ts'
+import { addSecretsCommand } from './commands/secrets.ts'
 import { addServeCommand } from './commands/serve.ts'
 import { addTokensCommand } from './commands/tokens.ts'
 import { addWorkerCommand } from './commands/worker.ts'
@@ -19,6 +20,7 @@ const commands: AddCommand[] = [
   addTokensCommand,
   addEventTypesCommand,
   addHooksCommand,
+  addSecretsCommand,
   addDeliveriesCommand,
   addListenCommand,
 ]

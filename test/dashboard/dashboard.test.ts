@@ -1,5 +1,7 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import * as format from '../../dashboard/format.js'
+import { verifySignature } from '../../src/core/signature.ts'
 import { type RunningServer, startServer } from '../../src/server/server.ts'
 import type { Whisperer } from '../../src/whisperer.ts'
 import { browserAvailable, launchBrowser } from '../support/browser.ts'
@@ -117,6 +119,9 @@ forEachDatabase((db) => {
       await page.getByLabel('Send a W3C traceparent header with each request').check()
       await page.getByRole('button', { name: 'Create webhook' }).click()
       await page.getByText(/^Webhook #\d+ created/).waitFor(wait)
+      // The generated secret is shown this once; the ping is signed with it.
+      const secret = await page.getByLabel('New secret', { exact: true }).inputValue()
+      expect(secret).toMatch(/^whsec_/)
       const [webhook] = (await api('GET', 'hooks/', token)).results
       expect(webhook).toMatchObject({
         owner: 'acme',
@@ -127,6 +132,8 @@ forEachDatabase((db) => {
       })
       await page.getByRole('button', { name: 'Send a test ping' }).click()
       await page.getByText('Delivered: HTTP 200').waitFor(wait)
+      const ping = receiver.requests.find((r) => r.headers['x-whisperer-event'] === 'whisperer.ping')!
+      expect(verifySignature({ secret, body: ping.body, headers: ping.headers })).toMatchObject({ ok: true })
 
       // 3. Two events, one matching the condition.
       const matching = await api('POST', 'events/', admin, {
@@ -184,6 +191,81 @@ forEachDatabase((db) => {
         expect.stringMatching(/Recovered.*order-created.*HTTP 200/),
         expect.stringMatching(/Failing.*order-created.*HTTP 500/),
       ])
+      expect(problems).toEqual([])
+    })
+
+    test('rotate a secret: the new one shown once with the old key’s expiry, then masked', async () => {
+      const { token } = await api('POST', 'tokens/', admin, { owner: 'acme', scopes: ['subscriber'] })
+      const created = await api('POST', 'hooks/', token, {
+        event_type: 'order-created',
+        target_url: receiver.url,
+      })
+      expect(created.secret_key).toMatch(/^whsec_/)
+
+      await page.goto(`${server.url}/whisperer/dashboard/#/webhooks/${created.id}`)
+      await page.getByLabel('API token').fill(token)
+      await page.getByRole('button', { name: 'Sign in' }).click()
+      await page.getByRole('heading', { name: `Webhook #${created.id}`, level: 1 }).waitFor(wait)
+      const signing = page.getByRole('region', { name: '5. Signing' })
+      await expect(signing.locator('dl').textContent()).resolves.toContain('SignedYes, with HMAC-SHA256')
+      await expect(page.content()).resolves.not.toContain(created.secret_key)
+
+      // A grace period of an hour, chosen and rotated from the keyboard.
+      await page.getByLabel('The current keys keep signing for').selectOption('3600')
+      await page.getByRole('button', { name: 'Rotate secret' }).press('Enter')
+      await page.getByText('Secret rotated.').waitFor(wait)
+      const secret = await page.getByLabel('New secret', { exact: true }).inputValue()
+      expect(secret).toMatch(/^whsec_/)
+      expect(secret).not.toBe(created.secret_key)
+      await page.getByText('It is not shown again:').waitFor(wait)
+
+      const rotated = await api('GET', `hooks/${created.id}/`, token)
+      expect(rotated).toMatchObject({ secret_key: '********', signed: true, signature_scheme: 'hmac-sha256' })
+      expect(rotated.previous_keys).toHaveLength(1)
+      const expiresAt = rotated.previous_keys[0].expires_at
+      expect(Date.parse(expiresAt) - Date.parse(rotated.secret_rotated_at)).toBe(3_600_000)
+      const until = format.dateTime(expiresAt)
+      await page.getByText(`The previous HMAC-SHA256 key keeps signing until ${until}.`).waitFor(wait)
+      const previous = page.getByRole('table', {
+        name: 'Previous keys, still signing beside the current one',
+      })
+      await expect(previous.locator('tbody tr').allTextContents()).resolves.toEqual([`HMAC-SHA256—${until}`])
+
+      // The ping carries both signatures: receivers with the new secret verify.
+      await page.getByRole('button', { name: 'Send a test ping' }).click()
+      await page.getByText('Delivered: HTTP 200').waitFor(wait)
+      const [ping] = await receiver.waitFor(1)
+      expect(ping!.headers['webhook-signature']).toMatch(/^v1,\S+ v1,\S+$/)
+      expect(verifySignature({ secret, body: ping!.body, headers: ping!.headers })).toMatchObject({
+        ok: true,
+      })
+
+      // Once reloaded, the page shows the secret masked, and the previous key still.
+      await page.reload()
+      await page.getByRole('heading', { name: `Webhook #${created.id}`, level: 1 }).waitFor(wait)
+      await previous.waitFor(wait)
+      await expect(page.getByText('Secret rotated.').count()).resolves.toBe(0)
+      await expect(page.getByLabel('New secret', { exact: true }).count()).resolves.toBe(0)
+      await expect(page.content()).resolves.not.toContain(secret)
+      await expect(signing.locator('dl').textContent()).resolves.toContain(
+        '******** (shown only when it is set)',
+      )
+
+      // To Ed25519 with no grace: the public key is shown (and stays), the HMAC keys stop at once.
+      await page.getByLabel('The current keys keep signing for').selectOption('0')
+      await page.getByLabel('Scheme of the new key').selectOption('ed25519')
+      await page.getByRole('button', { name: 'Rotate secret' }).click()
+      await page.getByText('No previous key signs any more.').waitFor(wait)
+      const publicKey = await page.getByLabel('New public key', { exact: true }).inputValue()
+      expect(publicKey).toMatch(/^whpk_/)
+      expect(await api('GET', `hooks/${created.id}/`, token)).toMatchObject({
+        signature_scheme: 'ed25519',
+        public_key: publicKey,
+        previous_keys: [],
+      })
+      await page.reload()
+      await expect(page.getByLabel('Public key', { exact: true }).inputValue()).resolves.toBe(publicKey)
+      await expect(previous.count()).resolves.toBe(0)
       expect(problems).toEqual([])
     })
   })

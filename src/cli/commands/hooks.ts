@@ -1,12 +1,20 @@
 import type { Command } from 'commander'
+import type { WebhookWithSecret } from '../../core/webhook.ts'
 import { actor, type CliContext, positiveInt, withWhisperer } from '../context.ts'
 import { printTable } from '../output.ts'
 
-/** `whisperer hooks list`: webhooks, as an admin or as one owner. */
+interface RotateOptions {
+  owner?: string
+  secretKey?: string
+  graceSeconds?: number
+  signatureScheme?: string
+  json?: boolean
+}
+
+/** `whisperer hooks list|rotate-secret`: webhooks, as an admin or as one owner. */
 export function addHooksCommand(cli: Command, context: CliContext): void {
-  cli
-    .command('hooks')
-    .description('inspect webhooks')
+  const hooks = cli.command('hooks').description('inspect webhooks and rotate their secrets')
+  hooks
     .command('list')
     .option('--owner <owner>', 'one owner’s only')
     .option('--event-type <type>', 'subscribed to this type')
@@ -32,4 +40,69 @@ export function addHooksCommand(cli: Command, context: CliContext): void {
         )
       })
     })
+  hooks
+    .command('rotate-secret')
+    .description(
+      'give a webhook a new signing key; its current keys keep signing beside it for the grace period',
+    )
+    .argument('<id>', 'the webhook id', positiveInt)
+    .option('--owner <owner>', 'as this owner (the webhook must be theirs)')
+    .option('--secret-key <secret>', 'the new secret (whsec_… or any string); generated when left out')
+    .option(
+      '--grace-seconds <n>',
+      'how long the current keys keep signing: 0 to 604800 (7 days); 86400 when left out',
+      Number,
+    )
+    .option('--signature-scheme <scheme>', 'hmac-sha256 or ed25519; the current one when left out')
+    .option('--json', 'print JSON')
+    .action(async (id: number, options: RotateOptions) => {
+      await withWhisperer(context, async (whisperer) => {
+        const webhook = await whisperer.webhooks.rotateSecret(actor(options.owner), id, {
+          ...(options.secretKey !== undefined ? { secretKey: options.secretKey } : {}),
+          ...(options.graceSeconds !== undefined ? { graceSeconds: options.graceSeconds } : {}),
+          ...(options.signatureScheme !== undefined
+            ? { signatureScheme: options.signatureScheme as never }
+            : {}),
+        })
+        if (options.json) context.stdout(`${JSON.stringify(rotationJson(webhook), null, 2)}\n`)
+        else printRotation(context, webhook, options.secretKey !== undefined)
+      })
+    })
+}
+
+/** The new key on stdout (for a pipe); what it means on stderr, as `tokens create` does. */
+function printRotation(context: CliContext, webhook: WebhookWithSecret, given: boolean): void {
+  if (webhook.signatureScheme === 'ed25519') {
+    context.stderr(
+      `webhook ${webhook.id} now signs with a new ed25519 key; receivers verify with its public key:\n`,
+    )
+    context.stdout(`${webhook.publicKey}\n`)
+  } else if (given) {
+    context.stderr(`webhook ${webhook.id} now signs with the secret given\n`)
+  } else {
+    context.stderr(`webhook ${webhook.id} now signs with a new secret; it is shown only once:\n`)
+    context.stdout(`${webhook.secretKey}\n`)
+  }
+  if (webhook.previousKeys.length === 0) {
+    context.stderr('no previous key signs any more\n')
+    return
+  }
+  for (const key of webhook.previousKeys) {
+    context.stderr(`a previous ${key.scheme} key keeps signing until ${key.expiresAt.toISOString()}\n`)
+  }
+}
+
+function rotationJson(webhook: WebhookWithSecret) {
+  return {
+    id: webhook.id,
+    signature_scheme: webhook.signatureScheme,
+    secret_key: webhook.secretKey,
+    public_key: webhook.publicKey,
+    secret_rotated_at: webhook.secretRotatedAt?.toISOString() ?? null,
+    previous_keys: webhook.previousKeys.map((key) => ({
+      signature_scheme: key.scheme,
+      public_key: key.publicKey,
+      expires_at: key.expiresAt.toISOString(),
+    })),
+  }
 }
