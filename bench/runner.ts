@@ -15,6 +15,7 @@ import { promisify } from 'node:util'
 import { bigfanout } from './scenarios/bigfanout.ts'
 import { claimCeiling, httpCeiling } from './scenarios/ceilings.ts'
 import { filters } from './scenarios/filters.ts'
+import { keyCost } from './scenarios/keys.ts'
 import { latency } from './scenarios/latency.ts'
 import { metricsCost, scrape } from './scenarios/metrics.ts'
 import { soak, soakDrainSeconds } from './scenarios/soak.ts'
@@ -61,6 +62,7 @@ const scenarios: Record<ScenarioName, Scenario> = {
   filters,
   scrape,
   metricscost: metricsCost,
+  keycost: keyCost,
   soak,
 }
 
@@ -85,6 +87,7 @@ export function scenarioBudgetSeconds(name: ScenarioName, plan: Plan): number {
     case 'scrape':
       return 120 + slack
     case 'metricscost':
+    case 'keycost':
       return 4 * throughput
     case 'soak':
       return plan.soak + soakDrainSeconds + slack + 40

@@ -25,6 +25,8 @@ export interface ThroughputRun {
   per: 'delivery' | 'event'
   /** Prometheus metrics in the publisher and the workers. @default true */
   metrics?: boolean
+  /** Live signing keys per webhook: more than 1 rotates each webhook's secret that often. @default 1 */
+  keys?: number
 }
 
 /**
@@ -45,6 +47,7 @@ export async function measureThroughput(ctx: RunnerContext, run: ThroughputRun):
       eventType,
       path: `/${run.scenario}`,
       ...(run.retry ? { retry: run.retry } : {}),
+      ...(run.keys ? { keys: run.keys } : {}),
     })
     await session.startWorkers(run.workers)
     await receiver.reset(run.mode)

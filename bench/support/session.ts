@@ -114,6 +114,8 @@ export class Session {
       retry?: CountdownConfig
       /** The filters of the i-th webhook. */
       filters?: (i: number) => Filters
+      /** Live signing keys of each webhook: it is rotated `keys - 1` times, with a day's grace. */
+      keys?: number
     },
   ): Promise<number> {
     const started = performance.now()
@@ -123,13 +125,15 @@ export class Session {
       Array.from({ length: lanes }, async () => {
         while (next < count) {
           const i = next++
-          await this.whisperer.webhooks.create('bench', {
+          const webhook = await this.whisperer.webhooks.create('bench', {
             eventType: options.eventType,
             targetUrl: this.ctx.receiver.url(`${options.path}/${i}`),
             secretKey: 'bench-secret-key-of-a-realistic-length',
             ...(options.retry ? { retryCountdownConfig: options.retry } : {}),
             ...(options.filters ? { filters: options.filters(i) } : {}),
           })
+          for (let rotation = 1; rotation < (options.keys ?? 1); rotation += 1)
+            await this.whisperer.webhooks.rotateSecret('bench', webhook.id)
           if (lanes === 1 && i % 50 === 0) await yieldToLoop()
         }
       }),

@@ -26,6 +26,7 @@ export const scenarioNames = [
   'filters',
   'scrape',
   'metricscost',
+  'keycost',
 ] as const
 /** Scenarios run only when named, and alone: never part of a full or `--quick` run. */
 export const separateScenarioNames = ['soak'] as const

@@ -47,6 +47,10 @@ const rules: Rule[] = [
     { scenario: 'scrape', db, key: 'statements_per_scrape', target: { op: '<=', value: 2 } },
   ]),
   { scenario: 'metricscost', db: 'postgres', key: 'metrics_on_off_pct', target: { op: '>=', value: 98 } },
+  // Secrets: 3 live keys cost an attempt under 5% more than 1.
+  ...(['postgres', 'pglite'] as const).map(
+    (db): Rule => ({ scenario: 'keycost', db, key: 'extra_per_attempt_pct', target: { op: '<', value: 5 } }),
+  ),
 ]
 
 export function meets(value: number, target: Target): boolean {

@@ -410,3 +410,75 @@ forEachDatabase((db) => {
     expectError(await call('POST', 'hooks/42/ping/'), 404, 'webhook_not_found')
   })
 })
+
+forEachDatabase((db) => {
+  test('rotate-secret shows the new secret once and the old key’s expiry; bad input names its field', async () => {
+    const whisperer = await db.whisperer()
+    whisperer.eventTypes.register({ type: 'order-created' })
+    const call = apiOf(whisperer)
+    const created = (
+      await call('POST', 'hooks/', {
+        json: { event_type: 'order-created', target_url: 'https://example.com/h' },
+      })
+    ).body
+    const rotated = await call('POST', `hooks/${created.id}/rotate-secret/`, {
+      json: { grace_seconds: 3600 },
+    })
+    expect(rotated.status).toBe(200)
+    expect(rotated.body.secret_key).toMatch(/^whsec_/)
+    expect(rotated.body.secret_key).not.toBe(created.secret_key)
+    expect(rotated.body.previous_keys).toEqual([
+      {
+        signature_scheme: 'hmac-sha256',
+        public_key: null,
+        expires_at: new Date(Date.parse(rotated.body.secret_rotated_at) + 3_600_000).toISOString(),
+      },
+    ])
+    const read = (await call('GET', `hooks/${created.id}/`)).body
+    expect(read).toMatchObject({
+      secret_key: masked,
+      signed: true,
+      previous_keys: rotated.body.previous_keys,
+    })
+    // Without a body, a day's grace and a generated secret.
+    expect((await call('POST', `hooks/${created.id}/rotate-secret/`)).body.previous_keys).toHaveLength(2)
+    const ed = await call('POST', `hooks/${created.id}/rotate-secret/`, {
+      json: { signature_scheme: 'ed25519', grace_seconds: 0 },
+    })
+    expect(ed.body).toMatchObject({ secret_key: masked, signature_scheme: 'ed25519', previous_keys: [] })
+    expect(ed.body.public_key).toMatch(/^whpk_/)
+
+    for (const [json, field] of [
+      [{ grace_seconds: 604_801 }, 'grace_seconds'],
+      [{ grace_seconds: -1 }, 'grace_seconds'],
+      [{ grace_seconds: 1.5 }, 'grace_seconds'],
+      [{ signature_scheme: 'rsa' }, 'signature_scheme'],
+      [{ secret_key: 'whsec_c2hvcnQ=', signature_scheme: 'hmac-sha256' }, 'secret_key'],
+      [{ secret_key: 'whsec_not base64!', signature_scheme: 'hmac-sha256' }, 'secret_key'],
+    ] as const) {
+      const response = await call('POST', `hooks/${created.id}/rotate-secret/`, { json })
+      expectError(response, 400, 'validation_error')
+      expect(Object.keys(response.body.errors), JSON.stringify(json)).toEqual([field])
+    }
+    expectError(
+      await call('POST', `hooks/${created.id}/rotate-secret/`, { as: 'bob' }),
+      404,
+      'webhook_not_found',
+    )
+    for (const [json, field] of [
+      [{ secret_key: 'whsec_c2hvcnQ=' }, 'secret_key'],
+      [{ signature_scheme: 'ed25519', secret_key: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }, 'secret_key'],
+      [{ signature_scheme: 'dsa' }, 'signature_scheme'],
+    ] as const) {
+      const response = await call('POST', 'hooks/', {
+        json: { event_type: 'order-created', target_url: 'https://example.com/other', ...json },
+      })
+      expectError(response, 400, 'validation_error')
+      expect(Object.keys(response.body.errors), JSON.stringify(json)).toEqual([field])
+    }
+    const unsigned = await call('POST', 'hooks/', {
+      json: { event_type: 'order-created', target_url: 'https://example.com/unsigned', secret_key: null },
+    })
+    expect(unsigned.body).toMatchObject({ secret_key: null, signed: false, signature_scheme: null })
+  })
+})
