@@ -149,8 +149,10 @@ export class Whisperer {
       leaseMs: config.leaseMs,
       attemptMaxMs: config.attemptMaxMs,
     })
+    this.secrets = new SecretService({ store: this.#store, logger: this.logger })
     this.#maintenance = new Maintenance({
       store: this.#store,
+      secrets: config.keys.encrypting ? this.secrets : null,
       logger: this.logger,
       clock,
       operations: this.#operations,
@@ -185,7 +187,6 @@ export class Whisperer {
       onRequeued: () => this.#worker.wake(),
     })
     this.tokens = new TokenService({ store: this.#store, clock })
-    this.secrets = new SecretService({ store: this.#store, logger: this.logger })
     this.#publisher = new Publisher({
       store: this.#store,
       eventTypes: this.eventTypes,
@@ -324,11 +325,6 @@ export async function createWhisperer(options: WhispererOptions = {}): Promise<W
   try {
     if (config.migrate) await migrate(database, config.schema)
     await store.attemptPartitionsEnsure(attemptPartitionSpan(config.clock()))
-    // Secrets stored before a key was given (or under an older key) are sealed with the current one.
-    if (config.migrate && config.keys.encrypting && (await store.secretsPending()) > 0) {
-      const logger = config.logger ?? defaultLogger(config.logLevel)
-      await new SecretService({ store, logger }).rewrap()
-    }
   } catch (error) {
     if (database !== config.database) await database.close()
     throw error

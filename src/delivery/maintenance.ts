@@ -1,5 +1,6 @@
 import type { Logger } from '../logger.ts'
 import { attemptPartitionSpan } from '../storage/attempt-partitions.ts'
+import type { SecretService } from '../service/secrets.ts'
 import type { Store } from '../storage/store.ts'
 import type { OperationalEvents } from './operational-events.ts'
 
@@ -19,6 +20,11 @@ export interface MaintenanceOptions {
   disableFailingAfterMs: number
   /** Vacuum the queue table each run: PGlite has no autovacuum. */
   vacuum: boolean
+  /**
+   * With encryption keys: secrets not sealed with the current key (stored in clear before a key
+   * was given, or under an older key) are sealed by the first pass of each process.
+   */
+  secrets: Pick<SecretService, 'pending' | 'rewrap'> | null
 }
 
 /**
@@ -31,6 +37,7 @@ export class Maintenance {
   readonly #o: MaintenanceOptions
   #timer: NodeJS.Timeout | null = null
   #running: Promise<void> | null = null
+  #secretsSealed = false
 
   constructor(options: MaintenanceOptions) {
     this.#o = options
@@ -58,8 +65,12 @@ export class Maintenance {
     await this.#running
   }
 
-  /** One pass: disables long-failing webhooks, removes signing keys past their grace period, deletes expired history batch by batch; returns the deliveries deleted. */
+  /** One pass: seals secrets in clear (the first pass), disables long-failing webhooks, removes signing keys past their grace period, deletes expired history batch by batch; returns the deliveries deleted. */
   async run(): Promise<number> {
+    if (this.#o.secrets && !this.#secretsSealed) {
+      if ((await this.#o.secrets.pending()) > 0) await this.#o.secrets.rewrap()
+      this.#secretsSealed = true
+    }
     const now = this.#o.clock()
     if (this.#o.disableFailingAfterMs > 0) {
       const { disabled, operational } = await this.#o.store.webhookDisableFailing({

@@ -1,11 +1,8 @@
 import type { Command } from 'commander'
 import { resolveConfig } from '../../config.ts'
 import { WhispererError } from '../../core/errors.ts'
-import type { Logger } from '../../logger.ts'
 import type { RewrapProgress } from '../../service/secrets.ts'
-import { migrate } from '../../storage/migrate.ts'
-import { openDatabase } from '../../storage/open-database.ts'
-import { version, type Whisperer } from '../../whisperer.ts'
+import { version } from '../../whisperer.ts'
 import { type CliContext, cliLogger, exit, positiveInt, whispererOptions, withWhisperer } from '../context.ts'
 
 /** `whisperer secrets status|rewrap`: the encryption of secrets at rest. */
@@ -20,7 +17,7 @@ export function addSecretsCommand(cli: Command, context: CliContext): void {
     )
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      await withStoredSecrets(context, cliLogger('warn'), async (whisperer) => {
+      await withWhisperer(context, async (whisperer) => {
         const { keys } = whisperer.config
         const status = { encrypting: keys.encrypting, keys: keys.ids, current: keys.current }
         const pending = await whisperer.secrets.pending()
@@ -52,23 +49,27 @@ export function addSecretsCommand(cli: Command, context: CliContext): void {
       if (!resolveConfig(whispererOptions(context.globals()), version).keys.encrypting) throw noKey()
       // The failures are printed below, each once: the service's log of them is left out.
       const logger = cliLogger('fatal')
-      await withStoredSecrets(context, logger, async (whisperer) => {
-        const result = await whisperer.secrets.rewrap({
-          batchSize: options.batchSize,
-          ...(options.afterId !== undefined ? { afterId: options.afterId } : {}),
-          onProgress: (progress) => context.stderr(progressLine(progress)),
-        })
-        context.stdout(
-          `sealed the secrets of ${result.rewrapped} webhooks with the key "${whisperer.config.keys.current}" (${result.scanned} scanned)\n`,
-        )
-        if (result.failed.length === 0) return
-        context.stderr(`could not re-encrypt the secrets of ${result.failed.length} webhooks:\n`)
-        for (const failure of result.failed) context.stderr(`  webhook ${failure.id}: ${failure.error}\n`)
-        context.stderr(
-          'add the key they name to WHISPERER_ENCRYPTION_KEYS (after the current one), then run this again\n',
-        )
-        context.exitCode = exit.failed
-      })
+      await withWhisperer(
+        context,
+        async (whisperer) => {
+          const result = await whisperer.secrets.rewrap({
+            batchSize: options.batchSize,
+            ...(options.afterId !== undefined ? { afterId: options.afterId } : {}),
+            onProgress: (progress) => context.stderr(progressLine(progress)),
+          })
+          context.stdout(
+            `sealed the secrets of ${result.rewrapped} webhooks with the key "${whisperer.config.keys.current}" (${result.scanned} scanned)\n`,
+          )
+          if (result.failed.length === 0) return
+          context.stderr(`could not re-encrypt the secrets of ${result.failed.length} webhooks:\n`)
+          for (const failure of result.failed) context.stderr(`  webhook ${failure.id}: ${failure.error}\n`)
+          context.stderr(
+            'add the key they name to WHISPERER_ENCRYPTION_KEYS (after the current one), then run this again\n',
+          )
+          context.exitCode = exit.failed
+        },
+        { logger },
+      )
     })
 }
 
@@ -84,24 +85,4 @@ function noKey(): WhispererError {
     'invalid_options',
     'No encryption key is configured: set WHISPERER_ENCRYPTION_KEYS to "id:base64key" (32 bytes: openssl rand -base64 32); the first key encrypts, all of them decrypt',
   )
-}
-
-/**
- * Runs `fn` on a Whisperer whose schema is migrated, but which does not seal pending secrets on
- * opening as `createWhisperer` does once a key is given: `status` reports what is stored, and
- * `rewrap` does the work itself, batch by batch, with its progress.
- */
-async function withStoredSecrets(
-  context: CliContext,
-  logger: Logger,
-  fn: (whisperer: Whisperer) => Promise<void>,
-): Promise<void> {
-  const config = resolveConfig(whispererOptions(context.globals()), version)
-  const database = await openDatabase(config.database)
-  try {
-    await migrate(database, config.schema)
-    await withWhisperer(context, fn, { database, migrate: false, logger })
-  } finally {
-    await database.close()
-  }
 }
