@@ -196,6 +196,7 @@ async function main(): Promise<void> {
     await page.getByLabel('base').fill('2')
     await page.getByLabel('limit').fill('3600')
     await page.getByLabel('Target URL').fill('https://hooks.example.com/orders')
+    await page.getByLabel('Sign requests with').selectOption('own')
     await page.getByLabel('Secret key').fill('a-long-random-secret')
     await page.getByLabel('Authentication', { exact: true }).selectOption('bearer')
     await page.getByLabel('Token', { exact: true }).fill('crm-token')
