@@ -182,7 +182,8 @@ forEachDatabase((db) => {
         expect(JSON.parse(asymmetric.stdout)).toEqual({
           id: Number(id),
           signature_scheme: 'ed25519',
-          secret_key: null,
+          // As the API shows it: the private key is never shown.
+          secret_key: '********',
           public_key: expect.stringMatching(/^whpk_/),
           secret_rotated_at: expect.any(String),
           previous_keys: [],

@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { webhookJson } from '../../api/serialize.ts'
 import type { WebhookWithSecret } from '../../core/webhook.ts'
 import { actor, type CliContext, positiveInt, withWhisperer } from '../context.ts'
 import { printTable } from '../output.ts'
@@ -92,17 +93,9 @@ function printRotation(context: CliContext, webhook: WebhookWithSecret, given: b
   }
 }
 
+/** What the API shows of a rotation: the webhook's signing fields, the new secret in clear. */
 function rotationJson(webhook: WebhookWithSecret) {
-  return {
-    id: webhook.id,
-    signature_scheme: webhook.signatureScheme,
-    secret_key: webhook.secretKey,
-    public_key: webhook.publicKey,
-    secret_rotated_at: webhook.secretRotatedAt?.toISOString() ?? null,
-    previous_keys: webhook.previousKeys.map((key) => ({
-      signature_scheme: key.scheme,
-      public_key: key.publicKey,
-      expires_at: key.expiresAt.toISOString(),
-    })),
-  }
+  const { id, signature_scheme, secret_key, public_key, secret_rotated_at, previous_keys } =
+    webhookJson(webhook)
+  return { id, signature_scheme, secret_key, public_key, secret_rotated_at, previous_keys }
 }
