@@ -1,6 +1,6 @@
 import type { Logger } from '../logger.ts'
-import { attemptPartitionSpan } from '../storage/attempt-partitions.ts'
 import type { SecretService } from '../service/secrets.ts'
+import { attemptPartitionSpan } from '../storage/attempt-partitions.ts'
 import type { Store } from '../storage/store.ts'
 import type { OperationalEvents } from './operational-events.ts'
 
