@@ -184,6 +184,14 @@ export const optionTable: { [K in keyof Required<WhispererOptions>]: OptionRow }
     schema: z.string().min(1).max(255),
     doc: "the owner whose webhooks receive every owner's operational events (`whisperer.webhook.disabled` and the like); each webhook's own owner receives those about its webhooks",
   },
+  idempotencyTtl: {
+    type: 'number',
+    default: 86_400,
+    unit: 'seconds',
+    env: { name: 'WHISPERER_IDEMPOTENCY_TTL', read: number },
+    schema: z.number().min(1),
+    doc: 'how long a publish’s idempotency key lives: a repeat within it returns the first publish’s result; maintenance deletes older keys; at least 1',
+  },
   encryptionKeys: {
     type: '`string[]`',
     default: [],

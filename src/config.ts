@@ -70,6 +70,11 @@ export interface WhispererOptions {
    */
   disableAfterFailingDays?: number
   /**
+   * How long a publish's idempotency key lives, in seconds: a repeat within it returns the first
+   * publish's result. Env: `WHISPERER_IDEMPOTENCY_TTL`. @default 86400 (24 h)
+   */
+  idempotencyTtl?: number
+  /**
    * Keys that encrypt webhook secrets and `config.auth` credentials at rest (AES-256-GCM): each
    * `id:base64key` of 32 bytes. The first encrypts; all decrypt. Without keys, secrets are stored
    * in clear (and a warning says so). Env: `WHISPERER_ENCRYPTION_KEYS`, comma-separated. @default []
@@ -119,6 +124,7 @@ export interface ResolvedConfig {
   retentionMs: number
   disableFailingAfterMs: number
   operationsOwner: string
+  idempotencyTtlMs: number
   /** Seals and opens secrets at rest; its `current` is null without keys. */
   keys: KeyRing
   maintenanceIntervalMs: number
@@ -192,6 +198,7 @@ export function resolveConfig(options: WhispererOptions, version: string): Resol
     retentionMs: o.retentionDays * 24 * 3600 * 1000,
     disableFailingAfterMs: o.disableAfterFailingDays * 24 * 3600 * 1000,
     operationsOwner: o.operationsOwner,
+    idempotencyTtlMs: o.idempotencyTtl * 1000,
     keys: KeyRing.parse(o.encryptionKeys),
     maintenanceIntervalMs: o.maintenanceInterval,
     tokenTtlMs: o.tokenTtl * 1000,

@@ -153,6 +153,7 @@ export class Whisperer {
     this.#maintenance = new Maintenance({
       store: this.#store,
       secrets: config.keys.encrypting ? this.secrets : null,
+      idempotencyTtlMs: config.idempotencyTtlMs,
       logger: this.logger,
       clock,
       operations: this.#operations,
@@ -196,6 +197,7 @@ export class Whisperer {
       recorder: this.#recorder,
       concurrency: config.concurrency,
       leaseMs: config.leaseMs,
+      idempotencyTtlMs: config.idempotencyTtlMs,
       onEnqueued: () => this.#worker.wake(),
     })
   }

@@ -47,6 +47,6 @@ export interface ApiBackend {
   deliverEvent(
     instance: unknown,
     type: string,
-    options?: Pick<DeliverOptions, 'configFilter'>,
+    options?: Pick<DeliverOptions, 'configFilter' | 'idempotencyKey' | 'idempotencyOwner'>,
   ): Promise<DeliverResult>
 }

@@ -359,13 +359,31 @@ export const PublishBody = z
     event_type: z.string().min(1).max(124),
     data: z.unknown().describe('The event data; validated by the event type’s schema when it has one.'),
     config_filter: sqlJson.optional(),
+    idempotency_key: sqlText
+      .min(1)
+      .max(255)
+      .describe(
+        'Makes the publish idempotent (or the `Idempotency-Key` header): a repeat within 24 h answers as the first publish did, with `idempotent_replay: true`, and stores nothing.',
+      )
+      .optional(),
   })
   .meta({ id: 'PublishRequest' })
+
+export const PublishHeaders = z.object({
+  'idempotency-key': sqlText
+    .min(1, 'Idempotency-Key may not be blank.')
+    .max(255)
+    .describe('Makes the publish idempotent, as `idempotency_key` does.')
+    .optional(),
+})
 
 export const PublishResult = z
   .object({
     event_uuid: z.uuid().nullable().describe('Null when no webhook is subscribed (nothing is stored).'),
     deliveries: z.array(z.object({ uuid: z.uuid(), webhook: z.int() })),
+    idempotent_replay: z
+      .boolean()
+      .describe('True when an earlier publish of the same idempotency key answered: nothing was stored now.'),
   })
   .meta({ id: 'PublishResult' })
 

@@ -71,6 +71,12 @@ export const errorCodes = {
     message: 'Webhook already registered',
     meaning: 'This owner already has a webhook for this target URL and event type.',
   },
+  idempotency_key_reused: {
+    status: 409,
+    message: 'Idempotency key reused',
+    meaning:
+      'The idempotency key was used, within its lifetime, for a publish of other data (another event type, data or config filter): use a new key for a new event.',
+  },
   too_many_secrets: {
     status: 409,
     message: 'Too many live keys',

@@ -25,6 +25,8 @@ export interface MaintenanceOptions {
    * was given, or under an older key) are sealed by the first pass of each process.
    */
   secrets: Pick<SecretService, 'pending' | 'rewrap'> | null
+  /** Publishes' idempotency keys older than this (ms) are deleted. */
+  idempotencyTtlMs: number
 }
 
 /**
@@ -92,6 +94,14 @@ export class Maintenance {
       total += deleted
       if (deleted < this.#o.batchSize) break
       await new Promise((resolve) => setImmediate(resolve))
+    }
+    const keysBefore = new Date(now.getTime() - this.#o.idempotencyTtlMs)
+    for (let batch = 0; batch < 1000; batch += 1) {
+      if (
+        (await this.#o.store.idempotencyKeysExpire({ before: keysBefore, limit: this.#o.batchSize })) <
+        this.#o.batchSize
+      )
+        break
     }
     const dropped = await this.#o.store.attemptPartitionsDrop({ before, lockTimeoutMs: 1000 })
     if (dropped.length > 0) this.#o.logger.info({ partitions: dropped }, 'expired attempt partitions dropped')

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import type { Span } from '@opentelemetry/api'
 import { WhispererError } from '../core/errors.ts'
 import { pickFields } from '../core/filters.ts'
@@ -24,6 +24,15 @@ export interface DeliverOptions {
   configFilter?: Record<string, unknown>
   /** The caller's transaction: the event and its deliveries commit or roll back with it. */
   tx?: Queryable
+  /**
+   * Makes the publish idempotent: a repeat of the key (by the same `idempotencyOwner`) while it
+   * lives (`idempotencyTtl`) stores and sends nothing and returns the first publish's result, with
+   * `idempotentReplay: true`; a repeat with other data is `idempotency_key_reused`. The key is
+   * stored by the statement that stores the event. At most 255 characters.
+   */
+  idempotencyKey?: string
+  /** Whose key it is: keys of different owners never meet. @default '' */
+  idempotencyOwner?: string
 }
 
 export interface DeliverResult {
@@ -32,6 +41,8 @@ export interface DeliverResult {
   deliveries: { uuid: string; webhookId: number }[]
   /** With `async: false`, what each delivery's attempt produced. */
   outcomes?: DeliveryOutcome[]
+  /** True when an earlier publish of the same idempotency key answered: nothing was stored or sent now. */
+  idempotentReplay?: boolean
 }
 
 export interface PublisherOptions {
@@ -43,6 +54,8 @@ export interface PublisherOptions {
   recorder: Recorder
   concurrency: number
   leaseMs: number
+  /** How long an idempotency key lives (ms). */
+  idempotencyTtlMs: number
   /** Called after deliveries were queued outside a caller's transaction: wakes the local worker. */
   onEnqueued: () => void
 }
@@ -111,6 +124,14 @@ export class Publisher {
     const tx = options.tx
     const now = this.#o.context.clock()
     const lease = sync ? new Date(now.getTime() + this.#o.leaseMs) : undefined
+    if (options.idempotencyKey !== undefined) {
+      event.idempotency = {
+        owner: options.idempotencyOwner ?? '',
+        key: checkedKey(options.idempotencyKey),
+        requestHash: requestHash(type, dataJson, configFilter),
+        expiredBefore: new Date(now.getTime() - this.#o.idempotencyTtlMs),
+      }
+    }
     let deliveries: EnqueuedDelivery[]
     let claimed: ClaimedDelivery[] = []
     if (definition.customizePayload) {
@@ -125,13 +146,20 @@ export class Publisher {
       const stored = await this.#o.store.eventInsertBodies({ tx, event, configFilter, bodies, now, lease })
       deliveries = stored.deliveries.get(event.uuid) ?? []
       claimed = stored.claimed
-    } else if (!tx && !sync) {
-      // Concurrent calls share one statement.
+    } else if (!tx && !sync && !event.idempotency) {
+      // Concurrent calls share one statement (a keyed publish has one of its own).
       deliveries = await this.#batch.submit({ event, configFilter })
     } else {
       const stored = await this.#o.store.eventsInsert({ tx, events: [{ event, configFilter }], now, lease })
       deliveries = stored.deliveries.get(event.uuid) ?? []
       claimed = stored.claimed
+    }
+    if (event.idempotency && deliveries.length === 0) {
+      const replay = await this.#replay(event, tx)
+      if (replay) {
+        span.setAttribute('whisperer.idempotent_replay', true)
+        return replay
+      }
     }
     span.setAttribute('whisperer.deliveries', deliveries.length)
     // An event is stored only when it has deliveries.
@@ -150,6 +178,28 @@ export class Publisher {
       instance,
     })
     return { ...result, outcomes: attempted.map(({ report, status }) => toOutcome(report, status)) }
+  }
+
+  /**
+   * After a keyed publish stored no delivery: the earlier publish of the key when it was not this
+   * one (its result, or `idempotency_key_reused` when it published other data); null when this
+   * publish stored the key and matched no webhook.
+   */
+  async #replay(event: NewEvent, tx: Queryable | undefined): Promise<DeliverResult | null> {
+    const { owner, key, requestHash } = event.idempotency!
+    const stored = await this.#o.store.idempotencyKeyGet({ owner, key, tx })
+    if (!stored || stored.eventUuid === event.uuid) return null
+    if (stored.requestHash !== requestHash) {
+      throw new WhispererError(
+        'idempotency_key_reused',
+        `The idempotency key "${key}" was used for a publish of other data; use a new key for a new event`,
+      )
+    }
+    return {
+      eventUuid: stored.deliveries.length > 0 ? stored.eventUuid : null,
+      deliveries: stored.deliveries,
+      idempotentReplay: true,
+    }
   }
 
   async #resend(
@@ -174,4 +224,19 @@ export class Publisher {
     const deliveries = [{ uuid: delivery.uuid, webhookId: delivery.webhookId }]
     return outcome ? { eventUuid: null, deliveries, outcomes: [outcome] } : { eventUuid: null, deliveries }
   }
+}
+
+/** An idempotency key as given, or `invalid_options` saying why it cannot be one. */
+function checkedKey(key: unknown): string {
+  if (typeof key !== 'string' || key.length === 0 || key.length > 255 || key.includes('\0')) {
+    throw new WhispererError('invalid_options', 'idempotencyKey: expected 1 to 255 characters, without NUL')
+  }
+  return key
+}
+
+/** What a publish published, hashed: a repeat of its key must publish the same. */
+function requestHash(type: string, dataJson: string, configFilter: Record<string, unknown> | null): string {
+  return createHash('sha256')
+    .update(JSON.stringify([type, dataJson, configFilter]))
+    .digest('hex')
 }

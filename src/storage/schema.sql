@@ -72,6 +72,14 @@ TABLE whisperer.events
   CONSTRAINT events_pkey PRIMARY KEY (id)
   CONSTRAINT events_uuid_key UNIQUE (uuid)
 
+TABLE whisperer.idempotency_keys
+  owner text NOT NULL
+  key text NOT NULL
+  request_hash text NOT NULL
+  event_uuid uuid NOT NULL
+  created_at timestamp with time zone NOT NULL
+  CONSTRAINT idempotency_keys_pkey PRIMARY KEY (owner, key)
+
 TABLE whisperer.migrations
   version integer NOT NULL
   name text NOT NULL
@@ -116,6 +124,8 @@ CREATE UNIQUE INDEX event_types_pkey ON whisperer.event_types USING btree (type)
 CREATE INDEX events_operational_idx ON whisperer.events USING btree (created_at) WHERE (type ~~ 'whisperer.%'::text);
 CREATE UNIQUE INDEX events_pkey ON whisperer.events USING btree (id);
 CREATE UNIQUE INDEX events_uuid_key ON whisperer.events USING btree (uuid);
+CREATE INDEX idempotency_keys_created_idx ON whisperer.idempotency_keys USING btree (created_at);
+CREATE UNIQUE INDEX idempotency_keys_pkey ON whisperer.idempotency_keys USING btree (owner, key);
 CREATE UNIQUE INDEX migrations_pkey ON whisperer.migrations USING btree (version);
 CREATE INDEX webhooks_event_type_idx ON whisperer.webhooks USING btree (event_type) WHERE (is_active AND (deleted_at IS NULL));
 CREATE INDEX webhooks_filtered_event_type_idx ON whisperer.webhooks USING btree (event_type) WHERE ((conditions IS NOT NULL) AND is_active AND (deleted_at IS NULL));

@@ -14,6 +14,7 @@ import * as deliveries from './sql/deliveries.ts'
 import * as eventTypes from './sql/event-types.ts'
 import type { Enqueued } from './sql/fan-out.ts'
 import * as fanOut from './sql/fan-out.ts'
+import * as idempotency from './sql/idempotency.ts'
 import * as metrics from './sql/metrics.ts'
 import * as operational from './sql/operational.ts'
 import * as replay from './sql/replay.ts'
@@ -34,7 +35,8 @@ export type {
 export type { Completed, Completion } from './sql/completions.ts'
 export type { StoreObserver } from './sql/context.ts'
 export type { DeliveryFilter } from './sql/deliveries.ts'
-export type { NewEvent } from './sql/fan-out.ts'
+export type { IdempotencyKey, NewEvent } from './sql/fan-out.ts'
+export type { StoredPublish } from './sql/idempotency.ts'
 export type { MetricsSnapshot } from './sql/metrics.ts'
 export type { Emitted, OperationsOptions } from './sql/operational.ts'
 export type { ReplayFilter } from './sql/replay.ts'
@@ -106,6 +108,18 @@ export class Store {
     params: Params<typeof claimedWebhooks.webhookForSending>,
   ): Promise<ClaimedWebhook | null> {
     return claimedWebhooks.webhookForSending(this.#sql, params)
+  }
+
+  // Idempotency keys
+
+  idempotencyKeyGet(
+    params: Params<typeof idempotency.idempotencyKeyGet>,
+  ): ReturnType<typeof idempotency.idempotencyKeyGet> {
+    return idempotency.idempotencyKeyGet(this.#sql, params)
+  }
+
+  idempotencyKeysExpire(params: Params<typeof idempotency.idempotencyKeysExpire>): Promise<number> {
+    return idempotency.idempotencyKeysExpire(this.#sql, params)
   }
 
   // Secrets

@@ -255,6 +255,7 @@ export const routes: readonly Route[] = [
       event_type: fc.constantFrom(...f.eventTypes),
       data: fc.oneof(fc.constantFrom({ id: 1 }, { id: 2, total: 9.5 }), hostileValue()),
       config_filter: fc.constantFrom({}, { tenant: 'acme' }),
+      idempotency_key: fc.oneof(fc.constantFrom('order-1', 'order-2', ''), hostileText()),
     }),
   },
   { method: 'GET', path: 'event_types/' },

@@ -20,6 +20,17 @@ export interface NewEvent {
   subject: Subject | null
   /** The W3C trace context it is published under (`traceparent[ tracestate]`); null when untraced. */
   traceContext: string | null
+  /** Its idempotency key: stored with it, unless the key is live already (then nothing is stored). */
+  idempotency?: IdempotencyKey | null
+}
+
+/** A publish's idempotency key, its owner, and the hash of what it published. */
+export interface IdempotencyKey {
+  owner: string
+  key: string
+  requestHash: string
+  /** A stored key created before this is expired: it is taken over. */
+  expiredBefore: Date
 }
 
 /** What an enqueue made: the deliveries of each event, by event uuid, and those it claimed. */
@@ -43,6 +54,20 @@ const liveTargets = (s: string, type: string, filter: string, data: string, colu
    WHERE w.event_type = ${type} AND w.is_active AND w.deleted_at IS NULL
      AND ${configMatches(filter)} AND ${filtersMatch(s, data)}`
 
+/**
+ * Stores the idempotency keys of `rows` (`uuid`, `key_owner`, `key`, `request_hash`), taking over
+ * one past its lifetime (created before `expiredBefore`); `keyed` returns the uuids whose key was
+ * stored. A concurrent publish of the same key waits for this one to commit, then stores nothing.
+ */
+const idempotencyKeys = (s: string, rows: string, now: string, expiredBefore: string) => `keyed AS (
+    INSERT INTO ${s}.idempotency_keys AS k (owner, key, request_hash, event_uuid, created_at)
+    SELECT r.key_owner, r.key, r.request_hash, r.uuid, ${now} FROM ${rows} r WHERE r.key IS NOT NULL
+    ON CONFLICT (owner, key) DO UPDATE SET request_hash = excluded.request_hash,
+      event_uuid = excluded.event_uuid, created_at = excluded.created_at
+      WHERE k.created_at < ${expiredBefore}
+    RETURNING event_uuid AS uuid
+  )`
+
 const notify = `notified AS (SELECT pg_notify($10, '') AS n WHERE EXISTS (SELECT 1 FROM inserted))`
 
 // Any number of events, each fanned out to the live webhooks of its type matching its config
@@ -50,14 +75,19 @@ const notify = `notified AS (SELECT pg_notify($10, '') AS n WHERE EXISTS (SELECT
 // its own, built here. Claimed, the deliveries start out leased (next_attempt_at is the lease).
 const eventsInsertText = (claimed: boolean) => (s: string) =>
   `
-  WITH input AS (
+  WITH given AS (
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+        $12::text[], $13::text[], $14::text[], $15::text[])
+      WITH ORDINALITY AS i(uuid, type, data, payload_key, subject_type, subject_id, config_filter, trace_context,
+        key_owner, key, request_hash, n)
+  ), ${idempotencyKeys(s, 'given', '$8', '$16')}, input AS (
     -- The data as jsonb, parsed once per event and only when a webhook of its type has filters.
+    -- An event whose idempotency key is live already is left out.
     SELECT i.*, CASE WHEN EXISTS (
         SELECT 1 FROM ${s}.webhooks f
         WHERE f.event_type = i.type AND f.conditions IS NOT NULL AND f.is_active AND f.deleted_at IS NULL
       ) THEN i.data::jsonb END AS doc
-    FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $12::text[])
-      WITH ORDINALITY AS i(uuid, type, data, payload_key, subject_type, subject_id, config_filter, trace_context, n)
+    FROM given i WHERE i.key IS NULL OR i.uuid IN (SELECT uuid FROM keyed)
   ), targets AS (
     SELECT i.n, w.id AS webhook_id, gen_random_uuid() AS uuid, w.fields FROM input i
     JOIN ${s}.webhooks w ON w.event_type = i.type AND w.is_active AND w.deleted_at IS NULL
@@ -124,6 +154,11 @@ export async function eventsInsert(
     $10: sql.channel,
     $11: lease ?? params.now,
     $12: events.map(({ event }) => event.traceContext),
+    $13: events.map(({ event }) => event.idempotency?.owner ?? null),
+    $14: events.map(({ event }) => event.idempotency?.key ?? null),
+    $15: events.map(({ event }) => event.idempotency?.requestHash ?? null),
+    // A batch holds at most one key (a keyed publish is never batched): its lifetime is the batch's.
+    $16: events.find(({ event }) => event.idempotency)?.event.idempotency?.expiredBefore ?? params.now,
   })
   const { rows } = await sql.query(lease ? insertEventsClaimed : insertEvents, values, {
     tx: params.tx,
@@ -138,10 +173,13 @@ export async function eventsInsert(
 // One event whose every delivery has its own body (a customized payload); as above otherwise.
 const eventInsertBodiesText = (claimed: boolean) => (s: string) =>
   `
-  WITH targets AS (
+  WITH given AS (
+    SELECT $1::uuid AS uuid, $16::text AS key_owner, $17::text AS key, $18::text AS request_hash
+  ), ${idempotencyKeys(s, 'given', '$7', '$19')}, targets AS (
     SELECT b.uuid, b.webhook_id AS id, b.body
     FROM unnest($12::uuid[], $13::bigint[], $14::text[]) AS b(uuid, webhook_id, body)
     WHERE b.webhook_id IN (${liveTargets(s, '$2', '$11', '$3')})
+      AND ($17::text IS NULL OR EXISTS (SELECT 1 FROM keyed))
   ), event AS (
     INSERT INTO ${s}.events (uuid, type, data, payload_key, subject_type, subject_id, trace_context, created_at)
     SELECT $1, $2, $3::json, $4, $5, $6, $15, $7 WHERE EXISTS (SELECT 1 FROM targets)
@@ -195,6 +233,10 @@ export async function eventInsertBodies(
     $13: bodies.map((b) => b.webhookId),
     $14: bodies.map((b) => b.body),
     $15: event.traceContext,
+    $16: event.idempotency?.owner ?? null,
+    $17: event.idempotency?.key ?? null,
+    $18: event.idempotency?.requestHash ?? null,
+    $19: event.idempotency?.expiredBefore ?? params.now,
   })
   const { rows } = await sql.query(lease ? insertBodiesClaimed : insertBodies, values, {
     tx: params.tx,
