@@ -1,5 +1,4 @@
 import type { Logger } from '../logger.ts'
-import type { SecretService } from '../service/secrets.ts'
 import { attemptPartitionSpan } from '../storage/attempt-partitions.ts'
 import type { Store } from '../storage/store.ts'
 import type { OperationalEvents } from './operational-events.ts'
@@ -24,7 +23,7 @@ export interface MaintenanceOptions {
    * With encryption keys: secrets not sealed with the current key (stored in clear before a key
    * was given, or under an older key) are sealed by the first pass of each process.
    */
-  secrets: Pick<SecretService, 'pending' | 'rewrap'> | null
+  secrets: { pending(): Promise<number>; rewrap(): Promise<unknown> } | null
   /** Publishes' idempotency keys older than this (ms) are deleted. */
   idempotencyTtlMs: number
 }
