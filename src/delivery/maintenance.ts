@@ -24,7 +24,7 @@ export interface MaintenanceOptions {
    * was given, or under an older key) are sealed by the first pass of each process.
    */
   secrets: { pending(): Promise<number>; rewrap(): Promise<unknown> } | null
-  /** Publishes' idempotency keys older than this (ms) are deleted. */
+  /** Publishes' idempotency keys live this long (ms); they are deleted an hour later. */
   idempotencyTtlMs: number
 }
 
@@ -94,7 +94,8 @@ export class Maintenance {
       if (deleted < this.#o.batchSize) break
       await new Promise((resolve) => setImmediate(resolve))
     }
-    const keysBefore = new Date(now.getTime() - this.#o.idempotencyTtlMs)
+    // An hour past their lifetime: a publish that found a key live can still read it back.
+    const keysBefore = new Date(now.getTime() - this.#o.idempotencyTtlMs - 3_600_000)
     for (let batch = 0; batch < 1000; batch += 1) {
       if (
         (await this.#o.store.idempotencyKeysExpire({ before: keysBefore, limit: this.#o.batchSize })) <

@@ -187,6 +187,8 @@ export class Publisher {
    */
   async #replay(event: NewEvent, tx: Queryable | undefined): Promise<DeliverResult | null> {
     const { owner, key, requestHash } = event.idempotency!
+    // The key was live when this publish found it, and maintenance deletes keys only an hour after
+    // their lifetime: it is there.
     const stored = await this.#o.store.idempotencyKeyGet({ owner, key, tx })
     if (!stored || stored.eventUuid === event.uuid) return null
     if (stored.requestHash !== requestHash) {
