@@ -1,7 +1,6 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
 import type { z } from 'zod'
 import type { Delivery } from '../../core/delivery.ts'
-import type { DeliveryOutcome } from '../../service/deliveries.ts'
 import type { ApiBackend } from '../backend.ts'
 import { type ApiEnv, actorOf, nextPage, requires } from '../context.ts'
 import { deliveryFilterFromQuery, replayFilterFromWire } from '../delivery-filters.ts'
@@ -45,7 +44,7 @@ async function hookEvents(backend: ApiBackend, deliveries: Delivery[]) {
 }
 
 /** dj-whisperer's answer to a manual attempt, for `retry/` and `resend/`. */
-function retryResult(outcome: DeliveryOutcome) {
+function retryResult(outcome: Awaited<ReturnType<ApiBackend['deliveries']['retry']>>) {
   return {
     detail: outcome.delivered ? 'Webhook event delivered successfully' : 'Webhook event delivery failed',
     delivered: outcome.delivered,
