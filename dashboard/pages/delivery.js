@@ -56,6 +56,12 @@ function attemptView(attempt, open) {
   )
 }
 
+function hintOf(status) {
+  return status === 'delivered'
+    ? 'Delivered: sends it again as a new attempt, with the same body and webhook-id, so the receiver can tell it already has it.'
+    : 'One attempt now, recorded like any other.'
+}
+
 /** One delivery: its payload, every attempt, and sending it again. */
 export async function deliveryPage(context) {
   const ref = context.params[0]
@@ -75,22 +81,30 @@ export async function deliveryPage(context) {
     )
   }
   drawAttempts(attempts.results)
+  let status = delivery.status
+
+  /** A delivered delivery is resent (its receiver de-duplicates on webhook-id); any other is retried. */
+  function redeliveryOf(force) {
+    if (status === 'delivered')
+      return context.api.post(`hook_events/${delivery.id}/resend/`, {}, { accept: [406] })
+    return context.api.post(`hook_events/${delivery.id}/retry/`, force ? { force: true } : {}, {
+      accept: [406],
+    })
+  }
 
   async function redeliver(force) {
     for (const button of [send, ...outcome.querySelectorAll('button')]) button.disabled = true
     replace(outcome, h('p', { class: 'quiet' }, 'Sending…'))
     try {
-      const answer = await context.api.post(
-        `hook_events/${delivery.id}/retry/`,
-        force ? { force: true } : {},
-        { accept: [406] },
-      )
+      const answer = await redeliveryOf(force)
       const result = answer.body ?? answer
       const [current, fresh] = await Promise.all([
         context.api.get(`hook_events/${delivery.id}/`),
         context.api.get(`hook_events/${delivery.id}/attempts/`),
       ])
+      status = current.status
       replace(statusSlot, statusBadge(current.status))
+      replace(hint, hintOf(current.status))
       drawAttempts(fresh.results)
       replace(
         outcome,
@@ -101,7 +115,7 @@ export async function deliveryPage(context) {
           ` in ${format.ms(Number(result.response_time) * 1000)}. Attempt ${fresh.results.length} is below.`,
         ),
       )
-      send.disabled = current.status === 'delivered'
+      send.disabled = false
     } catch (error) {
       send.disabled = false
       if (error instanceof ApiError && error.code === 'event_still_in_progress') {
@@ -124,11 +138,8 @@ export async function deliveryPage(context) {
   }
 
   const statusSlot = h('span', {}, statusBadge(delivery.status))
-  const send = h(
-    'button',
-    { type: 'button', onclick: () => redeliver(false), disabled: delivery.status === 'delivered' },
-    'Redeliver now',
-  )
+  const send = h('button', { type: 'button', onclick: () => redeliver(false) }, 'Redeliver now')
+  const hint = h('p', { class: 'hint' }, hintOf(delivery.status))
   const webhook = delivery.webhook
   return h(
     'div',
@@ -160,13 +171,7 @@ export async function deliveryPage(context) {
       'section',
       { class: 'redeliver', 'aria-labelledby': 'redeliver-heading' },
       h('h2', { id: 'redeliver-heading' }, 'Redeliver'),
-      h(
-        'p',
-        { class: 'hint' },
-        delivery.status === 'delivered'
-          ? 'Delivered: the API does not send a delivered delivery again by hand. Replay it from the deliveries page if you must.'
-          : 'One attempt now, recorded like any other.',
-      ),
+      hint,
       send,
       outcome,
     ),

@@ -29,6 +29,7 @@ export interface ApiBackend {
     | 'get'
     | 'attempts'
     | 'retry'
+    | 'resend'
     | 'replay'
     | 'replayCount'
     | 'stats'

@@ -186,6 +186,11 @@ export const RetryBody = z
   .object({ force: z.boolean().optional() })
   .meta({ id: 'RetryRequest', description: 'force: retry even while the delivery is still in its schedule.' })
 
+export const ResendBody = z.object({ async: z.boolean().optional() }).meta({
+  id: 'ResendRequest',
+  description: 'async: queue the delivery (202) instead of attempting it now.',
+})
+
 export const RetryResult = z
   .object({
     detail: z.string(),

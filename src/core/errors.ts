@@ -115,6 +115,12 @@ export const errorCodes = {
     message: 'Delivery is being attempted right now',
     meaning: 'The delivery is being attempted right now; try again when its attempt is recorded.',
   },
+  webhook_inactive: {
+    status: 409,
+    message: 'The webhook is inactive',
+    meaning:
+      'A resend to a webhook that is not active: deactivated, or disabled by Whisperer (the message says why). Reactivate it first.',
+  },
   closed: {
     status: 503,
     message: 'Whisperer is closed',

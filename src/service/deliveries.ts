@@ -32,6 +32,15 @@ export type DeliveryListFilter = Omit<DeliveryFilter, 'actor' | 'limit'> & {
 
 const uuidPattern = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i
 
+/** How a delivery is sent again by hand (see {@link DeliveryService.redeliver}). */
+export interface RedeliverOptions {
+  force: boolean
+  mode: 'retry' | 'resend'
+  async: boolean
+  /** Refuse a delivery whose webhook is inactive (`webhook_inactive`). @default false */
+  activeOnly?: boolean
+}
+
 /** Which deliveries a bulk replay sends again: failed ones by default. */
 export type ReplayRequest = Omit<ReplayFilter, 'actor' | 'statuses'> & { statuses?: DeliveryStatus[] }
 
@@ -156,13 +165,34 @@ export class DeliveryService {
   }
 
   /**
+   * Sends a delivered, failed, cancelled or pending delivery again as a new attempt of it: the same
+   * body and `webhook-id`, so a receiver can de-duplicate, and the next attempt number. Attempted now
+   * and its outcome returned, or with `async: true` queued (due now) and `null` returned. Refused
+   * while it is being attempted (`delivery_in_flight`), and when its webhook was deleted
+   * (`webhook_not_found`) or is inactive (`webhook_inactive`).
+   */
+  async resend(
+    actor: ActorLike,
+    ref: number | string,
+    options: { async?: boolean } = {},
+  ): Promise<DeliveryOutcome | null> {
+    return this.redeliver(actor, ref, {
+      force: true,
+      mode: 'resend',
+      async: options.async ?? false,
+      activeOnly: true,
+    })
+  }
+
+  /**
    * Sends a delivery again, now (`async: false`, returning the outcome) or through the queue. In
    * `resend` mode (`deliverEvent` with `eventUuid`) a delivered delivery is sent again when forced.
+   * With `activeOnly`, a delivery whose webhook is inactive is refused.
    */
   async redeliver(
     actor: ActorLike,
     ref: number | string,
-    options: { force: boolean; mode: 'retry' | 'resend'; async: boolean },
+    options: RedeliverOptions,
   ): Promise<DeliveryOutcome | null> {
     const delivery = await this.get(actor, ref)
     await this.#refuseUnlessAllowed(delivery, options)
@@ -195,10 +225,7 @@ export class DeliveryService {
     return toOutcome(attempted.report, attempted.status)
   }
 
-  async #refuseUnlessAllowed(
-    delivery: Delivery,
-    options: { force: boolean; mode: 'retry' | 'resend' },
-  ): Promise<void> {
+  async #refuseUnlessAllowed(delivery: Delivery, options: RedeliverOptions): Promise<void> {
     const refusal = manualRetryRefusal(
       { status: delivery.status, inFlight: delivery.status === 'delivering' },
       options,
@@ -214,14 +241,17 @@ export class DeliveryService {
         `Webhook ${delivery.webhookId} of this delivery was deleted`,
       )
     }
+    if (options.activeOnly && !webhook.isActive) {
+      const why = webhook.disabledReason ? `disabled by Whisperer (${webhook.disabledReason})` : 'deactivated'
+      throw new WhispererError(
+        'webhook_inactive',
+        `Webhook ${webhook.id} of this delivery is ${why}: reactivate it to resend`,
+      )
+    }
   }
 
   /** The delivery changed between the check and the claim: report why, as of now. */
-  async #raced(
-    actor: ActorLike,
-    delivery: Delivery,
-    options: { force: boolean; mode: 'retry' | 'resend' },
-  ): Promise<never> {
+  async #raced(actor: ActorLike, delivery: Delivery, options: RedeliverOptions): Promise<never> {
     const current = await this.get(actor, delivery.id)
     await this.#refuseUnlessAllowed(current, options)
     throw new WhispererError('delivery_in_flight')

@@ -191,6 +191,198 @@ forEachDatabase((db) => {
     expect(new Set(receiver.requests.map((r) => r.body)).size).toBe(1)
   })
 
+  /** What the receiver got for each attempt of a delivery, and the attempts' numbers. */
+  async function sent(uuid: string) {
+    const attempts = (await call('GET', `hook_events/${uuid}/attempts/`)).body.results
+    return {
+      attempts: attempts.map((a: { attempt: number }) => a.attempt),
+      ids: receiver.requests.map((r) => r.headers['webhook-id']),
+      bodies: new Set(receiver.requests.map((r) => r.body)).size,
+    }
+  }
+
+  test('resend sends a delivered, a failed and a cancelled delivery again: same body and webhook-id, next attempt', async () => {
+    await setup({ maxAttempts: 1 })
+    const hook = await subscribe({ secret_key: 'k3y' })
+    const [uuid] = await publish('order-created', { id: 7 })
+    await whisperer.processDue()
+    const id = uuid!.replaceAll('-', '')
+
+    // Delivered: sent again without force (retry/ still refuses it).
+    expectError(await call('POST', `hook_events/${uuid}/retry/`), 409, 'event_already_delivered')
+    const again = await call('POST', `hook_events/${uuid}/resend/`)
+    expect(again.status).toBe(200)
+    expect(again.body).toEqual({
+      detail: 'Webhook event delivered successfully',
+      delivered: true,
+      status: 'delivered',
+      response_status: 200,
+      response_content: 'thanks',
+      response_time: expect.stringMatching(/^\d+\.\d{6}$/),
+      error: null,
+    })
+    expect(await sent(uuid!)).toEqual({ attempts: [1, 2], ids: [id, id], bodies: 1 })
+    expect(receiver.requests[1]!.headers['x-whisperer-signature']).toBe(
+      signature('k3y', receiver.requests[1]!.body),
+    )
+
+    // Failed: a resend that fails answers 406 and is recorded as attempt 3.
+    receiver.respond(() => ({ status: 500, body: 'broken' }))
+    const failing = await call('POST', `hook_events/${uuid}/resend`)
+    expect(failing.status).toBe(406)
+    expect(failing.body).toMatchObject({ delivered: false, status: 'failed', response_status: 500 })
+    receiver.respond(() => ({ status: 200, body: 'back' }))
+    const fixed = await call('POST', `hook_events/${uuid}/resend/`)
+    expect(fixed.body).toMatchObject({ delivered: true, status: 'delivered', response_content: 'back' })
+    expect(await sent(uuid!)).toEqual({ attempts: [1, 2, 3, 4], ids: [id, id, id, id], bodies: 1 })
+    expect((await call('GET', `hook_events/${uuid}/`)).body).toMatchObject({
+      status: 'delivered',
+      retry_count: 4,
+      response_content: 'back',
+    })
+
+    // Cancelled: its webhook deactivated while it waited, then active again.
+    const [waiting] = await publish('order-created', { id: 8 })
+    expect((await call('PATCH', `hooks/${hook}/`, { json: { is_active: false } })).status).toBe(200)
+    expect((await call('GET', `hook_events/${waiting}/`)).body.status).toBe('cancelled')
+    expect((await call('PATCH', `hooks/${hook}/`, { json: { is_active: true } })).status).toBe(200)
+    const cancelled = await call('POST', `hook_events/${waiting}/resend/`)
+    expect(cancelled.status).toBe(200)
+    const last = receiver.requests.at(-1)!
+    expect(last.headers['webhook-id']).toBe(waiting!.replaceAll('-', ''))
+    expect(JSON.parse(last.body).data).toEqual({ id: 8 })
+    expect((await call('GET', `hook_events/${waiting}/attempts/`)).body.results).toHaveLength(1)
+  })
+
+  test('resend of a pending delivery sends it now; async queues it for the worker and answers 202', async () => {
+    receiver.respond(() => ({ status: 500, body: 'broken' }))
+    await setup({ maxAttempts: 5 })
+    await subscribe({ retry_countdown_config: { choice: 'fixed', kwargs: { seconds: 3600 } } })
+    const [uuid] = await publish('order-created', { id: 1 })
+    await whisperer.processDue()
+    expect((await call('GET', `hook_events/${uuid}/`)).body).toMatchObject({
+      status: 'pending',
+      retry_count: 1,
+    })
+
+    // Still in its retry schedule: no force needed, it is sent now.
+    receiver.respond(() => ({ status: 200, body: 'thanks' }))
+    const now = await call('POST', `hook_events/${uuid}/resend/`)
+    expect(now.status).toBe(200)
+    expect(now.body).toMatchObject({ delivered: true, status: 'delivered' })
+    expect(receiver.requests).toHaveLength(2)
+
+    const queued = await call('POST', `hook_events/${uuid}/resend/`, { json: { async: true } })
+    expect(queued.status).toBe(202)
+    expect(queued.body).toMatchObject({ uuid, status: 'pending', retry_count: 2 })
+    expect(receiver.requests).toHaveLength(2)
+    expect(await whisperer.processDue()).toBe(1)
+    expect(receiver.requests).toHaveLength(3)
+
+    const byQuery = await call('POST', `hook_events/${uuid}/resend/?async=true`)
+    expect(byQuery.status).toBe(202)
+    expect(await whisperer.processDue()).toBe(1)
+    expect(await sent(uuid!)).toMatchObject({ attempts: [1, 2, 3, 4], bodies: 1 })
+    expect((await call('GET', `hook_events/${uuid}/`)).body).toMatchObject({
+      status: 'delivered',
+      retry_count: 4,
+    })
+  })
+
+  test('resend is refused while the delivery is being attempted, and for an inactive or deleted webhook', async () => {
+    let release = () => {}
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    receiver.respond(async (_request, index) => {
+      if (index === 1) await held
+      return { status: index === 2 ? 410 : 200 }
+    })
+    await setup({ maxAttempts: 1 })
+    const hook = await subscribe()
+    const [uuid] = await publish('order-created', { id: 1 })
+    await whisperer.processDue()
+
+    // The second request is held by the receiver: the delivery is being attempted meanwhile.
+    const first = call('POST', `hook_events/${uuid}/resend/`)
+    await receiver.waitFor(2)
+    expectError(await call('POST', `hook_events/${uuid}/resend/`), 409, 'delivery_in_flight')
+    expectError(
+      await call('POST', `hook_events/${uuid}/resend/`, { json: { async: true } }),
+      409,
+      'delivery_in_flight',
+    )
+    release()
+    expect((await first).status).toBe(200)
+    expect(receiver.requests).toHaveLength(2)
+
+    // A 410 Gone disables the webhook: a resend names why it is refused.
+    expect((await call('POST', `hook_events/${uuid}/resend/`)).status).toBe(406)
+    const gone = await call('POST', `hook_events/${uuid}/resend/`)
+    expectError(gone, 409, 'webhook_inactive')
+    expect(gone.body.message).toMatch(/disabled by Whisperer \(gone\)/)
+    expect(await whisperer.deliveries.retry('alice', uuid!)).toMatchObject({ delivered: true })
+    expect(receiver.requests).toHaveLength(4)
+
+    // Deactivated by its owner.
+    await call('PATCH', `hooks/${hook}/`, { json: { is_active: true } })
+    await call('PATCH', `hooks/${hook}/`, { json: { is_active: false } })
+    const inactive = await call('POST', `hook_events/${uuid}/resend/?async=true`)
+    expectError(inactive, 409, 'webhook_inactive')
+    expect(inactive.body.message).toMatch(/deactivated/)
+
+    expect((await call('DELETE', `hooks/${hook}/`)).status).toBe(204)
+    expectError(await call('POST', `hook_events/${uuid}/resend/`), 404, 'webhook_not_found')
+    expect(receiver.requests).toHaveLength(4)
+    expect((await call('GET', `hook_events/${uuid}/`)).body.status).toBe('delivered')
+  })
+
+  test("resend: another owner's delivery is 404 by id and by uuid; the library's deliveries.resend", async () => {
+    await setup()
+    await subscribe()
+    const bobs = await call('POST', 'hooks/', {
+      as: 'bob',
+      json: { event_type: 'order-created', target_url: receiver.url },
+    })
+    const { deliveries } = await whisperer.deliverEvent({ id: 1 }, 'order-created')
+    expect(await whisperer.processDue()).toBe(2)
+    const bob = deliveries.find((d) => d.webhookId === bobs.body.id)!
+    const alice = deliveries.find((d) => d.webhookId !== bobs.body.id)!
+    const bobId = (await whisperer.deliveries.get('bob', bob.uuid)).id
+    for (const ref of [bobId, bob.uuid]) {
+      expectError(await call('POST', `hook_events/${ref}/resend/`), 404, 'delivery_not_found')
+      expectError(
+        await call('POST', `hook_events/${ref}/resend/`, { json: { async: true } }),
+        404,
+        'delivery_not_found',
+      )
+    }
+    await expect(whisperer.deliveries.resend('alice', bob.uuid)).rejects.toMatchObject({
+      code: 'delivery_not_found',
+    })
+    expect(receiver.requests).toHaveLength(2)
+    expect((await call('POST', `hook_events/${bobId}/resend/`, { as: 'bob' })).status).toBe(200)
+    expect((await call('POST', `hook_events/${bobId}/resend/`, { as: 'admin' })).status).toBe(200)
+
+    const outcome = await whisperer.deliveries.resend('alice', alice.uuid)
+    expect(outcome).toMatchObject({
+      uuid: alice.uuid,
+      delivered: true,
+      status: 'delivered',
+      responseStatus: 200,
+    })
+    expect(await whisperer.deliveries.resend('alice', alice.uuid, { async: true })).toBeNull()
+    expect((await whisperer.deliveries.get('alice', alice.uuid)).status).toBe('pending')
+    expect(await whisperer.processDue()).toBe(1)
+    const attempts = await whisperer.deliveries.attempts('alice', alice.uuid)
+    expect(attempts.map((a) => a.attempt)).toEqual([1, 2, 3])
+    const toAlice = receiver.requests.filter(
+      (r) => r.headers['webhook-id'] === alice.uuid.replaceAll('-', ''),
+    )
+    expect(toAlice).toHaveLength(3)
+    expect(new Set(toAlice.map((r) => r.body)).size).toBe(1)
+  })
+
   test('replay sends failed deliveries again by webhook, event type and time range', async () => {
     receiver.respond(() => ({ status: 503 }))
     await setup({ maxAttempts: 1 })

@@ -247,6 +247,13 @@ export const routes: readonly Route[] = [
     body: () => ({ force: fc.boolean() }),
     partial: true,
   },
+  {
+    method: 'POST',
+    path: 'hook_events/{id}/resend/',
+    query: ['async'],
+    body: () => ({ async: fc.boolean() }),
+    partial: true,
+  },
   { method: 'GET', path: 'event_queues/', query: [...page, 'event_type', 'owner'] },
   {
     method: 'POST',

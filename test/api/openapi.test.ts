@@ -37,6 +37,7 @@ const routes = [
   'GET /whisperer/hook_events/{id}/',
   'GET /whisperer/hook_events/{id}/attempts/',
   'POST /whisperer/hook_events/{id}/retry/',
+  'POST /whisperer/hook_events/{id}/resend/',
   'GET /whisperer/event_queues/',
   'POST /whisperer/events/',
   'GET /whisperer/event_types/',

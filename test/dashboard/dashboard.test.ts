@@ -181,7 +181,19 @@ forEachDatabase((db) => {
       await expect(page.locator('h1 .badge').textContent()).resolves.toBe('Delivered')
       expect(receiver.requests).toHaveLength(3)
 
-      // 7. The overview lists what happened to the webhook: failing, then recovered.
+      // 7. Redeliver the delivered delivery: a resend, the same request as attempt 3.
+      await page.getByRole('button', { name: 'Redeliver now', exact: true }).click()
+      await page.getByText(/^Delivered: HTTP 200.*Attempt 3 is below/).waitFor(wait)
+      await expect(page.locator('details.attempt').count()).resolves.toBe(3)
+      await expect(page.locator('details.attempt').nth(2).locator('summary').textContent()).resolves.toMatch(
+        /Attempt 3 · HTTP 200/,
+      )
+      expect(receiver.requests).toHaveLength(4)
+      const [, , retried, resent] = receiver.requests
+      expect(resent!.headers['webhook-id']).toBe(retried!.headers['webhook-id'])
+      expect(resent!.body).toBe(retried!.body)
+
+      // 8. The overview lists what happened to the webhook: failing, then recovered.
       await page.getByRole('link', { name: 'Overview', exact: true }).click()
       const events = page
         .getByRole('table', { name: 'Operational events, the newest first' })

@@ -18,6 +18,7 @@ import {
   ReplayCount,
   ReplayCountQuery,
   ReplayResult,
+  ResendBody,
   RetryBody,
   RetryResult,
 } from '../schemas.ts'
@@ -40,6 +41,19 @@ async function hookEvents(backend: ApiBackend, deliveries: Delivery[]) {
   return deliveries.map((delivery) =>
     hookEventJson(delivery, webhooks.get(delivery.webhookId) ?? null, summaries.get(delivery.id)),
   )
+}
+
+/** dj-whisperer's answer to a manual attempt, for `retry/` and `resend/`. */
+function retryResult(outcome: Awaited<ReturnType<ApiBackend['deliveries']['retry']>>) {
+  return {
+    detail: outcome.delivered ? 'Webhook event delivered successfully' : 'Webhook event delivery failed',
+    delivered: outcome.delivered,
+    status: outcome.status,
+    response_status: outcome.responseStatus,
+    response_content: outcome.responseBody,
+    response_time: (outcome.durationMs / 1000).toFixed(6),
+    error: outcome.error,
+  }
 }
 
 export function deliveryRoutes(app: OpenAPIHono<ApiEnv>): void {
@@ -176,16 +190,49 @@ export function deliveryRoutes(app: OpenAPIHono<ApiEnv>): void {
       const body = (c.req.valid('json') as z.infer<typeof RetryBody> | undefined) ?? {}
       const force = body.force === true || c.req.query('force') === 'true'
       const outcome = await c.get('backend').deliveries.retry(actorOf(principal), id, { force })
-      const result = {
-        detail: outcome.delivered ? 'Webhook event delivered successfully' : 'Webhook event delivery failed',
-        delivered: outcome.delivered,
-        status: outcome.status,
-        response_status: outcome.responseStatus,
-        response_content: outcome.responseBody,
-        response_time: (outcome.durationMs / 1000).toFixed(6),
-        error: outcome.error,
+      return c.json(retryResult(outcome), outcome.delivered ? 200 : 406)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/hook_events/{id}/resend/',
+      ...requires('subscriber'),
+      tags,
+      summary: 'Send a delivery again, whatever became of it',
+      description:
+        'A new attempt of the same delivery: the same body and the same `webhook-id` (the delivery uuid), ' +
+        'so a receiver can de-duplicate, and the next attempt number. Delivered, failed and cancelled ' +
+        'deliveries are sent again; a pending one (still in its retry schedule) is sent now. Answers as ' +
+        '`retry/` does (200 delivered, 406 not), or with `async` (body or query) queues it and answers 202 ' +
+        'with the delivery. Refused with 409 `delivery_in_flight` while it is being attempted, with 409 ' +
+        '`webhook_inactive` when its webhook is deactivated or disabled (reactivate it first: a resend ' +
+        'does not bypass that), and with 404 `webhook_not_found` when its webhook was deleted.',
+      request: {
+        params: DeliveryRefParam,
+        body: { content: { 'application/json': { schema: ResendBody } }, required: false },
+      },
+      responses: {
+        200: json(RetryResult, 'Delivered'),
+        202: json(HookEvent, 'Queued (`async`): the delivery, due now'),
+        406: json(RetryResult, 'Attempted, not delivered'),
+        409: json(ErrorBody, 'Being attempted right now, or its webhook is inactive'),
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const principal = c.get('principal')
+      const { id } = c.req.valid('param')
+      const body = (c.req.valid('json') as z.infer<typeof ResendBody> | undefined) ?? {}
+      const queued = body.async === true || c.req.query('async') === 'true'
+      const backend = c.get('backend')
+      const outcome = await backend.deliveries.resend(actorOf(principal), id, { async: queued })
+      if (!outcome) {
+        const [event] = await hookEvents(backend, [await backend.deliveries.get(actorOf(principal), id)])
+        return c.json(event!, 202)
       }
-      return c.json(result, outcome.delivered ? 200 : 406)
+      return c.json(retryResult(outcome), outcome.delivered ? 200 : 406)
     },
   )
 
