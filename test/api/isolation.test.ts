@@ -71,6 +71,7 @@ forEachDatabase((db) => {
       expectError(await call('GET', `hook_events/${ref}/`), 404, 'delivery_not_found')
       expectError(await call('GET', `hook_events/${ref}/attempts/`), 404, 'delivery_not_found')
       expectError(await call('POST', `hook_events/${ref}/retry/`), 404, 'delivery_not_found')
+      expectError(await call('POST', `hook_events/${ref}/resend/`), 404, 'delivery_not_found')
       expectError(
         await call('POST', `hook_events/${ref}/retry/`, { json: { force: true } }),
         404,
