@@ -39,6 +39,7 @@ const routes = [
   'POST /whisperer/hook_events/{id}/retry/',
   'GET /whisperer/event_queues/',
   'POST /whisperer/events/',
+  'GET /whisperer/events/{uuid}/routing/',
   'GET /whisperer/event_types/',
   'POST /whisperer/event_types/',
   'DELETE /whisperer/event_types/{type}/',
