@@ -62,13 +62,65 @@ function hintOf(status) {
     : 'One attempt now, recorded like any other.'
 }
 
-/** One delivery: its payload, every attempt, and sending it again. */
+/** Why the event did not reach a webhook, in words: one line per reason. */
+function reasonText(reason) {
+  const value = (v) => (v === null || v === undefined ? 'nothing' : JSON.stringify(v))
+  switch (reason.code) {
+    case 'inactive':
+      return `inactive${reason.disabled_reason ? ` (${reason.disabled_reason})` : ''}`
+    case 'deleted':
+      return `deleted at ${format.dateTime(reason.deleted_at)}`
+    case 'created_after':
+      return `created after the event, at ${format.dateTime(reason.created_at)}`
+    case 'config_filter':
+      return `config ${reason.key}: the event wants ${value(reason.expected)}, the webhook has ${value(reason.actual)}`
+    case 'filter':
+      return `condition ${reason.path.join('.')} ${reason.op} ${value(reason.expected)}: the data has ${value(reason.actual)}`
+    default:
+      return reason.code
+  }
+}
+
+/** The caller's webhooks of the event's type: whether each got the event and, if not, why. */
+function routingView(routing) {
+  if (routing.webhooks.length === 0)
+    return h('p', { class: 'quiet' }, 'None of your webhooks is of this type.')
+  return [
+    h(
+      'p',
+      { class: 'hint' },
+      'Each webhook is checked as it is now; one changed since the event was published may have been different then.',
+    ),
+    table({
+      caption: 'Routing of this event',
+      headers: ['Webhook', 'Got the event', 'Why not'],
+      rows: routing.webhooks.map((w) => [
+        h(
+          'a',
+          { href: `#/webhooks/${w.webhook}` },
+          `#${w.webhook} `,
+          h('span', { class: 'url' }, w.target_url),
+        ),
+        w.delivered
+          ? h('a', { href: `#/deliveries/${w.delivery.uuid}` }, `Yes (${w.delivery.status})`)
+          : 'No',
+        [
+          w.reasons.length > 0 ? w.reasons.map(reasonText).join('; ') : w.delivered ? '' : 'no reason now',
+          w.changed_since_publish ? ' (changed since)' : '',
+        ].join(''),
+      ]),
+    }),
+  ]
+}
+
+/** One delivery: its payload, every attempt, the routing of its event, and sending it again. */
 export async function deliveryPage(context) {
   const ref = context.params[0]
   const [delivery, attempts] = await Promise.all([
     context.api.get(`hook_events/${ref}/`),
     context.api.get(`hook_events/${ref}/attempts/`),
   ])
+  const routing = await context.api.get(`events/${delivery.event_uuid}/routing/`)
   const outcome = h('div', { class: 'messages', 'aria-live': 'polite' })
   const attemptsList = h('div', { class: 'attempts' })
 
@@ -180,6 +232,12 @@ export async function deliveryPage(context) {
       { 'aria-labelledby': 'attempts-heading' },
       h('h2', { id: 'attempts-heading' }, 'Attempts'),
       attemptsList,
+    ),
+    h(
+      'section',
+      { 'aria-labelledby': 'routing-heading' },
+      h('h2', { id: 'routing-heading' }, 'Routing of this event'),
+      routingView(routing),
     ),
     h(
       'section',

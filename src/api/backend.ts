@@ -36,6 +36,7 @@ export interface ApiBackend {
     | 'webhooksOf'
     | 'summaries'
     | 'operationalEvents'
+    | 'routing'
   >
   readonly eventTypes: Pick<EventTypes, 'list' | 'declare' | 'remove'>
   readonly tokens: Pick<TokenService, 'list' | 'create' | 'revoke'>

@@ -486,3 +486,60 @@ export const TypeParam = z.object({ type: sqlText })
 export function isTrue(value: string | undefined): boolean | undefined {
   return value === undefined ? undefined : ['true', '1', 'True'].includes(value)
 }
+
+export const EventUuidParam = z.object({ uuid: z.string().describe('The event’s uuid (from its publish).') })
+
+const RoutingReason = z
+  .discriminatedUnion('code', [
+    z.object({ code: z.literal('inactive'), disabled_reason: z.string().nullable() }),
+    z.object({ code: z.literal('deleted'), deleted_at: timestamp }),
+    z.object({
+      code: z.literal('created_after'),
+      created_at: timestamp.describe('After the publish: the webhook did not exist then.'),
+    }),
+    z.object({
+      code: z.literal('config_filter'),
+      key: z.string().describe('The config filter’s key (`a__b` is the config’s `a.b`).'),
+      expected: z.unknown(),
+      actual: z.unknown().describe('The webhook’s config value; null when it has none.'),
+    }),
+    z.object({
+      code: z.literal('filter'),
+      path: z.array(z.string()),
+      op: z.string(),
+      expected: z.unknown(),
+      actual: z.unknown().describe('The value at `path` in the event’s data; null when it is missing.'),
+    }),
+  ])
+  .meta({ id: 'RoutingReason', description: 'Why an event was not delivered to a webhook.' })
+
+export const EventRouting = z
+  .object({
+    event_uuid: z.uuid(),
+    event_type: z.string(),
+    published_at: timestamp,
+    config_filter: z.record(z.string(), z.unknown()).nullable(),
+    webhooks: z.array(
+      z.object({
+        webhook: z.int(),
+        owner: z.string(),
+        target_url: z.string(),
+        delivered: z.boolean().describe('Whether a delivery of the event to this webhook exists.'),
+        delivery: z.object({ uuid: z.uuid(), status: z.enum(deliveryStatuses) }).nullable(),
+        reasons: z.array(RoutingReason).describe('Why it was not delivered; empty when it was.'),
+        evaluated: z
+          .literal('now')
+          .describe('The webhook’s state at publish time is not stored: it is evaluated as it is now.'),
+        changed_since_publish: z
+          .boolean()
+          .describe(
+            'Whether the webhook was changed after the publish, so the reasons may differ from then.',
+          ),
+      }),
+    ),
+  })
+  .meta({
+    id: 'EventRouting',
+    description:
+      'For every webhook of the event’s type (of the caller’s owner; every owner’s for an admin), whether the event was delivered to it and, if not, why.',
+  })

@@ -100,6 +100,12 @@ export const errorCodes = {
     message: 'Delivery does not exist',
     meaning: 'No delivery has this id or uuid for this owner.',
   },
+  event_not_found: {
+    status: 404,
+    message: 'Event does not exist',
+    meaning:
+      'No stored event has this uuid. An event that matched no webhook is not stored: its publish answered `event_uuid: null`.',
+  },
   event_already_delivered: {
     status: 409,
     message: 'Event already delivered',

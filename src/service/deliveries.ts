@@ -8,8 +8,10 @@ import type { Webhook } from '../core/webhook.ts'
 import type { AttemptContext, AttemptReport } from '../delivery/attempt.ts'
 import { attemptNow } from '../delivery/attempt-now.ts'
 import type { Recorder } from '../delivery/recorder.ts'
-import type { DeliveryFilter, ReplayFilter, Store } from '../storage/store.ts'
+import type { DeliveryFilter, EventRouting, ReplayFilter, Store } from '../storage/store.ts'
 import { type ActorLike, toActor } from './actor.ts'
+
+export type { EventRouting, RoutingReason, WebhookRouting } from '../storage/store.ts'
 
 /** What one attempt made on request produced. */
 export interface DeliveryOutcome {
@@ -139,6 +141,24 @@ export class DeliveryService {
     options: { type?: string; before?: Date; limit?: number } = {},
   ): Promise<OperationalEvent[]> {
     return this.#store.operationalEventList({ actor: toActor(actor), ...options, limit: options.limit ?? 20 })
+  }
+
+  /**
+   * Why an event did or did not reach each webhook of its type in the actor's scope: its delivery,
+   * or the reasons, evaluated against each webhook as it is now. An event that matched no webhook
+   * is not stored: it is `event_not_found`, as is an unknown uuid.
+   */
+  async routing(actor: ActorLike, eventUuid: string): Promise<EventRouting> {
+    const routing = uuidPattern.test(eventUuid)
+      ? await this.#store.eventRouting({ eventUuid, actor: toActor(actor) })
+      : null
+    if (!routing) {
+      throw new WhispererError(
+        'event_not_found',
+        `Event ${eventUuid} is not stored: an event that matched no webhook is not stored (its publish answered event_uuid: null)`,
+      )
+    }
+    return routing
   }
 
   /** Every attempt of a delivery, oldest first. */

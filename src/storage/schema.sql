@@ -69,6 +69,7 @@ TABLE whisperer.events
   subject_id text
   created_at timestamp with time zone NOT NULL
   trace_context text
+  config_filter jsonb
   CONSTRAINT events_pkey PRIMARY KEY (id)
   CONSTRAINT events_uuid_key UNIQUE (uuid)
 

@@ -19,6 +19,7 @@ import * as metrics from './sql/metrics.ts'
 import * as operational from './sql/operational.ts'
 import * as replay from './sql/replay.ts'
 import * as retention from './sql/retention.ts'
+import * as routing from './sql/routing.ts'
 import * as secrets from './sql/secrets.ts'
 import { statementTexts } from './sql/statement.ts'
 import * as stats from './sql/stats.ts'
@@ -40,6 +41,7 @@ export type { StoredPublish } from './sql/idempotency.ts'
 export type { MetricsSnapshot } from './sql/metrics.ts'
 export type { Emitted, OperationsOptions } from './sql/operational.ts'
 export type { ReplayFilter } from './sql/replay.ts'
+export type { EventRouting, RoutingReason, WebhookRouting } from './sql/routing.ts'
 export type { RewrapBatch } from './sql/secrets.ts'
 
 /** The params object of a statement function. */
@@ -108,6 +110,13 @@ export class Store {
     params: Params<typeof claimedWebhooks.webhookForSending>,
   ): Promise<ClaimedWebhook | null> {
     return claimedWebhooks.webhookForSending(this.#sql, params)
+  }
+
+  // Routing
+
+  /** How a stored event was routed to the actor's webhooks; null when it is not stored. */
+  eventRouting(params: Params<typeof routing.eventRouting>): Promise<routing.EventRouting | null> {
+    return routing.eventRouting(this.#sql, params)
   }
 
   // Idempotency keys

@@ -265,6 +265,7 @@ export const routes: readonly Route[] = [
       idempotency_key: fc.oneof(fc.constantFrom('order-1', 'order-2', ''), hostileText()),
     }),
   },
+  { method: 'GET', path: 'events/{uuid}/routing/' },
   { method: 'GET', path: 'event_types/' },
   {
     method: 'POST',

@@ -40,6 +40,7 @@ const routes = [
   'POST /whisperer/hook_events/{id}/resend/',
   'GET /whisperer/event_queues/',
   'POST /whisperer/events/',
+  'GET /whisperer/events/{uuid}/routing/',
   'GET /whisperer/event_types/',
   'POST /whisperer/event_types/',
   'DELETE /whisperer/event_types/{type}/',

@@ -1,7 +1,18 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
-import { validationError } from '../../core/errors.ts'
-import { type ApiEnv, requires } from '../context.ts'
-import { ErrorBody, json, PublishBody, PublishHeaders, PublishResult } from '../schemas.ts'
+import type { MiddlewareHandler } from 'hono'
+import { validationError, WhispererError } from '../../core/errors.ts'
+import type { RoutingReason } from '../../service/deliveries.ts'
+import { allows } from '../auth.ts'
+import { type ApiEnv, actorOf, requires } from '../context.ts'
+import {
+  ErrorBody,
+  EventRouting,
+  EventUuidParam,
+  json,
+  PublishBody,
+  PublishHeaders,
+  PublishResult,
+} from '../schemas.ts'
 
 const errors = {
   400: json(ErrorBody, 'Invalid input'),
@@ -9,7 +20,16 @@ const errors = {
   403: json(ErrorBody, 'The token lacks the scope'),
 }
 
-/** Publishing events (server mode): `POST events/`. */
+/** A subscriber (for its webhooks) or a publisher (for its owner's) may read an event's routing. */
+const readsRouting: MiddlewareHandler<ApiEnv> = async (c, next) => {
+  const principal = c.get('principal')
+  if (!allows(principal, 'subscriber') && !allows(principal, 'publisher')) {
+    throw new WhispererError('forbidden', 'This token lacks the subscriber or publisher scope')
+  }
+  await next()
+}
+
+/** Publishing events (server mode): `POST events/`; why one did or did not arrive: `GET events/{uuid}/routing/`. */
 export function eventRoutes(app: OpenAPIHono<ApiEnv>): void {
   app.openapi(
     createRoute({
@@ -64,4 +84,63 @@ export function eventRoutes(app: OpenAPIHono<ApiEnv>): void {
       )
     },
   )
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/events/{uuid}/routing/',
+      security: [{ token: ['subscriber'] }, { token: ['publisher'] }],
+      middleware: [readsRouting as MiddlewareHandler],
+      tags: ['Events'],
+      summary: 'Why an event did or did not arrive',
+      description:
+        'For every webhook of the event’s type (the caller’s owner’s; every owner’s for an admin), whether the event ' +
+        'was delivered to it (its delivery’s uuid and status) and, if not, why: `inactive`, `deleted`, `created_after`, ' +
+        '`config_filter` (naming the key) or `filter` (naming the condition). Each webhook is evaluated as it is now ' +
+        '(`evaluated: "now"`), saying whether it changed since the publish. An owner with no webhook of the type gets ' +
+        'an empty list. An event that matched no webhook is not stored: 404 `event_not_found`.',
+      request: { params: EventUuidParam },
+      responses: {
+        200: json(EventRouting, 'The event’s routing'),
+        404: json(ErrorBody, 'No stored event has this uuid'),
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const actor = actorOf(c.get('principal'))
+      const routing = await c.get('backend').deliveries.routing(actor, c.req.valid('param').uuid)
+      return c.json(
+        {
+          event_uuid: routing.eventUuid,
+          event_type: routing.eventType,
+          published_at: routing.publishedAt.toISOString(),
+          config_filter: routing.configFilter,
+          webhooks: routing.webhooks.map((w) => ({
+            webhook: w.webhookId,
+            owner: w.owner,
+            target_url: w.targetUrl,
+            delivered: w.delivery !== null,
+            delivery: w.delivery,
+            reasons: w.reasons.map(reasonToWire),
+            evaluated: w.evaluated,
+            changed_since_publish: w.changedSincePublish,
+          })),
+        },
+        200,
+      )
+    },
+  )
+}
+
+function reasonToWire(reason: RoutingReason) {
+  switch (reason.code) {
+    case 'inactive':
+      return { code: reason.code, disabled_reason: reason.disabledReason }
+    case 'deleted':
+      return { code: reason.code, deleted_at: reason.deletedAt.toISOString() }
+    case 'created_after':
+      return { code: reason.code, created_at: reason.createdAt.toISOString() }
+    default:
+      return reason
+  }
 }

@@ -96,8 +96,10 @@ const eventsInsertText = (claimed: boolean) => (s: string) =>
       WHERE w.config #> string_to_array(f.key, '__') IS DISTINCT FROM f.value))
       AND ${filtersMatch(s, 'i.doc')}
   ), event AS (
-    INSERT INTO ${s}.events (uuid, type, data, payload_key, subject_type, subject_id, trace_context, created_at)
-    SELECT i.uuid, i.type, i.data::json, i.payload_key, i.subject_type, i.subject_id, i.trace_context, $8 FROM input i
+    INSERT INTO ${s}.events (uuid, type, data, payload_key, subject_type, subject_id, trace_context, config_filter,
+      created_at)
+    SELECT i.uuid, i.type, i.data::json, i.payload_key, i.subject_type, i.subject_id, i.trace_context,
+      i.config_filter::jsonb, $8 FROM input i
     WHERE EXISTS (SELECT 1 FROM targets t WHERE t.n = i.n)
     ORDER BY i.n
     RETURNING id, uuid
@@ -181,8 +183,9 @@ const eventInsertBodiesText = (claimed: boolean) => (s: string) =>
     WHERE b.webhook_id IN (${liveTargets(s, '$2', '$11', '$3')})
       AND ($17::text IS NULL OR EXISTS (SELECT 1 FROM keyed))
   ), event AS (
-    INSERT INTO ${s}.events (uuid, type, data, payload_key, subject_type, subject_id, trace_context, created_at)
-    SELECT $1, $2, $3::json, $4, $5, $6, $15, $7 WHERE EXISTS (SELECT 1 FROM targets)
+    INSERT INTO ${s}.events (uuid, type, data, payload_key, subject_type, subject_id, trace_context, config_filter,
+      created_at)
+    SELECT $1, $2, $3::json, $4, $5, $6, $15, $11::jsonb, $7 WHERE EXISTS (SELECT 1 FROM targets)
     RETURNING id
   ), inserted AS (
     INSERT INTO ${s}.deliveries (uuid, event_id, webhook_id, status, next_attempt_at, body, created_at, updated_at)
