@@ -53,6 +53,7 @@ forEachDatabase((db) => {
     expect(published.body).toEqual({
       event_uuid: expect.any(String),
       deliveries: [{ uuid: expect.any(String), webhook: hook }],
+      idempotent_replay: false,
     })
     const uuid = published.body.deliveries[0].uuid as string
 

@@ -109,7 +109,11 @@ forEachDatabase((db) => {
     expectError(noType, 400, 'validation_error')
     expect(Object.keys(noType.body.errors)).toEqual(['event_type'])
     // No subscriber: nothing is stored.
-    expect((await publish('package-created', { id: 1 })).body).toEqual({ event_uuid: null, deliveries: [] })
+    expect((await publish('package-created', { id: 1 })).body).toEqual({
+      event_uuid: null,
+      deliveries: [],
+      idempotent_replay: false,
+    })
   })
 
   test('a declaration is checked: a JSON Schema that does not compile, or a type declared in code', async () => {
