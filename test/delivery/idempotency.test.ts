@@ -1,22 +1,13 @@
 import { PGlite } from '@electric-sql/pglite'
 import type pg from 'pg'
 import { afterEach, beforeEach, expect, test } from 'vitest'
-import type { WhispererError } from '../../src/core/errors.ts'
 import type { Queryable } from '../../src/storage/database.ts'
 import type { Whisperer } from '../../src/whisperer.ts'
 import { apiOf, expectError } from '../api/support.ts'
 import { ManualClock } from '../support/clock.ts'
 import { forEachDatabase, onPostgres } from '../support/databases.ts'
 import { type Receiver, startReceiver } from '../support/receiver.ts'
-
-async function rejection(promise: Promise<unknown>): Promise<WhispererError> {
-  try {
-    await promise
-  } catch (error) {
-    return error as WhispererError
-  }
-  throw new Error('expected a rejection')
-}
+import { rejection } from '../support/rejection.ts'
 
 forEachDatabase((db) => {
   let receiver: Receiver

@@ -4,12 +4,12 @@ import { join } from 'node:path'
 import { Webhook as StandardWebhook } from 'standardwebhooks'
 import { Webhook as SvixWebhook } from 'svix'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
-import type { WhispererError } from '../../src/core/errors.ts'
 import { verifySignature } from '../../src/core/signature.ts'
 import { ManualClock } from '../support/clock.ts'
 import { forEachDatabase } from '../support/databases.ts'
 import { findPostgresBinaries } from '../support/postgres-server.ts'
 import { type ReceivedRequest, type Receiver, startReceiver } from '../support/receiver.ts'
+import { rejection } from '../support/rejection.ts'
 
 const flat = (headers: Record<string, string | string[] | undefined>): Record<string, string> =>
   Object.fromEntries(
@@ -19,15 +19,6 @@ const flat = (headers: Record<string, string | string[] | undefined>): Record<st
 /** The secret of the Standard Webhooks test vector, as a `whsec_` key. */
 const specSecret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
 const key = (id: string) => `${id}:${randomBytes(32).toString('base64')}`
-
-async function rejection(promise: Promise<unknown>): Promise<WhispererError> {
-  try {
-    await promise
-  } catch (error) {
-    return error as WhispererError
-  }
-  throw new Error('expected a rejection')
-}
 
 /** Whether a receiver holding `secret` verifies the request, with both libraries and with Whisperer's own. */
 function verifiesWith(secret: string, request: ReceivedRequest, now: Date): boolean {

@@ -1,18 +1,9 @@
 import { beforeEach, expect, test } from 'vitest'
-import type { WhispererError } from '../../src/core/errors.ts'
 import type { Whisperer } from '../../src/whisperer.ts'
 import { forEachDatabase } from '../support/databases.ts'
+import { rejection } from '../support/rejection.ts'
 
 const target = 'https://example.com/hooks'
-
-async function rejection(promise: Promise<unknown>): Promise<WhispererError> {
-  try {
-    await promise
-  } catch (error) {
-    return error as WhispererError
-  }
-  throw new Error('expected a rejection')
-}
 
 forEachDatabase((db) => {
   let whisperer: Whisperer
