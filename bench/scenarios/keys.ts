@@ -2,6 +2,7 @@ import { toJson } from '../../src/core/payload.ts'
 import { buildRequest } from '../../src/core/request.ts'
 import { newSigningKey, type Signer, toSigner } from '../../src/core/signing-keys.ts'
 import type { RunnerContext } from '../support/context.ts'
+import { mean, percentOf } from '../support/percentiles.ts'
 import { errorResult, metric, type ScenarioResult } from '../support/result.ts'
 import { payload } from '../support/settings.ts'
 import { measureThroughput } from './throughput.ts'
@@ -42,10 +43,6 @@ export async function keyCost(ctx: RunnerContext): Promise<ScenarioResult[]> {
       await ctx.emit({ ...result, scenario: 'keycost' })
     }
   }
-  const mean = (values: number[]) =>
-    values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length
-  const ratio = (a: number | null, b: number | null) =>
-    a !== null && b !== null && b > 0 ? (a / b) * 100 : null
   const signing = { 1: signingMicros(1), 3: signingMicros(3) }
   const attemptCpu = mean(cpu[1])
   const extraPct = attemptCpu ? ((signing[3] - signing[1]) / attemptCpu) * 100 : null
@@ -59,8 +56,13 @@ export async function keyCost(ctx: RunnerContext): Promise<ScenarioResult[]> {
         metric('sign_1_us', 'request signed, 1 key', signing[1], 'µs'),
         metric('sign_3_us', 'request signed, 3 keys', signing[3], 'µs'),
         metric('extra_per_attempt_pct', 'extra per attempt, 3 keys', extraPct, '%'),
-        metric('cpu_3_1_pct', 'worker CPU per delivery, 3 keys / 1', ratio(mean(cpu[3]), attemptCpu), '%'),
-        metric('rate_3_1_pct', 'deliveries/s, 3 keys / 1', ratio(mean(rates[3]), mean(rates[1])), '%'),
+        metric(
+          'cpu_3_1_pct',
+          'worker CPU per delivery, 3 keys / 1',
+          percentOf(mean(cpu[3]), attemptCpu),
+          '%',
+        ),
+        metric('rate_3_1_pct', 'deliveries/s, 3 keys / 1', percentOf(mean(rates[3]), mean(rates[1])), '%'),
       ],
       notes: [
         `1 key: ${rates[1].map((r) => Math.round(r)).join(', ')}; 3 keys: ${rates[3].map((r) => Math.round(r)).join(', ')} deliveries/s`,

@@ -1,5 +1,5 @@
 import type { RunnerContext } from '../support/context.ts'
-import { percentiles } from '../support/percentiles.ts'
+import { mean, percentiles, percentOf } from '../support/percentiles.ts'
 import { errorResult, metric, type ScenarioResult } from '../support/result.ts'
 import { Session } from '../support/session.ts'
 import { payload, yieldToLoop } from '../support/settings.ts'
@@ -100,14 +100,10 @@ export async function metricsCost(ctx: RunnerContext): Promise<ScenarioResult[]>
       await ctx.emit({ ...result, scenario: 'metricscost' })
     }
   }
-  const mean = (values: number[]) =>
-    values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length
   const on = mean(rates.on)
   const off = mean(rates.off)
-  const ratio = on !== null && off !== null && off > 0 ? (on / off) * 100 : null
-  const cpuOn = mean(cpu.on)
-  const cpuOff = mean(cpu.off)
-  const cpuRatio = cpuOn !== null && cpuOff !== null && cpuOff > 0 ? (cpuOn / cpuOff) * 100 : null
+  const ratio = percentOf(on, off)
+  const cpuRatio = percentOf(mean(cpu.on), mean(cpu.off))
   return [
     {
       scenario: 'metricscost',

@@ -8,13 +8,8 @@ import { verifySignature } from '../../src/core/signature.ts'
 import { ManualClock } from '../support/clock.ts'
 import { forEachDatabase } from '../support/databases.ts'
 import { findPostgresBinaries } from '../support/postgres-server.ts'
-import { type ReceivedRequest, type Receiver, startReceiver } from '../support/receiver.ts'
+import { flatHeaders, type ReceivedRequest, type Receiver, startReceiver } from '../support/receiver.ts'
 import { rejection } from '../support/rejection.ts'
-
-const flat = (headers: Record<string, string | string[] | undefined>): Record<string, string> =>
-  Object.fromEntries(
-    Object.entries(headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]),
-  )
 
 /** The secret of the Standard Webhooks test vector, as a `whsec_` key. */
 const specSecret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
@@ -22,7 +17,7 @@ const key = (id: string) => `${id}:${randomBytes(32).toString('base64')}`
 
 /** Whether a receiver holding `secret` verifies the request, with both libraries and with Whisperer's own. */
 function verifiesWith(secret: string, request: ReceivedRequest, now: Date): boolean {
-  const headers = flat(request.headers)
+  const headers = flatHeaders(request.headers)
   const standard = (() => {
     try {
       new StandardWebhook(secret).verify(request.body, headers)
@@ -54,7 +49,7 @@ forEachDatabase((db) => {
     await whisperer.deliverEvent({ id: 42 }, 'order.created')
     await whisperer.processDue()
     const [request] = await receiver.waitFor(1)
-    const headers = flat(request!.headers)
+    const headers = flatHeaders(request!.headers)
     const payload = JSON.parse(request!.body)
     expect(new StandardWebhook(specSecret).verify(request!.body, headers)).toEqual(payload)
     expect(() => new SvixWebhook(specSecret).verify(request!.body, headers)).not.toThrow()
@@ -86,7 +81,7 @@ forEachDatabase((db) => {
     const toSigned = requests.find((r) => r.path === '/hook')!
     const toUnsigned = requests.find((r) => r.path === '/hook/unsigned')!
     expect(() =>
-      new SvixWebhook(signed.secretKey!).verify(toSigned.body, flat(toSigned.headers)),
+      new SvixWebhook(signed.secretKey!).verify(toSigned.body, flatHeaders(toSigned.headers)),
     ).not.toThrow()
     expect(toUnsigned.headers['webhook-signature']).toBeUndefined()
     expect(toUnsigned.headers['x-whisperer-signature']).toBeUndefined()
@@ -192,8 +187,11 @@ forEachDatabase((db) => {
       const [request] = await receiver.waitFor(1)
       expect(String(request!.headers['webhook-signature']).split(' ')).toHaveLength(1)
       expect(
-        verifySignature({ secret: 'a chosen secret', body: request!.body, headers: flat(request!.headers) })
-          .ok,
+        verifySignature({
+          secret: 'a chosen secret',
+          body: request!.body,
+          headers: flatHeaders(request!.headers),
+        }).ok,
       ).toBe(true)
     })
 
@@ -251,9 +249,11 @@ forEachDatabase((db) => {
     expect(verify(null, signed(body.replace('3', '4')), publicKey, Buffer.from(signature!, 'base64'))).toBe(
       false,
     )
-    expect(verifySignature({ publicKey: created.publicKey!, body, headers: flat(headers) }).ok).toBe(true)
+    expect(verifySignature({ publicKey: created.publicKey!, body, headers: flatHeaders(headers) }).ok).toBe(
+      true,
+    )
     expect(
-      verifySignature({ publicKey: created.publicKey!, body: `${body} `, headers: flat(headers) }),
+      verifySignature({ publicKey: created.publicKey!, body: `${body} `, headers: flatHeaders(headers) }),
     ).toEqual({
       ok: false,
       reason: 'bad_signature',
@@ -267,7 +267,9 @@ forEachDatabase((db) => {
     await whisperer.processDue()
     const [, second] = await receiver.waitFor(2)
     for (const publicKey of [created.publicKey!, rotated.publicKey!]) {
-      expect(verifySignature({ publicKey, body: second!.body, headers: flat(second!.headers) }).ok).toBe(true)
+      expect(
+        verifySignature({ publicKey, body: second!.body, headers: flatHeaders(second!.headers) }).ok,
+      ).toBe(true)
     }
   })
 
@@ -295,7 +297,9 @@ forEachDatabase((db) => {
       await whisperer.deliverEvent({ id: 1 }, 'order.created')
       await whisperer.processDue()
       const [request] = await receiver.waitFor(1)
-      expect(() => new SvixWebhook(specSecret).verify(request!.body, flat(request!.headers))).not.toThrow()
+      expect(() =>
+        new SvixWebhook(specSecret).verify(request!.body, flatHeaders(request!.headers)),
+      ).not.toThrow()
       expect(request!.headers.authorization).toBe(
         `Basic ${Buffer.from('user:pa55word-at-rest').toString('base64')}`,
       )

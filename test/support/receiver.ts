@@ -90,3 +90,10 @@ export async function startReceiver(
     },
   }
 }
+
+/** Received headers as one string each (repeated ones joined), as verifiers take them. */
+export function flatHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]),
+  )
+}
