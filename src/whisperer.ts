@@ -174,6 +174,7 @@ export class Whisperer {
       freshEventType: (type) => this.eventTypes.fresh(type),
       validation: {
         hasEventType: (type) => this.eventTypes.registry.has(type),
+        eventTypeNames: () => this.eventTypes.registry.list().map((definition) => definition.type),
         hasCallback: (name) => this.callbacks.has(name),
         fieldsOf: (type) => this.eventTypes.registry.fieldsOf(type),
         countdowns: this.countdowns,

@@ -19,6 +19,7 @@ const fields = webhookInputSchema.shape
 /** The library's webhook field schemas under their wire names ({@link webhookWireNames}). */
 const webhookFields = {
   event_type: fields.eventType,
+  event_types: fields.eventTypes,
   target_url: fields.targetUrl,
   secret_key: fields.secretKey,
   signature_scheme: fields.signatureScheme,
@@ -86,7 +87,8 @@ export const Webhook = z
   .object({
     id: z.int(),
     owner: z.string(),
-    event_type: z.string(),
+    event_type: z.string().describe('The first of `event_types`.'),
+    event_types: z.array(z.string()),
     target_url: z.string(),
     secret_key: z
       .string()

@@ -28,6 +28,7 @@ export function webhookJson(webhook: Webhook | WebhookWithSecret, options: { rev
     id: webhook.id,
     owner: webhook.owner,
     event_type: webhook.eventType,
+    event_types: webhook.eventTypes,
     target_url: webhook.targetUrl,
     secret_key: secret ?? (webhook.signatureScheme ? masked : null),
     signed: webhook.signatureScheme !== null,

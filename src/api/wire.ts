@@ -4,6 +4,7 @@ import type { WebhookInput } from '../core/webhook.ts'
 /** A webhook field's name in TypeScript and over the wire (snake_case, as in dj-whisperer). */
 export const webhookWireNames = {
   eventType: 'event_type',
+  eventTypes: 'event_types',
   targetUrl: 'target_url',
   secretKey: 'secret_key',
   signatureScheme: 'signature_scheme',

@@ -69,7 +69,8 @@ export const errorCodes = {
   webhook_already_registered: {
     status: 409,
     message: 'Webhook already registered',
-    meaning: 'This owner already has a webhook for this target URL and event type.',
+    meaning:
+      'This owner already has a webhook for this target URL whose event types overlap these (some event type would be delivered to both); the error names it.',
   },
   idempotency_key_reused: {
     status: 409,

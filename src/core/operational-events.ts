@@ -34,10 +34,11 @@ const webhookSchema = {
   properties: {
     id: { type: 'integer' },
     owner: { type: 'string' },
-    event_type: { type: 'string' },
+    event_type: { type: 'string', description: 'The first of its event types.' },
+    event_types: { type: 'array', items: { type: 'string' } },
     target_url: { type: 'string' },
   },
-  required: ['id', 'owner', 'event_type', 'target_url'],
+  required: ['id', 'owner', 'event_type', 'event_types', 'target_url'],
 }
 
 const attemptSchema = {

@@ -13,12 +13,15 @@ import {
 } from './signing-keys.ts'
 import { unstorableIssues } from './storable-value.ts'
 import { targetUrlProblem } from './target-url.ts'
+import { isTypePattern, maxEventTypes, typeMatches, typePatternProblem } from './type-patterns.ts'
 import type { WebhookInput } from './webhook.ts'
 import { issuesFromZod } from './zod-issues.ts'
 
 /** What webhook validation checks names against. */
 export interface WebhookValidationContext {
   hasEventType: (type: string) => boolean
+  /** Every registered event type's name, which patterns are matched against. */
+  eventTypeNames: () => readonly string[]
   hasCallback: (name: string) => boolean
   /** The fields an event type exposes (filters and `fields` may name only these); null for any. */
   fieldsOf?: (type: string) => readonly string[] | null
@@ -52,7 +55,20 @@ const authSchema = z.discriminatedUnion('auth_type', [
 
 /** The fields of a webhook input and what each accepts; cross-field rules are in {@link parseWebhookInput}. */
 export const webhookInputSchema = z.object({
-  eventType: text(124),
+  eventType: text(124)
+    .describe(
+      'The one-type spelling of `event_types` (dj-whisperer’s): setting it sets `event_types` to this one type; read back, it is the first entry.',
+    )
+    .optional(),
+  eventTypes: z
+    .array(text(124))
+    .describe(
+      'The event types delivered: each a registered type, a pattern such as `order.*` (every type beginning `order.`), or `*` (every type but the operational `whisperer.` ones, which are delivered only when named, or matched by a pattern beginning `whisperer.`).',
+    )
+    .min(1, 'Name at least one event type.')
+    .max(maxEventTypes, `At most ${maxEventTypes} event types are allowed.`)
+    .refine((types) => new Set(types).size === types.length, 'Event types must not repeat.')
+    .optional(),
   targetUrl: text(2048),
   secretKey: z
     .string()
@@ -96,12 +112,12 @@ export const webhookInputSchema = z.object({
 })
 
 /** A whole webhook input, validated: every field set, except the secret (left out: generated on create, kept on replace). */
-export type ParsedWebhookInput = Required<Omit<WebhookInput, 'secretKey' | 'signatureScheme'>> &
+export type ParsedWebhookInput = Required<Omit<WebhookInput, 'secretKey' | 'signatureScheme' | 'eventType'>> &
   Pick<WebhookInput, 'secretKey' | 'signatureScheme'>
 
 /** On update: the stored webhook's values, which the changed fields are checked against. */
 export interface StoredWebhookFields {
-  eventType: string
+  eventTypes: string[]
   signatureScheme?: SignatureScheme | null
   filters: Filters
   fields: string[] | null
@@ -139,6 +155,16 @@ export function parseWebhookInput(
   const value: Record<string, unknown> = {}
   for (const [field, schema] of Object.entries(webhookInputSchema.shape)) {
     if (options.partial && raw[field] === undefined) continue
+    // One of the two spellings of the event types is required on create: the one-type one is named.
+    if (
+      field === 'eventType' &&
+      raw.eventType === undefined &&
+      raw.eventTypes === undefined &&
+      !options.partial
+    ) {
+      issues.push({ path: 'eventType', message: 'This field is required.' })
+      continue
+    }
     const parsed = (schema as z.ZodType).safeParse(raw[field])
     if (parsed.success) {
       if (parsed.data !== undefined) value[field] = parsed.data
@@ -154,9 +180,7 @@ export function parseWebhookInput(
     }
   }
 
-  if (result.eventType !== undefined && !context.hasEventType(result.eventType)) {
-    issues.push({ path: 'eventType', message: `"${result.eventType}" is not a valid choice.` })
-  }
+  issues.push(...eventTypeIssues(result, context))
   if (result.targetUrl !== undefined) {
     const problem = targetUrlProblem(result.targetUrl, context.addressPolicy)
     if (problem) issues.push({ path: 'targetUrl', message: problem })
@@ -203,9 +227,10 @@ export function parseWebhookInput(
   issues.push(...selectionIssues(result, context, options.current))
   if (issues.length > 0) throw validationError(issues)
 
+  delete result.eventType
   if (options.partial) return result
   return {
-    eventType: result.eventType!,
+    eventTypes: result.eventTypes!,
     targetUrl: result.targetUrl!,
     ...(result.secretKey !== undefined ? { secretKey: result.secretKey } : {}),
     ...(result.signatureScheme !== undefined ? { signatureScheme: result.signatureScheme } : {}),
@@ -221,25 +246,65 @@ export function parseWebhookInput(
 }
 
 /**
- * Checks `filters` and `fields` against the fields the event type exposes. On update they are
- * checked together with the stored values the update keeps, so that changing the event type
- * cannot leave filters on fields the new type does not have.
+ * Settles `eventTypes` from either spelling (`eventType` is the one-type one; given both, it must
+ * be the first entry) and checks each entry: a registered type, or a pattern matching at least one.
+ * An entry's issue is named as the caller spelled it.
+ */
+function eventTypeIssues(result: Partial<WebhookInput>, context: WebhookValidationContext): FieldIssue[] {
+  const { eventType, eventTypes } = result
+  if (eventType === undefined && eventTypes === undefined) return []
+  if (eventType !== undefined && eventTypes !== undefined && eventTypes[0] !== eventType) {
+    return [{ path: 'eventType', message: 'Must be the first entry of event_types, or be left out.' }]
+  }
+  const entries = eventTypes ?? [eventType!]
+  const named = (i: number) => (eventTypes ? `eventTypes.${i}` : 'eventType')
+  const issues: FieldIssue[] = []
+  const names = entries.some(isTypePattern) ? context.eventTypeNames() : []
+  entries.forEach((entry, i) => {
+    if (!isTypePattern(entry)) {
+      if (!context.hasEventType(entry))
+        issues.push({ path: named(i), message: `"${entry}" is not a valid choice.` })
+      return
+    }
+    const problem = typePatternProblem(entry)
+    if (problem) issues.push({ path: named(i), message: problem })
+    else if (!names.some((type) => typeMatches(entry, type))) {
+      issues.push({ path: named(i), message: `"${entry}" matches no registered event type.` })
+    }
+  })
+  result.eventTypes = entries
+  return issues
+}
+
+/** The registered types a webhook's entries match. */
+function matchedTypes(entries: readonly string[], context: WebhookValidationContext): string[] {
+  if (!entries.some(isTypePattern)) return entries.filter((entry) => context.hasEventType(entry))
+  return context.eventTypeNames().filter((type) => entries.some((entry) => typeMatches(entry, type)))
+}
+
+/**
+ * Checks `filters` and `fields` against the fields the matched event types expose (any of them:
+ * an event of a type without the field does not match a filter on it). On update they are
+ * checked together with the stored values the update keeps, so that changing the event types
+ * cannot leave filters on fields the new types do not have.
  */
 function selectionIssues(
   input: Partial<WebhookInput>,
   context: WebhookValidationContext,
   current: StoredWebhookFields | undefined,
 ): FieldIssue[] {
-  const touched = input.eventType !== undefined || input.filters !== undefined || input.fields !== undefined
+  const touched = input.eventTypes !== undefined || input.filters !== undefined || input.fields !== undefined
   if (!touched) return []
-  const eventType = input.eventType ?? current?.eventType
-  if (eventType === undefined || !context.hasEventType(eventType)) return []
-  const exposed = context.fieldsOf?.(eventType) ?? null
+  const types = matchedTypes(input.eventTypes ?? current?.eventTypes ?? [], context)
+  if (types.length === 0) return []
+  const each = types.map((type) => context.fieldsOf?.(type) ?? null)
+  const exposed = each.includes(null) ? null : [...new Set(each.flatMap((fields) => fields ?? []))]
   const issues = compileFilters(input.filters ?? current?.filters ?? {}, { fields: exposed }).issues
   const fields = input.fields !== undefined ? input.fields : current?.fields
+  const described = types.length === 1 ? `event type "${types[0]}"` : 'any of its event types'
   for (const name of fields ?? []) {
     if (exposed && !exposed.includes(name)) {
-      issues.push({ path: 'fields', message: `"${name}" is not a field of event type "${eventType}".` })
+      issues.push({ path: 'fields', message: `"${name}" is not a field of ${described}.` })
     }
   }
   return issues

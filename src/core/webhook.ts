@@ -2,11 +2,14 @@ import type { Filters } from './filters.ts'
 import type { CountdownConfig } from './retry-countdown.ts'
 import type { SignatureScheme } from './signing-keys.ts'
 
-/** A subscription: one owner's URL for one event type. */
+/** A subscription: one owner's URL for some event types. */
 export interface Webhook {
   id: number
   owner: string
+  /** The first of {@link eventTypes}: dj-whisperer's one-type spelling. */
   eventType: string
+  /** Event types and patterns (`order.*`, `*`): see {@link WebhookInput.eventTypes}. */
+  eventTypes: string[]
   targetUrl: string
   /** How requests are signed; null when they are not. The keys themselves are never read back. */
   signatureScheme: SignatureScheme | null
@@ -58,7 +61,15 @@ export interface WebhookWithSecret extends Webhook {
 
 /** The fields a subscriber sets when creating or updating a webhook. */
 export interface WebhookInput {
-  eventType: string
+  /** One event type: the same as `eventTypes: [eventType]` (given both, it must be the first entry). */
+  eventType?: string
+  /**
+   * The event types delivered, at most 100: registered types, patterns such as `order.*` (every
+   * type beginning `order.`), or `*` (every type but Whisperer's operational `whisperer.` ones,
+   * delivered only when named or matched by a pattern beginning `whisperer.`). One of `eventType`
+   * and `eventTypes` is required on create.
+   */
+  eventTypes?: string[]
   targetUrl: string
   /**
    * The signing secret: any string, or a Standard Webhooks `whsec_…` key (`whsk_…` for `ed25519`).

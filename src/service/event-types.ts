@@ -114,11 +114,11 @@ export class EventTypes {
   }
 
   /**
-   * @internal Makes the stored type `type` (if it is not registered in code) agree with the
-   * database now: added, replaced or forgotten.
+   * @internal Makes the stored types named (a name not registered in code, or a pattern, which may
+   * match stored ones) agree with the database now: added, replaced or forgotten.
    */
-  async fresh(type: string | undefined): Promise<void> {
-    if (type !== undefined && !this.#code.has(type)) await this.refresh()
+  async fresh(types: readonly string[] | undefined): Promise<void> {
+    if (types?.some((type) => !this.#code.has(type))) await this.refresh()
   }
 
   /**

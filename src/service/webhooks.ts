@@ -16,6 +16,7 @@ import { type ActorLike, toActor } from './actor.ts'
 export type Updated = Webhook & { secretKey?: string | null }
 
 export interface WebhookListFilter {
+  /** Webhooks that receive this event type (named, or matched by a pattern). */
   eventType?: string
   targetUrl?: string
   isActive?: boolean
@@ -32,15 +33,15 @@ export class WebhookService {
   readonly #clock: () => Date
 
   readonly #ping: (webhook: Webhook) => Promise<AttemptResult>
-  readonly #freshEventType: (type: string | undefined) => Promise<void>
+  readonly #freshEventType: (types: readonly string[] | undefined) => Promise<void>
 
   constructor(options: {
     store: Store
     validation: WebhookValidationContext
     clock: () => Date
     ping: (webhook: Webhook) => Promise<AttemptResult>
-    /** Makes the validation agree with the stored event types for this name (one declared elsewhere). */
-    freshEventType: (type: string | undefined) => Promise<void>
+    /** Makes the validation agree with the stored event types for these names and patterns (declared elsewhere). */
+    freshEventType: (types: readonly string[] | undefined) => Promise<void>
   }) {
     this.#store = options.store
     this.#validation = options.validation
@@ -59,18 +60,18 @@ export class WebhookService {
    * throws a validation error naming every failing field.
    */
   async check(input: unknown, options: { partial?: boolean } = {}): Promise<void> {
-    await this.#freshEventType(eventTypeOf(input))
+    await this.#freshEventType(eventTypesOf(input))
     if (options.partial) parseWebhookInput(input, this.#validation, { partial: true })
     else parseWebhookInput(input, this.#validation)
   }
 
   /**
-   * Validates and stores a webhook; a duplicate (owner, target URL, event type) is
-   * `webhook_already_registered`. Without `secretKey`, a `whsec_` secret (or, with `ed25519`, a
+   * Validates and stores a webhook; one whose event types overlap those of another of the owner's
+   * webhooks for the same target URL is `webhook_already_registered`. Without `secretKey`, a `whsec_` secret (or, with `ed25519`, a
    * key pair) is generated; the result shows the HMAC secret this once. `secretKey: null` is unsigned.
    */
   async create(actor: ActorLike, input: unknown): Promise<WebhookWithSecret> {
-    await this.#freshEventType(eventTypeOf(input))
+    await this.#freshEventType(eventTypesOf(input))
     const parsed = parseWebhookInput(input, this.#validation)
     await this.#checkPatterns(parsed.filters)
     const now = this.#clock()
@@ -129,14 +130,16 @@ export class WebhookService {
    */
   async update(actor: ActorLike, id: number, patch: unknown): Promise<Updated> {
     // Filters and fields are checked against the event type the webhook will have, and a secret against its scheme.
-    const touches = (['eventType', 'filters', 'fields', 'secretKey', 'signatureScheme'] as const).some(
+    const touches = (
+      ['eventType', 'eventTypes', 'filters', 'fields', 'secretKey', 'signatureScheme'] as const
+    ).some(
       (field) =>
         typeof patch === 'object' &&
         patch !== null &&
         (patch as Record<string, unknown>)[field] !== undefined,
     )
     const current = touches ? await this.get(actor, id) : undefined
-    await this.#freshEventType(eventTypeOf(patch) ?? current?.eventType)
+    await this.#freshEventType(eventTypesOf(patch) ?? current?.eventTypes)
     const parsed = parseWebhookInput(patch, this.#validation, { partial: true, current })
     await this.#checkPatterns(parsed.filters)
     return this.#save(actor, id, parsed, current)
@@ -147,7 +150,7 @@ export class WebhookService {
    * secret and its scheme, which stay unless given.
    */
   async replace(actor: ActorLike, id: number, input: unknown): Promise<Updated> {
-    await this.#freshEventType(eventTypeOf(input))
+    await this.#freshEventType(eventTypesOf(input))
     const current = await this.get(actor, id)
     const parsed = parseWebhookInput(input, this.#validation, { signatureScheme: current.signatureScheme })
     await this.#checkPatterns(parsed.filters)
@@ -219,11 +222,14 @@ function withSecret(webhook: Webhook, key: SigningKey | null): WebhookWithSecret
   return { ...webhook, secretKey: key?.scheme === 'hmac-sha256' ? key.secret : null }
 }
 
-/** The event type an input names, if it names one. */
-function eventTypeOf(input: unknown): string | undefined {
-  const type =
-    typeof input === 'object' && input !== null ? (input as { eventType?: unknown }).eventType : undefined
-  return typeof type === 'string' ? type : undefined
+/** The event types an input names (either spelling), if it names any. */
+function eventTypesOf(input: unknown): string[] | undefined {
+  if (typeof input !== 'object' || input === null) return undefined
+  const { eventType, eventTypes } = input as { eventType?: unknown; eventTypes?: unknown }
+  const named = [eventType, ...(Array.isArray(eventTypes) ? eventTypes : [])].filter(
+    (type): type is string => typeof type === 'string',
+  )
+  return named.length > 0 ? named : undefined
 }
 
 function notFound(id: number): WhispererError {

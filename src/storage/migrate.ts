@@ -39,10 +39,17 @@ function lockKey(schema: string): string {
 /**
  * Brings a schema up to date: creates it if needed, then applies the missing migrations in order.
  * Runs in one transaction under an advisory lock, so processes that start together are safe and a
- * failed migration leaves nothing half-applied. Returns the versions applied.
+ * failed migration leaves nothing half-applied. Returns the versions applied. `through` stops at
+ * that version (to test an upgrade from it).
  */
-export async function migrate(db: Database, schema: string): Promise<number[]> {
-  const migrations = await loadMigrations()
+export async function migrate(
+  db: Database,
+  schema: string,
+  options: { through?: number } = {},
+): Promise<number[]> {
+  const migrations = (await loadMigrations()).filter(
+    (migration) => options.through === undefined || migration.version <= options.through,
+  )
   const qualified = quoteIdentifier(schema)
   return db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [lockKey(schema)])

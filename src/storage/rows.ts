@@ -22,7 +22,7 @@ const dateOrNull = (value: unknown): Date | null =>
   value === null || value === undefined ? null : date(value)
 const json = <T>(value: unknown): T => (typeof value === 'string' ? JSON.parse(value) : value) as T
 
-export const webhookColumns = `id, owner, event_type, target_url, signing_keys, secret_rotated_at, is_active,
+export const webhookColumns = `id, owner, event_types, target_url, signing_keys, secret_rotated_at, is_active,
   retry_countdown_config, callback, additional_headers, config, filters, fields, send_traceparent, disabled_reason,
   failing_since, created_at, updated_at`
 
@@ -34,7 +34,8 @@ export function toWebhook(row: Row, ring: KeyRing): Webhook {
   return {
     id: int(row.id),
     owner: String(row.owner),
-    eventType: String(row.event_type),
+    eventType: (row.event_types as string[])[0]!,
+    eventTypes: row.event_types as string[],
     targetUrl: String(row.target_url),
     ...keySummary(json<StoredKey[]>(row.signing_keys)),
     secretRotatedAt: dateOrNull(row.secret_rotated_at),

@@ -90,7 +90,6 @@ TABLE whisperer.migrations
 TABLE whisperer.webhooks
   id bigint NOT NULL GENERATED ALWAYS AS IDENTITY
   owner text NOT NULL
-  event_type text NOT NULL
   target_url text NOT NULL
   is_active boolean NOT NULL DEFAULT true
   retry_countdown_config jsonb NOT NULL
@@ -110,6 +109,8 @@ TABLE whisperer.webhooks
   signing_keys jsonb NOT NULL DEFAULT '[]'::jsonb
   secret_rotated_at timestamp with time zone
   keys_expire_at timestamp with time zone
+  event_types text[] NOT NULL
+  CONSTRAINT webhooks_event_types_check CHECK (((cardinality(event_types) >= 1) AND (cardinality(event_types) <= 100)))
   CONSTRAINT webhooks_pkey PRIMARY KEY (id)
 
 CREATE UNIQUE INDEX api_tokens_pkey ON whisperer.api_tokens USING btree (id);
@@ -128,12 +129,13 @@ CREATE UNIQUE INDEX events_uuid_key ON whisperer.events USING btree (uuid);
 CREATE INDEX idempotency_keys_created_idx ON whisperer.idempotency_keys USING btree (created_at);
 CREATE UNIQUE INDEX idempotency_keys_pkey ON whisperer.idempotency_keys USING btree (owner, key);
 CREATE UNIQUE INDEX migrations_pkey ON whisperer.migrations USING btree (version);
-CREATE INDEX webhooks_event_type_idx ON whisperer.webhooks USING btree (event_type) WHERE (is_active AND (deleted_at IS NULL));
-CREATE INDEX webhooks_filtered_event_type_idx ON whisperer.webhooks USING btree (event_type) WHERE ((conditions IS NOT NULL) AND is_active AND (deleted_at IS NULL));
+CREATE INDEX webhooks_event_types_idx ON whisperer.webhooks USING gin (event_types) WHERE (is_active AND (deleted_at IS NULL));
+CREATE INDEX webhooks_filtered_event_types_idx ON whisperer.webhooks USING gin (event_types) WHERE ((conditions IS NOT NULL) AND is_active AND (deleted_at IS NULL));
 CREATE INDEX webhooks_keys_expire_idx ON whisperer.webhooks USING btree (keys_expire_at) WHERE (keys_expire_at IS NOT NULL);
 CREATE INDEX webhooks_owner_idx ON whisperer.webhooks USING btree (owner, id) WHERE (deleted_at IS NULL);
-CREATE UNIQUE INDEX webhooks_owner_target_url_event_type_key ON whisperer.webhooks USING btree (owner, target_url, event_type) WHERE (deleted_at IS NULL);
+CREATE INDEX webhooks_owner_target_url_idx ON whisperer.webhooks USING btree (owner, target_url) WHERE (deleted_at IS NULL);
 CREATE UNIQUE INDEX webhooks_pkey ON whisperer.webhooks USING btree (id);
 
 FUNCTION whisperer.filters_match(conditions jsonb, data jsonb) RETURNS boolean
 FUNCTION whisperer.pick_fields(data json, fields text[]) RETURNS text
+FUNCTION whisperer.type_patterns(type text) RETURNS text[]

@@ -43,6 +43,7 @@ forEachDatabase((db) => {
       id: expect.any(Number),
       owner: 'alice',
       event_type: 'order-created',
+      event_types: ['order-created'],
       target_url: receiver.url,
       secret_key: 's3cret',
       signed: true,
@@ -393,6 +394,92 @@ forEachDatabase((db) => {
     expect((await call('PUT', `hooks/${first.id}/`, { json: hook() })).status).toBe(200)
     // Another owner may subscribe the same URL to the same type.
     expect((await call('POST', 'hooks/', { as: 'bob', json: hook() })).status).toBe(201)
+  })
+
+  test('event_types: types and patterns, one URL many types, overlaps refused naming the webhook', async () => {
+    whisperer.eventTypes.register({ type: 'invoice.paid' })
+    whisperer.eventTypes.register({ type: 'invoice.voided' })
+    const many = await call('POST', 'hooks/', {
+      json: { target_url: receiver.url, event_types: ['invoice.*', 'order-paid'] },
+    })
+    expect(many.status).toBe(201)
+    expect(many.body).toMatchObject({ event_type: 'invoice.*', event_types: ['invoice.*', 'order-paid'] })
+    // The same URL for types that do not overlap is another webhook.
+    const other = await call('POST', 'hooks/', { json: hook() })
+    expect(other.status).toBe(201)
+    // Overlapping types are refused, naming the clashing webhook and the entry.
+    const clash = await call('POST', 'hooks/', {
+      json: { target_url: receiver.url, event_types: ['order-refunded-never', 'invoice.paid'] },
+    })
+    expectError(clash, 400, 'validation_error')
+    expect(clash.body.errors).toEqual({ 'event_types.0': ['"order-refunded-never" is not a valid choice.'] })
+    const overlap = await call('POST', 'hooks/', {
+      json: { target_url: receiver.url, event_types: ['invoice.paid'] },
+    })
+    expectError(overlap, 409, 'webhook_already_registered')
+    expect(overlap.body.message).toContain(`webhook ${many.body.id}`)
+    expect(overlap.body.errors).toEqual({
+      'event_types.0': [`Overlaps webhook ${many.body.id}'s "invoice.*".`],
+    })
+    const all = await call('POST', 'hooks/', { json: { target_url: receiver.url, event_types: ['*'] } })
+    expectError(all, 409, 'webhook_already_registered')
+    // An update into an overlap is refused; out of one, allowed.
+    const patch = await call('PATCH', `hooks/${other.body.id}/`, {
+      json: { event_types: ['order-created', '*'] },
+    })
+    expectError(patch, 409, 'webhook_already_registered')
+    expect(
+      (await call('PATCH', `hooks/${many.body.id}/`, { json: { event_type: 'invoice.voided' } })).body,
+    ).toMatchObject({
+      event_types: ['invoice.voided'],
+    })
+    expect(
+      (await call('POST', 'hooks/', { json: { target_url: receiver.url, event_types: ['invoice.paid'] } }))
+        .status,
+    ).toBe(201)
+    // Entries are checked one by one, and named.
+    const bad = await call('POST', 'hooks/', {
+      json: {
+        target_url: `${receiver.url}/x`,
+        event_types: ['refund.*', 'order*', 'order-paid', 'order-paid'],
+      },
+    })
+    expectError(bad, 400, 'validation_error')
+    expect(bad.body.errors).toEqual({ event_types: ['Event types must not repeat.'] })
+    const unknown = await call('POST', 'hooks/', {
+      json: { target_url: `${receiver.url}/x`, event_types: ['refund.*', 'order*'] },
+    })
+    expect(unknown.body.errors).toEqual({
+      'event_types.0': ['"refund.*" matches no registered event type.'],
+      'event_types.1': ['"order*" is not a valid choice.'],
+    })
+    const disagree = await call('POST', 'hooks/', {
+      json: { target_url: `${receiver.url}/x`, event_type: 'order-paid', event_types: ['invoice.*'] },
+    })
+    expect(disagree.body.errors).toEqual({
+      event_type: ['Must be the first entry of event_types, or be left out.'],
+    })
+  })
+
+  test('list filters by event_type find the webhooks whose patterns match it', async () => {
+    whisperer.eventTypes.register({ type: 'invoice.paid' })
+    const exact = (await call('POST', 'hooks/', { json: hook({ event_type: 'invoice.paid' }) })).body
+    const prefix = (
+      await call('POST', 'hooks/', { json: { target_url: `${receiver.url}/p`, event_types: ['invoice.*'] } })
+    ).body
+    const all = (
+      await call('POST', 'hooks/', { json: { target_url: `${receiver.url}/a`, event_types: ['*'] } })
+    ).body
+    const ops = (
+      await call('POST', 'hooks/', {
+        json: { target_url: `${receiver.url}/o`, event_types: ['whisperer.*'] },
+      })
+    ).body
+    const ids = async (query: string) =>
+      (await call('GET', `hooks/${query}`)).body.results.map((w: { id: number }) => w.id)
+    expect(await ids('?event_type=invoice.paid')).toEqual([exact.id, prefix.id, all.id])
+    expect(await ids('?event_type=order-paid')).toEqual([all.id])
+    expect(await ids('?event_type=whisperer.webhook.failing')).toEqual([ops.id])
   })
 
   test('registry lists the event types a webhook may subscribe to', async () => {

@@ -9,9 +9,12 @@ import {
   type WebhookValidationContext,
 } from '../../src/core/webhook-input.ts'
 
+const registered = ['package-created', 'order-created', 'order.paid', 'order.refunded', 'whisperer.ping']
+
 function context(policy: Partial<AddressPolicy> = {}): WebhookValidationContext {
   return {
-    hasEventType: (type) => ['package-created', 'order-created'].includes(type),
+    hasEventType: (type) => registered.includes(type),
+    eventTypeNames: () => registered,
     hasCallback: (name) => name === 'audit',
     countdowns: new CountdownRegistry(),
     addressPolicy: compileAddressPolicy({ allowPrivateTargets: false, allowedTargets: [], ...policy }),
@@ -50,7 +53,7 @@ describe('create', () => {
     expect(parsed).not.toHaveProperty('secretKey')
     expect(parsed).not.toHaveProperty('signatureScheme')
     expect(parsed).toEqual({
-      eventType: 'package-created',
+      eventTypes: ['package-created'],
       targetUrl: 'https://receiver.example.com/hooks',
       isActive: true,
       retryCountdownConfig: { choice: 'exponential', kwargs: { base: 2, factor: 1 } },
@@ -76,7 +79,8 @@ describe('create', () => {
         sendTraceparent: true,
       }),
     ).toEqual({
-      ...valid,
+      eventTypes: ['package-created'],
+      targetUrl: valid.targetUrl,
       secretKey: 's3cr3t',
       isActive: false,
       retryCountdownConfig: { choice: 'linear', kwargs: { base: 60, limit: 600 } },
@@ -87,6 +91,70 @@ describe('create', () => {
       fields: null,
       sendTraceparent: true,
     })
+  })
+
+  test('event types: either spelling, types and patterns, each entry checked and named', () => {
+    const url = { targetUrl: valid.targetUrl }
+    expect(create({ ...url, eventTypes: ['order.*', 'package-created'] }).eventTypes).toEqual([
+      'order.*',
+      'package-created',
+    ])
+    expect(create({ ...url, eventType: 'order.paid', eventTypes: ['order.paid', '*'] }).eventTypes).toEqual([
+      'order.paid',
+      '*',
+    ])
+    // Operational types only by name, or by a pattern naming their namespace.
+    expect(create({ ...url, eventTypes: ['whisperer.ping'] }).eventTypes).toEqual(['whisperer.ping'])
+    expect(create({ ...url, eventTypes: ['whisperer.*'] }).eventTypes).toEqual(['whisperer.*'])
+    expect(
+      issuesOf(() =>
+        create({ ...url, eventTypes: ['order.*', 'nope', 'invoice.*', 'order*', 'order.paid'] }),
+      ),
+    ).toEqual([
+      { path: 'eventTypes.1', message: '"nope" is not a valid choice.' },
+      { path: 'eventTypes.2', message: '"invoice.*" matches no registered event type.' },
+      { path: 'eventTypes.3', message: '"order*" is not a valid choice.' },
+    ])
+    expect(issuesOf(() => create({ ...url, eventTypes: ['order.paid', ''] }))).toEqual([
+      { path: 'eventTypes.1', message: 'This field may not be blank.' },
+    ])
+    expect(issuesOf(() => create({ ...url, eventTypes: [] }))).toEqual([
+      { path: 'eventTypes', message: 'Name at least one event type.' },
+    ])
+    expect(pathsOf(() => create({ ...url, eventTypes: ['order.paid', 'order.paid'] }))).toEqual([
+      'eventTypes',
+    ])
+    const many = Array.from({ length: 101 }, () => 'order.paid')
+    expect(issuesOf(() => create({ ...url, eventTypes: many }))[0]).toEqual({
+      path: 'eventTypes',
+      message: 'At most 100 event types are allowed.',
+    })
+    expect(issuesOf(() => create({ ...url, eventType: 'order.paid', eventTypes: ['order.*'] }))).toEqual([
+      { path: 'eventType', message: 'Must be the first entry of event_types, or be left out.' },
+    ])
+    // On update, the one-type spelling replaces the list.
+    expect(update({ eventType: 'order.paid' })).toEqual({ eventTypes: ['order.paid'] })
+  })
+
+  test('filters and fields are checked against every type the entries match', () => {
+    const exposing: WebhookValidationContext = {
+      ...context(),
+      fieldsOf: (type) =>
+        type === 'order.paid' ? ['id', 'amount'] : type === 'order.refunded' ? ['id'] : null,
+    }
+    const url = { targetUrl: valid.targetUrl }
+    expect(
+      parseWebhookInput({ ...url, eventTypes: ['order.*'], filters: { amount: 5 }, fields: ['id'] }, exposing)
+        .filters,
+    ).toEqual({ amount: 5 })
+    expect(
+      issuesOf(() => parseWebhookInput({ ...url, eventTypes: ['order.*'], fields: ['total'] }, exposing)),
+    ).toEqual([{ path: 'fields', message: '"total" is not a field of any of its event types.' }])
+    expect(
+      issuesOf(() =>
+        parseWebhookInput({ ...url, eventTypes: ['order.refunded'], fields: ['amount'] }, exposing),
+      ),
+    ).toEqual([{ path: 'fields', message: '"amount" is not a field of event type "order.refunded".' }])
   })
 
   test('eventType and targetUrl are required', () => {
@@ -258,7 +326,7 @@ describe('signatureScheme', () => {
 
   test("the secret is checked against the stored webhook's scheme when the input leaves it out", () => {
     const stored = {
-      eventType: 'package-created',
+      eventTypes: ['package-created'],
       filters: {},
       fields: null,
       signatureScheme: 'ed25519' as const,

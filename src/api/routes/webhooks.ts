@@ -39,8 +39,12 @@ async function withWireErrors<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn()
   } catch (error) {
-    if (error instanceof WhispererError && error.code === 'validation_error' && error.issues.length > 0) {
-      throw validationError(issuesToWire(error.issues))
+    if (error instanceof WhispererError && error.issues.length > 0) {
+      if (error.code === 'validation_error') throw validationError(issuesToWire(error.issues))
+      throw new WhispererError(error.code, error.message, {
+        issues: issuesToWire(error.issues),
+        cause: error,
+      })
     }
     throw error
   }
@@ -104,7 +108,7 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>): void {
       },
       responses: {
         201: json(Webhook, 'Created'),
-        409: json(ErrorBody, 'This owner already has a webhook for this target_url and event_type'),
+        409: json(ErrorBody, 'This owner has a webhook for this target_url whose event types overlap these'),
         ...errors,
       },
     }),
@@ -168,7 +172,10 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>): void {
         request: { params: IdParam, ...body(partial ? WebhookPatch : WebhookCreate) },
         responses: {
           200: json(Webhook, 'The webhook'),
-          409: json(ErrorBody, 'This owner already has a webhook for this target_url and event_type'),
+          409: json(
+            ErrorBody,
+            'This owner has a webhook for this target_url whose event types overlap these',
+          ),
           ...errors,
         },
       }),

@@ -66,7 +66,7 @@ const complete = statement(
       -- Only webhooks whose health changes, or that are due a failing notice, are written; locked
       -- in id order, so that concurrent workers cannot deadlock on them. Read under the lock, their
       -- state is the latest committed one, so each change is seen (and announced) by one worker.
-      SELECT w.id, w.owner, w.event_type, w.target_url, w.failing_since, h.ok, h.gone, h.failed_at,
+      SELECT w.id, w.owner, w.event_types, w.target_url, w.failing_since, h.ok, h.gone, h.failed_at,
         h.gone AND w.is_active AS disabling,
         h.ok AND w.failing_since IS NOT NULL AS recovering,
         NOT h.ok AND NOT h.gone AND w.is_active AND ${observed('w')} AND (w.failing_since IS NULL
@@ -284,7 +284,7 @@ const recover = statement(
   'webhooksRecover',
   (s) => `
     WITH locked AS (
-      SELECT w.id, w.owner, w.event_type, w.target_url, w.failing_since FROM ${s}.webhooks w
+      SELECT w.id, w.owner, w.event_types, w.target_url, w.failing_since FROM ${s}.webhooks w
       WHERE w.id = ANY($1::bigint[]) AND w.failing_since IS NOT NULL
       ORDER BY w.id
       FOR UPDATE OF w

@@ -5,10 +5,12 @@ import { bind, ownerScope, statement } from './statement.ts'
 
 /** A webhook as operational events name it (`w` given). */
 export const webhookJson = (w: string) =>
-  `json_build_object('id', ${w}.id, 'owner', ${w}.owner, 'event_type', ${w}.event_type, 'target_url', ${w}.target_url)`
+  `json_build_object('id', ${w}.id, 'owner', ${w}.owner, 'event_type', ${w}.event_types[1],
+    'event_types', ${w}.event_types, 'target_url', ${w}.target_url)`
 
 /** Whether webhook `w` may be the subject of operational events: not one that receives them. */
-export const observed = (w: string) => `${w}.event_type NOT LIKE 'whisperer.%'`
+export const observed = (w: string) =>
+  `NOT EXISTS (SELECT 1 FROM unnest(${w}.event_types) t WHERE t LIKE 'whisperer.%')`
 
 /** How operational events are stored: the payload key of their bodies, and who receives all of them. */
 export interface OperationsOptions {
@@ -39,7 +41,7 @@ export const operationalFanOut = (s: string, p: FanOutParams) => `,
     SELECT gen_random_uuid() AS uuid, o.webhook_id, o.owner, o.type, o.data FROM ops o
   ), op_targets AS (
     SELECT e.uuid AS event_uuid, w.id AS webhook_id, gen_random_uuid() AS uuid, w.fields
-    FROM op_events e JOIN ${s}.webhooks w ON w.event_type = e.type AND w.is_active AND w.deleted_at IS NULL
+    FROM op_events e JOIN ${s}.webhooks w ON w.event_types && ${s}.type_patterns(e.type) AND w.is_active AND w.deleted_at IS NULL
     WHERE (w.owner = e.owner OR w.owner = ${p.operationsOwner})
       AND (w.conditions IS NULL OR ${s}.filters_match(w.conditions, e.data::jsonb))
   ), op_stored AS (

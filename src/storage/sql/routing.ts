@@ -58,7 +58,7 @@ const routing = statement(
       FROM jsonb_array_elements(w.conditions) WITH ORDINALITY AS c(condition, n)
       WHERE NOT ${s}.filters_match(jsonb_build_array(c.condition), e.doc)) AS failed_conditions
   FROM e
-  LEFT JOIN ${s}.webhooks w ON ($2::text IS NULL OR w.owner = $2) AND (w.event_type = e.type
+  LEFT JOIN ${s}.webhooks w ON ($2::text IS NULL OR w.owner = $2) AND (w.event_types && ${s}.type_patterns(e.type)
     OR w.id IN (SELECT webhook_id FROM ${s}.deliveries WHERE event_id = e.id))
   LEFT JOIN ${s}.deliveries d ON d.event_id = e.id AND d.webhook_id = w.id
   ORDER BY w.id`,

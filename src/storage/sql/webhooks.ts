@@ -1,8 +1,10 @@
 import { WhispererError } from '../../core/errors.ts'
 import { compileFilters, type Filters } from '../../core/filters.ts'
 import { maxLiveKeys, type SigningKey } from '../../core/signing-keys.ts'
+import { overlappingEntries } from '../../core/type-patterns.ts'
 import type { Actor, Webhook, WebhookInput } from '../../core/webhook.ts'
 import type { ParsedWebhookInput } from '../../core/webhook-input.ts'
+import type { Queryable } from '../database.ts'
 import { toWebhook, webhookColumns } from '../rows.ts'
 import type { Sql } from './context.ts'
 import {
@@ -20,9 +22,9 @@ import { bind, ownerScope, statement } from './statement.ts'
 const insert = statement(
   'webhookInsert',
   (s) => `
-    INSERT INTO ${s}.webhooks (owner, event_type, target_url, signing_keys, is_active, retry_countdown_config,
+    INSERT INTO ${s}.webhooks (owner, event_types, target_url, signing_keys, is_active, retry_countdown_config,
       callback, additional_headers, config, filters, conditions, fields, send_traceparent, created_at, updated_at)
-    VALUES ($1, $2, $3, $4::jsonb, $5, $6::jsonb, $7, $8::jsonb, $9::jsonb, $11::jsonb, $12::jsonb, $13::text[], $14, $10, $10)
+    VALUES ($1, $2::text[], $3, $4::jsonb, $5, $6::jsonb, $7, $8::jsonb, $9::jsonb, $11::jsonb, $12::jsonb, $13::text[], $14, $10, $10)
     RETURNING ${webhookColumns}`,
 )
 
@@ -33,7 +35,7 @@ export async function webhookInsert(
   const { input } = params
   const values = bind({
     $1: params.owner,
-    $2: input.eventType,
+    $2: input.eventTypes,
     $3: input.targetUrl,
     $4: JSON.stringify(sealKeys(params.keys, sql.keys)),
     $5: input.isActive,
@@ -47,11 +49,61 @@ export async function webhookInsert(
     $13: input.fields,
     $14: input.sendTraceparent,
   })
-  try {
-    const { rows } = await sql.query(insert, values)
+  return sql.db.transaction(async (tx) => {
+    await refuseOverlap(sql, tx, {
+      owner: params.owner,
+      targetUrl: input.targetUrl,
+      eventTypes: input.eventTypes,
+    })
+    const { rows } = await sql.query(insert, values, { tx })
     return toWebhook(rows[0]!, sql.keys)
-  } catch (error) {
-    throw duplicateWebhook(error)
+  })
+}
+
+const lockTarget = statement(
+  'webhookLockTarget',
+  () => `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`,
+)
+
+const sameTarget = statement(
+  'webhookSameTarget',
+  (s) => `
+    SELECT id, event_types FROM ${s}.webhooks
+    WHERE owner = $1 AND target_url = $2 AND deleted_at IS NULL AND id <> $3
+    ORDER BY id`,
+)
+
+/**
+ * Refuses a webhook whose event types overlap those of another of the owner's webhooks for the
+ * same URL (`webhook_already_registered`, naming it), which would deliver one event twice to one
+ * endpoint. Run in the transaction that stores the webhook: the (owner, URL) pair is locked
+ * until it commits, so that two concurrent writes cannot both pass.
+ */
+async function refuseOverlap(
+  sql: Sql,
+  tx: Queryable,
+  webhook: { owner: string; targetUrl: string; eventTypes: readonly string[]; id?: number },
+): Promise<void> {
+  const key = JSON.stringify([sql.schema, webhook.owner, webhook.targetUrl])
+  await sql.query(lockTarget, bind({ $1: key }), { tx })
+  const { rows } = await sql.query(
+    sameTarget,
+    bind({ $1: webhook.owner, $2: webhook.targetUrl, $3: webhook.id ?? 0 }),
+    { tx },
+  )
+  for (const row of rows) {
+    const clash = overlappingEntries(webhook.eventTypes, row.event_types as string[])
+    if (!clash) continue
+    const index = webhook.eventTypes.indexOf(clash.entry)
+    const described =
+      clash.entry === clash.other ? `"${clash.entry}"` : `"${clash.entry}" and its "${clash.other}"`
+    throw new WhispererError(
+      'webhook_already_registered',
+      `Webhook already registered: this owner's webhook ${row.id} has this target_url, and their event types overlap (${described})`,
+      {
+        issues: [{ path: `eventTypes.${index}`, message: `Overlaps webhook ${row.id}'s "${clash.other}".` }],
+      },
+    )
   }
 }
 
@@ -83,7 +135,8 @@ const list = statement(
   (s) => `
     SELECT ${webhookColumns} FROM ${s}.webhooks
     WHERE deleted_at IS NULL AND ($1::text IS NULL OR owner = $1)
-      AND ($2::text IS NULL OR lower(event_type) = lower($2))
+      AND ($2::text IS NULL OR EXISTS (
+        SELECT 1 FROM unnest(event_types) t WHERE lower(t) = ANY(${s}.type_patterns(lower($2)))))
       AND ($3::text IS NULL OR lower(target_url) = lower($3))
       AND ($4::boolean IS NULL OR is_active = $4)
       AND id > $5
@@ -119,7 +172,7 @@ const update = statement(
   (s) => `
     WITH updated AS (
       UPDATE ${s}.webhooks SET
-        event_type = coalesce($3, event_type),
+        event_types = coalesce($3::text[], event_types),
         target_url = coalesce($4, target_url),
         signing_keys = coalesce($5::jsonb, signing_keys),
         secret_rotated_at = CASE WHEN $5::jsonb IS NULL THEN secret_rotated_at ELSE $12 END,
@@ -166,7 +219,7 @@ export async function webhookUpdate(
   const values = bind({
     $1: params.id,
     $2: ownerScope(params.actor),
-    $3: patch.eventType ?? null,
+    $3: patch.eventTypes ?? null,
     $4: patch.targetUrl ?? null,
     $5: params.keys ? JSON.stringify(sealKeys(params.keys, sql.keys)) : null,
     $6: patch.isActive ?? null,
@@ -182,14 +235,32 @@ export async function webhookUpdate(
     $16: patch.fields ?? null,
     $17: patch.sendTraceparent ?? null,
   })
-  try {
-    const { rows } = await sql.query(update, values)
+  const apply = async (tx?: Queryable) => {
+    const { rows } = await sql.query(update, values, { tx })
     sql.cancelled(rows[0]?.cancelled as string | undefined)
     return rows[0] ? toWebhook(rows[0], sql.keys) : null
-  } catch (error) {
-    throw duplicateWebhook(error)
   }
+  if (patch.eventTypes === undefined && patch.targetUrl === undefined) return apply()
+  return sql.db.transaction(async (tx) => {
+    const { rows } = await sql.query(current, bind({ $1: params.id, $2: ownerScope(params.actor) }), { tx })
+    const row = rows[0]
+    if (!row) return null
+    await refuseOverlap(sql, tx, {
+      id: params.id,
+      owner: String(row.owner),
+      targetUrl: patch.targetUrl ?? String(row.target_url),
+      eventTypes: patch.eventTypes ?? (row.event_types as string[]),
+    })
+    return apply(tx)
+  })
 }
+
+const current = statement(
+  'webhookTarget',
+  (s) => `
+    SELECT owner, target_url, event_types FROM ${s}.webhooks
+    WHERE id = $1 AND deleted_at IS NULL AND ($2::text IS NULL OR owner = $2)`,
+)
 
 const rotate = statement(
   'webhookRotateSecret',
@@ -302,7 +373,7 @@ const disableFailing = statement(
     WITH disabled AS (
       UPDATE ${s}.webhooks SET is_active = false, disabled_reason = 'failing', updated_at = $2
       WHERE is_active AND deleted_at IS NULL AND failing_since < $1
-      RETURNING id, owner, event_type, target_url, failing_since
+      RETURNING id, owner, event_types, target_url, failing_since
     ), cancelled AS (
       UPDATE ${s}.deliveries SET status = 'cancelled', updated_at = $2
       WHERE webhook_id IN (SELECT id FROM disabled) AND status = 'pending'
@@ -346,17 +417,4 @@ export async function webhookDisableFailing(
 function conditionsJson(filters: Filters): string | null {
   const { conditions } = compileFilters(filters)
   return conditions.length > 0 ? JSON.stringify(conditions) : null
-}
-
-const uniqueViolation = '23505'
-
-function duplicateWebhook(error: unknown): unknown {
-  if ((error as { code?: string }).code === uniqueViolation) {
-    return new WhispererError(
-      'webhook_already_registered',
-      'Webhook already registered: this owner already has a webhook for this target_url and event_type',
-      { cause: error },
-    )
-  }
-  return error
 }
