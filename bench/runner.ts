@@ -18,6 +18,7 @@ import { filters } from './scenarios/filters.ts'
 import { keyCost } from './scenarios/keys.ts'
 import { latency } from './scenarios/latency.ts'
 import { metricsCost, scrape } from './scenarios/metrics.ts'
+import { patterns } from './scenarios/patterns.ts'
 import { soak, soakDrainSeconds } from './scenarios/soak.ts'
 import { failing, fanout1, fanout10 } from './scenarios/throughput.ts'
 import { pgliteContext, postgresContext, type RunnerContext } from './support/context.ts'
@@ -60,6 +61,7 @@ const scenarios: Record<ScenarioName, Scenario> = {
   failing,
   bigfanout,
   filters,
+  patterns,
   scrape,
   metricscost: metricsCost,
   keycost: keyCost,
@@ -83,6 +85,7 @@ export function scenarioBudgetSeconds(name: ScenarioName, plan: Plan): number {
     case 'bigfanout':
       return plan.bigfanoutDeadline + plan.bigfanoutWebhooks / 200 + slack
     case 'filters':
+    case 'patterns':
       return 120 + slack
     case 'scrape':
       return 120 + slack

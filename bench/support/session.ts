@@ -110,6 +110,8 @@ export class Session {
     count: number,
     options: {
       eventType: string
+      /** The event types of the i-th webhook, in place of `eventType`. */
+      eventTypes?: (i: number) => string[]
       path: string
       retry?: CountdownConfig
       /** The filters of the i-th webhook. */
@@ -126,7 +128,9 @@ export class Session {
         while (next < count) {
           const i = next++
           const webhook = await this.whisperer.webhooks.create('bench', {
-            eventType: options.eventType,
+            ...(options.eventTypes
+              ? { eventTypes: options.eventTypes(i) }
+              : { eventType: options.eventType }),
             targetUrl: this.ctx.receiver.url(`${options.path}/${i}`),
             secretKey: 'bench-secret-key-of-a-realistic-length',
             ...(options.retry ? { retryCountdownConfig: options.retry } : {}),

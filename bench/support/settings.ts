@@ -24,6 +24,7 @@ export const scenarioNames = [
   'failing',
   'bigfanout',
   'filters',
+  'patterns',
   'scrape',
   'metricscost',
   'keycost',

@@ -51,7 +51,7 @@ export async function deliveriesPage(context) {
         ['', 'Any'],
         ...hooks.results.map((hook) => [
           String(hook.id),
-          `#${hook.id} ${hook.event_type} → ${hook.target_url}`,
+          `#${hook.id} ${hook.event_types.join(', ')} → ${hook.target_url}`,
         ]),
       ],
       filter.webhook,

@@ -66,6 +66,8 @@ function hintOf(status) {
 function reasonText(reason) {
   const value = (v) => (v === null || v === undefined ? 'nothing' : JSON.stringify(v))
   switch (reason.code) {
+    case 'not_subscribed':
+      return `not subscribed to this event type (it has ${reason.event_types.join(', ')})`
     case 'inactive':
       return `inactive${reason.disabled_reason ? ` (${reason.disabled_reason})` : ''}`
     case 'deleted':

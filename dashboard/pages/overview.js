@@ -98,7 +98,7 @@ function failingWebhooks(webhooks, showOwner) {
         h(
           'a',
           { href: `#/webhooks/${webhook.id}` },
-          `#${webhook.id} ${webhook.event_type}`,
+          `#${webhook.id} ${webhook.event_types.join(', ')}`,
           h('br'),
           h('span', { class: 'url' }, webhook.target_url),
         ),

@@ -31,7 +31,12 @@ export async function webhookPage(context) {
     fields: webhook?.fields,
     eventType: eventTypes.find((type) => type.type === initial),
   })
-  const eventType = eventTypeEditor({ eventTypes, initial, onChange: (type) => filters.setEventType(type) })
+  const eventType = eventTypeEditor({
+    eventTypes,
+    initial,
+    more: webhook?.event_types?.slice(1) ?? [],
+    onChange: (type) => filters.setEventType(type),
+  })
   const retries = retriesEditor({
     api,
     countdowns,
@@ -58,7 +63,7 @@ export async function webhookPage(context) {
       return
     }
     const body = {
-      event_type: eventType.value(),
+      ...eventType.value(),
       ...target.read(),
       retry_countdown_config: retries.read(),
       filters: chosen.filters,

@@ -29,7 +29,7 @@ export async function webhooksPage(context) {
       if (action === 'delete') {
         if (
           !window.confirm(
-            `Delete webhook #${webhook.id} (${webhook.event_type} to ${webhook.target_url})? Its history stays.`,
+            `Delete webhook #${webhook.id} (${webhook.event_types.join(', ')} to ${webhook.target_url})? Its history stays.`,
           )
         )
           return
@@ -47,7 +47,7 @@ export async function webhooksPage(context) {
 
   const rows = webhooks.map((webhook) => {
     const cells = [
-      h('a', { href: `#/webhooks/${webhook.id}` }, `#${webhook.id} ${webhook.event_type}`),
+      h('a', { href: `#/webhooks/${webhook.id}` }, `#${webhook.id} ${webhook.event_types.join(', ')}`),
       h('span', { class: 'url' }, webhook.target_url),
       describeFilters(webhook.filters),
       h(

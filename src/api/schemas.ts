@@ -33,9 +33,11 @@ const webhookFields = {
   send_traceparent: fields.sendTraceparent,
 } satisfies Record<(typeof webhookWireNames)[keyof typeof webhookWireNames], z.ZodType>
 
-export const WebhookCreate = z
-  .object(webhookFields)
-  .meta({ id: 'WebhookCreate', description: 'A webhook to create, or every field of one to replace (PUT).' })
+export const WebhookCreate = z.object(webhookFields).meta({
+  id: 'WebhookCreate',
+  description:
+    'A webhook to create, or every field of one to replace (PUT). Give `event_type` or `event_types` (both only when `event_type` is the first entry).',
+})
 
 export const RotateSecret = z
   .object({
@@ -491,8 +493,24 @@ export function isTrue(value: string | undefined): boolean | undefined {
 
 export const EventUuidParam = z.object({ uuid: z.string().describe('The event’s uuid (from its publish).') })
 
+export const RoutingQuery = z.object({
+  webhook: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(Number.MAX_SAFE_INTEGER)
+    .optional()
+    .describe('Only this webhook, whatever its event types (`not_subscribed` when they do not match).'),
+})
+
 const RoutingReason = z
   .discriminatedUnion('code', [
+    z.object({
+      code: z.literal('not_subscribed'),
+      event_types: z
+        .array(z.string())
+        .describe('The webhook’s event types, none of which matches the event’s.'),
+    }),
     z.object({ code: z.literal('inactive'), disabled_reason: z.string().nullable() }),
     z.object({ code: z.literal('deleted'), deleted_at: timestamp }),
     z.object({

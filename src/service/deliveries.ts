@@ -148,9 +148,13 @@ export class DeliveryService {
    * or the reasons, evaluated against each webhook as it is now. An event that matched no webhook
    * is not stored: it is `event_not_found`, as is an unknown uuid.
    */
-  async routing(actor: ActorLike, eventUuid: string): Promise<EventRouting> {
+  async routing(
+    actor: ActorLike,
+    eventUuid: string,
+    options: { webhookId?: number } = {},
+  ): Promise<EventRouting> {
     const routing = uuidPattern.test(eventUuid)
-      ? await this.#store.eventRouting({ eventUuid, actor: toActor(actor) })
+      ? await this.#store.eventRouting({ eventUuid, actor: toActor(actor), ...options })
       : null
     if (!routing) {
       throw new WhispererError(

@@ -118,9 +118,12 @@ test('every $ref of the document resolves to one of its schemas', () => {
   )
   // The request schemas are the library's own, in wire names.
   const create = document.components.schemas.WebhookCreate
-  expect(create.required).toEqual(['event_type', 'target_url'])
+  // One of event_type and event_types is required, which the library checks.
+  expect(create.required).toEqual(['target_url'])
+  expect(create.description).toMatch(/`event_type` or `event_types`/)
   expect(Object.keys(create.properties)).toEqual([
     'event_type',
+    'event_types',
     'target_url',
     'secret_key',
     'signature_scheme',

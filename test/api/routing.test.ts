@@ -129,6 +129,34 @@ forEachDatabase((db) => {
     })
   })
 
+  test('one webhook asked about, whatever its types: not_subscribed when they do not match', async () => {
+    const one = await call('GET', `events/${eventUuid}/routing/?webhook=${hooks.otherType}`)
+    expect(one.status).toBe(200)
+    expect(one.body.webhooks).toEqual([
+      expect.objectContaining({
+        webhook: hooks.otherType,
+        delivered: false,
+        reasons: [{ code: 'not_subscribed', event_types: ['order-paid'] }],
+      }),
+    ])
+    // A pattern that matches is a subscription (evaluated as the webhook is now).
+    expect((await call('PATCH', `hooks/${hooks.otherType}/`, { json: { event_types: ['*'] } })).status).toBe(
+      200,
+    )
+    const now = await call('GET', `events/${eventUuid}/routing/?webhook=${hooks.otherType}`)
+    expect(now.body.webhooks).toEqual([
+      expect.objectContaining({ delivered: false, reasons: [], changed_since_publish: true }),
+    ])
+    const delivered = await call('GET', `events/${eventUuid}/routing/?webhook=${hooks.delivered}`)
+    expect(delivered.body.webhooks).toEqual([
+      expect.objectContaining({ webhook: hooks.delivered, delivered: true }),
+    ])
+    // Another owner's webhook is not found among the caller's: an empty list.
+    const bob = await call('GET', `events/${eventUuid}/routing/?webhook=${hooks.bob}`)
+    expect(bob.body.webhooks).toEqual([])
+    expectError(await call('GET', `events/${eventUuid}/routing/?webhook=x`), 400, 'validation_error')
+  })
+
   test('a webhook changed since the publish is evaluated as it is now, and says so', async () => {
     clock.advance(1000)
     const patched = await call('PATCH', `hooks/${hooks.otherTenant}/`, {

@@ -12,6 +12,7 @@ import {
   PublishBody,
   PublishHeaders,
   PublishResult,
+  RoutingQuery,
 } from '../schemas.ts'
 
 const errors = {
@@ -95,11 +96,12 @@ export function eventRoutes(app: OpenAPIHono<ApiEnv>): void {
       summary: 'Why an event did or did not arrive',
       description:
         'For every webhook of the event’s type (the caller’s owner’s; every owner’s for an admin), whether the event ' +
-        'was delivered to it (its delivery’s uuid and status) and, if not, why: `inactive`, `deleted`, `created_after`, ' +
+        'was delivered to it (its delivery’s uuid and status) and, if not, why: `not_subscribed` (for the one ' +
+        'webhook `?webhook=` asks about, whose event types do not match), `inactive`, `deleted`, `created_after`, ' +
         '`config_filter` (naming the key) or `filter` (naming the condition). Each webhook is evaluated as it is now ' +
         '(`evaluated: "now"`), saying whether it changed since the publish. An owner with no webhook of the type gets ' +
         'an empty list. An event that matched no webhook is not stored: 404 `event_not_found`.',
-      request: { params: EventUuidParam },
+      request: { params: EventUuidParam, query: RoutingQuery },
       responses: {
         200: json(EventRouting, 'The event’s routing'),
         404: json(ErrorBody, 'No stored event has this uuid'),
@@ -108,7 +110,10 @@ export function eventRoutes(app: OpenAPIHono<ApiEnv>): void {
     }),
     async (c) => {
       const actor = actorOf(c.get('principal'))
-      const routing = await c.get('backend').deliveries.routing(actor, c.req.valid('param').uuid)
+      const { webhook } = c.req.valid('query')
+      const routing = await c.get('backend').deliveries.routing(actor, c.req.valid('param').uuid, {
+        ...(webhook !== undefined ? { webhookId: webhook } : {}),
+      })
       return c.json(
         {
           event_uuid: routing.eventUuid,
@@ -134,6 +139,8 @@ export function eventRoutes(app: OpenAPIHono<ApiEnv>): void {
 
 function reasonToWire(reason: RoutingReason) {
   switch (reason.code) {
+    case 'not_subscribed':
+      return { code: reason.code, event_types: reason.eventTypes }
     case 'inactive':
       return { code: reason.code, disabled_reason: reason.disabledReason }
     case 'deleted':

@@ -18,7 +18,7 @@ export function addHooksCommand(cli: Command, context: CliContext): void {
   hooks
     .command('list')
     .option('--owner <owner>', 'one owner’s only')
-    .option('--event-type <type>', 'subscribed to this type')
+    .option('--event-type <type>', 'those that receive this type (named, or by a pattern)')
     .option('--limit <n>', 'at most this many', positiveInt, 100)
     .option('--json', 'print JSON')
     .action(async (options: { owner?: string; eventType?: string; limit: number; json?: boolean }) => {
@@ -31,12 +31,12 @@ export function addHooksCommand(cli: Command, context: CliContext): void {
           webhooks.map((w) => ({
             id: w.id,
             owner: w.owner,
-            event_type: w.eventType,
+            event_types: options.json ? w.eventTypes : w.eventTypes.join(','),
             target_url: w.targetUrl,
             active: w.isActive,
             disabled: w.disabledReason,
           })),
-          ['id', 'owner', 'event_type', 'target_url', 'active', 'disabled'],
+          ['id', 'owner', 'event_types', 'target_url', 'active', 'disabled'],
           { ...options, write: context.stdout },
         )
       })

@@ -5,6 +5,7 @@ import { bind, ownerScope, statement } from './statement.ts'
 
 /** Why an event was not delivered to a webhook, each with a stable code. */
 export type RoutingReason =
+  | { code: 'not_subscribed'; eventTypes: string[] }
   | { code: 'inactive'; disabledReason: string | null }
   | { code: 'deleted'; deletedAt: Date }
   | { code: 'created_after'; createdAt: Date }
@@ -26,7 +27,7 @@ export interface WebhookRouting {
   changedSincePublish: boolean
 }
 
-/** How an event was routed to the webhooks of its type. */
+/** How an event was routed to the webhooks of its type (or to the one webhook asked about). */
 export interface EventRouting {
   eventUuid: string
   eventType: string
@@ -36,7 +37,7 @@ export interface EventRouting {
 }
 
 // The event, then (one row each) every webhook of its type in the actor's scope and any webhook
-// it was delivered to. The mismatched config keys and the failed conditions are evaluated here,
+// it was delivered to; or the one webhook asked for, whatever its types. The mismatched config keys and the failed conditions are evaluated here,
 // each condition on its own by filters_match, the function the fan-out decides with.
 const routing = statement(
   'eventRouting',
@@ -46,6 +47,7 @@ const routing = statement(
   )
   SELECT e.uuid::text AS event_uuid, e.type, e.config_filter, e.created_at AS published_at, w.id, w.owner, w.target_url, w.is_active,
     w.disabled_reason, w.deleted_at, w.created_at, w.updated_at > e.created_at AS changed,
+    w.event_types, w.event_types && ${s}.type_patterns(e.type) AS subscribed,
     d.uuid::text AS delivery_uuid, d.status,
     (SELECT json_agg(json_build_object('key', f.key, 'expected', f.value,
         'actual', w.config #> string_to_array(f.key, '__')) ORDER BY f.key)
@@ -58,18 +60,24 @@ const routing = statement(
       FROM jsonb_array_elements(w.conditions) WITH ORDINALITY AS c(condition, n)
       WHERE NOT ${s}.filters_match(jsonb_build_array(c.condition), e.doc)) AS failed_conditions
   FROM e
-  LEFT JOIN ${s}.webhooks w ON ($2::text IS NULL OR w.owner = $2) AND (w.event_types && ${s}.type_patterns(e.type)
-    OR w.id IN (SELECT webhook_id FROM ${s}.deliveries WHERE event_id = e.id))
+  LEFT JOIN ${s}.webhooks w ON ($2::text IS NULL OR w.owner = $2) AND ($3::bigint IS NULL OR w.id = $3)
+    AND (w.event_types && ${s}.type_patterns(e.type)
+      OR w.id IN (SELECT webhook_id FROM ${s}.deliveries WHERE event_id = e.id)
+      OR $3::bigint IS NOT NULL)
   LEFT JOIN ${s}.deliveries d ON d.event_id = e.id AND d.webhook_id = w.id
   ORDER BY w.id`,
 )
 
-/** How the event was routed to the actor's webhooks (every owner's for an admin); null when no such event is stored. */
+/**
+ * How the event was routed to the actor's webhooks (every owner's for an admin, only to those of
+ * its type unless `webhookId` asks for one); null when no such event is stored.
+ */
 export async function eventRouting(
   sql: Sql,
-  params: { eventUuid: string; actor: Actor },
+  params: { eventUuid: string; actor: Actor; webhookId?: number },
 ): Promise<EventRouting | null> {
-  const { rows } = await sql.query(routing, bind({ $1: params.eventUuid, $2: ownerScope(params.actor) }))
+  const values = bind({ $1: params.eventUuid, $2: ownerScope(params.actor), $3: params.webhookId ?? null })
+  const { rows } = await sql.query(routing, values)
   const first = rows[0]
   if (!first) return null
   const publishedAt = new Date(first.published_at as string | Date)
@@ -99,6 +107,8 @@ function toWebhookRouting(row: Record<string, unknown>, publishedAt: Date): Webh
 
 function reasonsOf(row: Record<string, unknown>, publishedAt: Date): RoutingReason[] {
   const reasons: RoutingReason[] = []
+  if (row.subscribed !== true)
+    reasons.push({ code: 'not_subscribed', eventTypes: row.event_types as string[] })
   // A deleted webhook is inactive too: it is said once, as deleted.
   if (row.deleted_at !== null)
     reasons.push({ code: 'deleted', deletedAt: new Date(row.deleted_at as string) })
