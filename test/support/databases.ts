@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
 import { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
 import { afterAll, afterEach, describe, inject } from 'vitest'
@@ -41,7 +42,11 @@ function database(kind: DatabaseKind, url: string | null): TestDatabase {
   let pool: pg.Pool | null = null
   const raw = async (): Promise<pg.Pool | PGlite> => {
     if (kind === 'pglite') {
-      pglite ??= PGlite.create()
+      // The data directory the global setup initialised, when the run has one.
+      const dataDir = inject('pgliteDataDir')
+      pglite ??= dataDir
+        ? readFile(dataDir).then((tarball) => PGlite.create({ loadDataDir: new Blob([tarball]) }))
+        : PGlite.create()
       return pglite
     }
     pool ??= new pg.Pool({ connectionString: url!, max: 4 })
