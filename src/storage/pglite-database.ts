@@ -1,5 +1,7 @@
-import { mkdir } from 'node:fs/promises'
-import { PGlite } from '@electric-sql/pglite'
+import { existsSync } from 'node:fs'
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { PGlite, type PGliteOptions } from '@electric-sql/pglite'
 import type { Database, Queryable } from './database.ts'
 import { lockDirectory } from './directory-lock.ts'
 
@@ -16,6 +18,44 @@ export const pgliteSettings = [
 ]
 
 /**
+ * A data directory PGlite's initdb made, with {@link pgliteSettings}, shipped as a tarball
+ * (`npm run pglite:initdb` makes it again): a new database loads it instead of running initdb,
+ * which takes seconds and about a gigabyte of memory.
+ */
+export const initialisedDataDir = new URL('./pglite-initdb.tar.gz', import.meta.url)
+
+/** The shipped initialised data directory; undefined when it is missing. */
+async function initialised(): Promise<Blob | undefined> {
+  try {
+    return new Blob([await readFile(initialisedDataDir)])
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Starts PGlite on a directory (or in memory when `dir` is null). A new one starts from the
+ * shipped initialised data directory; should that fail to load (a PGlite that cannot read it),
+ * what it left is removed and PGlite runs its own initdb.
+ */
+async function startPglite(dir: string | null): Promise<PGlite> {
+  const options: PGliteOptions = { ...(dir ? { dataDir: dir } : {}), postgresqlconf: pgliteSettings }
+  const fresh = dir === null || !existsSync(join(dir, 'PG_VERSION'))
+  const tarball = fresh ? await initialised() : undefined
+  if (!tarball) return PGlite.create(options)
+  const before = new Set(dir ? await readdir(dir) : [])
+  try {
+    return await PGlite.create({ ...options, loadDataDir: tarball })
+  } catch {
+    if (dir) {
+      const left = (await readdir(dir)).filter((name) => !before.has(name))
+      await Promise.all(left.map((name) => rm(join(dir, name), { recursive: true, force: true })))
+    }
+    return PGlite.create(options)
+  }
+}
+
+/**
  * A {@link Database} on embedded PGlite: a directory (`./.whisperer`), `memory://`, or an instance
  * the caller owns. PGlite has one connection and no fsync: it survives a process crash, not an OS
  * crash; production belongs on PostgreSQL.
@@ -30,10 +70,7 @@ export async function pgliteDatabase(source: string | PGlite): Promise<Database>
   }
   let db: PGlite
   try {
-    db =
-      typeof source === 'string'
-        ? await PGlite.create({ ...(memory ? {} : { dataDir: source }), postgresqlconf: pgliteSettings })
-        : source
+    db = typeof source === 'string' ? await startPglite(memory ? null : source) : source
   } catch (error) {
     unlock()
     throw error

@@ -1,29 +1,14 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { PGlite } from '@electric-sql/pglite'
+import { fileURLToPath } from 'node:url'
 import type { TestProject } from 'vitest/node'
+import { initialisedDataDir } from '../../src/storage/pglite-database.ts'
 import { startPostgres } from './postgres-server.ts'
 
 declare module 'vitest' {
   export interface ProvidedContext {
     postgresUrl: string | null
-    /** A PGlite data directory, initialised once for the run (a tarball), which each test file loads. */
+    /** The initialised PGlite data directory Whisperer ships (a tarball), which each test file loads. */
     pgliteDataDir: string
   }
-}
-
-/**
- * Runs PGlite's initdb once and keeps the data directory as a tarball: a test file's PGlite loads
- * it in a fraction of initdb's time.
- */
-async function pgliteDataDir(): Promise<{ file: string; remove: () => Promise<void> }> {
-  const directory = await mkdtemp(join(tmpdir(), 'whisperer-test-'))
-  const file = join(directory, 'pglite.tar')
-  const pglite = await PGlite.create()
-  await writeFile(file, Buffer.from(await (await pglite.dumpDataDir('none')).arrayBuffer()))
-  await pglite.close()
-  return { file, remove: () => rm(directory, { recursive: true, force: true }) }
 }
 
 /**
@@ -31,8 +16,7 @@ async function pgliteDataDir(): Promise<{ file: string; remove: () => Promise<vo
  * the skip is announced; with WHISPERER_REQUIRE_POSTGRES=1 (CI) a missing server fails the run.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const dataDir = await pgliteDataDir()
-  project.provide('pgliteDataDir', dataDir.file)
+  project.provide('pgliteDataDir', fileURLToPath(initialisedDataDir))
   const required = process.env.WHISPERER_REQUIRE_POSTGRES === '1'
   let server: Awaited<ReturnType<typeof startPostgres>>
   try {
@@ -57,8 +41,5 @@ export default async function setup(project: TestProject): Promise<() => Promise
     console.log(`PostgreSQL ${rows[0]?.server_version} at ${server.url.replace(/:[^:@/]*@/, ':***@')}`)
   }
   project.provide('postgresUrl', server?.url ?? null)
-  return async () => {
-    await server?.stop()
-    await dataDir.remove()
-  }
+  return async () => server?.stop()
 }
