@@ -7,6 +7,7 @@ import { ApiError, apiBase, apiClient } from './api.js'
 import { h, replace } from './dom.js'
 import { deliveriesPage } from './pages/deliveries.js'
 import { deliveryPage } from './pages/delivery.js'
+import { eventPage } from './pages/event.js'
 import { eventTypesPage } from './pages/event-types.js'
 import { overviewPage } from './pages/overview.js'
 import { signInPage } from './pages/sign-in.js'
@@ -23,6 +24,7 @@ const routes = [
   { pattern: /^webhooks\/(new|\d+)$/, page: webhookPage, nav: 'webhooks' },
   { pattern: /^deliveries$/, page: deliveriesPage, nav: 'deliveries' },
   { pattern: /^deliveries\/([\w-]+)$/, page: deliveryPage, nav: 'deliveries' },
+  { pattern: /^events\/([\w-]+)$/, page: eventPage, nav: 'deliveries' },
   { pattern: /^event-types$/, page: eventTypesPage, nav: 'event-types' },
 ]
 

@@ -84,7 +84,7 @@ function reasonText(reason) {
 }
 
 /** The caller's webhooks of the event's type: whether each got the event and, if not, why. */
-function routingView(routing) {
+export function routingView(routing) {
   if (routing.webhooks.length === 0)
     return h('p', { class: 'quiet' }, 'None of your webhooks is of this type.')
   return [
@@ -213,7 +213,7 @@ export async function deliveryPage(context) {
           : '—',
       ],
       ['Uuid', h('code', {}, delivery.uuid)],
-      ['Event uuid', h('code', {}, delivery.event_uuid)],
+      ['Event', h('a', { href: `#/events/${delivery.event_uuid}` }, h('code', {}, delivery.event_uuid))],
       ['Created', format.dateTime(delivery.created_date)],
       ['Attempts', String(delivery.retry_count)],
       delivery.next_attempt_at && delivery.status === 'pending'

@@ -68,8 +68,10 @@ forEachDatabase((db) => {
       problems = []
       page.on('pageerror', (error) => problems.push(error.message))
       page.on('console', (message) => {
-        // A 409 is how the API says a delivery is still in its schedule; the page offers to force.
-        if (message.type() === 'error' && !/status of 409/.test(message.text())) problems.push(message.text())
+        // A 409 is how the API says a delivery is still in its schedule (the page offers to force);
+        // a 400 is the webhook form's refused field, shown beside it.
+        if (message.type() === 'error' && !/status of (400|409)/.test(message.text()))
+          problems.push(message.text())
       })
     })
     afterEach(async () => {
@@ -117,6 +119,11 @@ forEachDatabase((db) => {
       await expect(page.getByRole('img', { name: /^Retry timeline/ }).count()).resolves.toBe(1)
       await page.getByLabel('Target URL').fill(receiver.url)
       await page.getByLabel('Send a W3C traceparent header with each request').check()
+      // More event types: a pattern that matches no type is refused beside the field.
+      await page.getByLabel('More event types (optional)').fill('nope.*')
+      await page.getByRole('button', { name: 'Create webhook' }).click()
+      await page.getByText('"nope.*" matches no registered event type.').waitFor(wait)
+      await page.getByLabel('More event types (optional)').fill('')
       await page.getByRole('button', { name: 'Create webhook' }).click()
       await page.getByText(/^Webhook #\d+ created/).waitFor(wait)
       // The generated secret is shown this once; the ping is signed with it.
@@ -192,6 +199,21 @@ forEachDatabase((db) => {
       const [, , retried, resent] = receiver.requests
       expect(resent!.headers['webhook-id']).toBe(retried!.headers['webhook-id'])
       expect(resent!.body).toBe(retried!.body)
+
+      // 7b. The event's page: its routing, and one webhook asked about.
+      await page.getByRole('link', { name: matching.event_uuid }).click()
+      await page.getByRole('heading', { name: 'Routing', exact: true }).waitFor(wait)
+      await expect(
+        page.getByRole('table', { name: 'Routing of this event' }).first().textContent(),
+      ).resolves.toMatch(/Yes \(delivered\)/)
+      await page.getByLabel('Webhook id').fill('999999')
+      await page.getByRole('button', { name: 'Explain' }).click()
+      await page.getByText('You have no webhook #999999.').waitFor(wait)
+      await page.getByLabel('Webhook id').fill(String(webhook.id))
+      await page.getByRole('button', { name: 'Explain' }).click()
+      await page.getByRole('table', { name: 'Routing of this event' }).nth(1).waitFor(wait)
+      await page.goBack()
+      await page.getByRole('heading', { name: 'Attempts' }).waitFor(wait)
 
       // 8. The overview lists what happened to the webhook: failing, then recovered.
       await page.getByRole('link', { name: 'Overview', exact: true }).click()
