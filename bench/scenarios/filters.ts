@@ -1,6 +1,7 @@
 import type { Filters } from '../../src/core/filters.ts'
 import type { RunnerContext } from '../support/context.ts'
-import { metric, type ScenarioResult } from '../support/result.ts'
+import { enqueueCost } from '../support/enqueue.ts'
+import type { ScenarioResult } from '../support/result.ts'
 import { Session } from '../support/session.ts'
 import { payload } from '../support/settings.ts'
 
@@ -41,36 +42,22 @@ export async function filters(ctx: RunnerContext): Promise<ScenarioResult[]> {
         path: `/filters/${v}`,
         ...(variant.filters ? { filters: variant.filters } : {}),
       })
-      let enqueued = 0
-      const started = performance.now()
-      for (let n = 0; n < events; n += 1) {
-        const result = await session.whisperer.deliverEvent({ ...payload(n), shard: 3 }, eventType)
-        enqueued += result.deliveries.length
-      }
-      const seconds = (performance.now() - started) / 1000
-      const perEvent = (seconds * 1000) / events
-      const baseline = results[0]?.details.msPerEvent as number | undefined
-      results.push({
-        scenario: 'filters',
-        db: ctx.kind,
-        variant: `${webhooks.toLocaleString('en-US')} webhooks, ${variant.name}`,
-        status: 'ok',
-        metrics: [
-          metric('enqueue_ms', 'deliverEvent (enqueue), per event', perEvent, 'ms'),
-          metric('enqueued_per_s', 'deliveries enqueued/s', enqueued / seconds, '/s'),
-          metric(
-            'vs_baseline_pct',
-            'time per event vs no filters',
-            baseline ? (perEvent / baseline) * 100 : null,
-            '%',
-          ),
-        ],
-        notes: [
-          `${events} events, ${(enqueued / events).toLocaleString('en-US')} deliveries each`,
-          `${webhooks.toLocaleString('en-US')} webhooks created through the API in ${setupSeconds.toFixed(1)} s`,
-        ],
-        details: { webhooks, events, enqueued, seconds, msPerEvent: perEvent },
-      })
+      results.push(
+        await enqueueCost({
+          scenario: 'filters',
+          db: ctx.kind,
+          variant: `${webhooks.toLocaleString('en-US')} webhooks, ${variant.name}`,
+          events,
+          publish: async (n) =>
+            (await session.whisperer.deliverEvent({ ...payload(n), shard: 3 }, eventType)).deliveries.length,
+          baseline: results[0],
+          baselineLabel: 'no filters',
+          notes: [
+            `${webhooks.toLocaleString('en-US')} webhooks created through the API in ${setupSeconds.toFixed(1)} s`,
+          ],
+          details: { webhooks },
+        }),
+      )
     }
     return results
   } finally {

@@ -1,5 +1,6 @@
 import type { RunnerContext } from '../support/context.ts'
-import { metric, type ScenarioResult } from '../support/result.ts'
+import { enqueueCost } from '../support/enqueue.ts'
+import type { ScenarioResult } from '../support/result.ts'
 import { Session } from '../support/session.ts'
 import { payload } from '../support/settings.ts'
 
@@ -48,36 +49,20 @@ export async function patterns(ctx: RunnerContext): Promise<ScenarioResult[]> {
       })
       // Warmed up first, so that neither variant pays for the first statements.
       for (let n = 0; n < 10; n += 1) await session.whisperer.deliverEvent(payload(n), published(n))
-      let enqueued = 0
-      const started = performance.now()
-      for (let n = 0; n < events; n += 1) {
-        const result = await session.whisperer.deliverEvent(payload(n), published((n * 7) % 100))
-        enqueued += result.deliveries.length
-      }
-      const seconds = (performance.now() - started) / 1000
-      const perEvent = (seconds * 1000) / events
-      const baseline = results[0]?.details.msPerEvent as number | undefined
-      results.push({
-        scenario: 'patterns',
-        db: ctx.kind,
-        variant: `${webhooks.toLocaleString('en-US')} webhooks, ${variant.name}`,
-        status: 'ok',
-        metrics: [
-          metric('enqueue_ms', 'deliverEvent (enqueue), per event', perEvent, 'ms'),
-          metric('enqueued_per_s', 'deliveries enqueued/s', enqueued / seconds, '/s'),
-          metric(
-            'vs_exact_pct',
-            'time per event vs exact types',
-            baseline ? (perEvent / baseline) * 100 : null,
-            '%',
-          ),
-        ],
-        notes: [
-          `${events} events, ${(enqueued / events).toLocaleString('en-US')} deliveries each`,
-          `${webhooks.toLocaleString('en-US')} webhooks created in ${setupSeconds.toFixed(1)} s`,
-        ],
-        details: { webhooks, events, enqueued, seconds, msPerEvent: perEvent },
-      })
+      results.push(
+        await enqueueCost({
+          scenario: 'patterns',
+          db: ctx.kind,
+          variant: `${webhooks.toLocaleString('en-US')} webhooks, ${variant.name}`,
+          events,
+          publish: async (n) =>
+            (await session.whisperer.deliverEvent(payload(n), published((n * 7) % 100))).deliveries.length,
+          baseline: results[0],
+          baselineLabel: 'exact types',
+          notes: [`${webhooks.toLocaleString('en-US')} webhooks created in ${setupSeconds.toFixed(1)} s`],
+          details: { webhooks },
+        }),
+      )
     } finally {
       await session.close()
     }
