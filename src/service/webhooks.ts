@@ -40,7 +40,7 @@ export class WebhookService {
     validation: WebhookValidationContext
     clock: () => Date
     ping: (webhook: Webhook) => Promise<AttemptResult>
-    /** Makes the validation agree with the stored event types for these names and patterns (declared elsewhere). */
+    /** Makes the validation agree with the stored event types these names and patterns may mean. */
     freshEventType: (types: readonly string[] | undefined) => Promise<void>
   }) {
     this.#store = options.store
@@ -67,8 +67,9 @@ export class WebhookService {
 
   /**
    * Validates and stores a webhook; one whose event types overlap those of another of the owner's
-   * webhooks for the same target URL is `webhook_already_registered`. Without `secretKey`, a `whsec_` secret (or, with `ed25519`, a
-   * key pair) is generated; the result shows the HMAC secret this once. `secretKey: null` is unsigned.
+   * webhooks for the same target URL is `webhook_already_registered`. Without `secretKey`, a
+   * `whsec_` secret (or, with `ed25519`, a key pair) is generated; the result shows the HMAC secret
+   * this once. `secretKey: null` is unsigned.
    */
   async create(actor: ActorLike, input: unknown): Promise<WebhookWithSecret> {
     await this.#freshEventType(eventTypesOf(input))
