@@ -14,12 +14,14 @@ import { type Plan, payload, yieldToLoop } from '../support/settings.ts'
 const httpConcurrency = 64
 
 /**
- * The raw HTTP ceiling: the engine's HTTP client (an undici `Agent`, `agent.request()`) posting the
- * same 1 KB bodies with the same headers to the same receiver paths, 64 at a time, with no database,
- * no signing and no bookkeeping. Requests per second, and the client's CPU per request.
+ * The raw HTTP ceiling: what the engine's HTTP client (undici, `agent.request()`) can do on this
+ * machine: the same 1 KB bodies with the same headers to the same receiver paths, 64 at a time on
+ * 64 connections, each response's body discarded (`dump()`), with no database, no signing and no
+ * bookkeeping: the headers are built once, not per request. Requests per second, and the client's
+ * CPU per request.
  */
 export async function httpCeiling(receiver: ReceiverClient, plan: Plan): Promise<ScenarioResult[]> {
-  const agent = new Agent()
+  const agent = new Agent({ connections: httpConcurrency })
   const { origin } = new URL(receiver.origin)
   const body = buildBody('bench.fanout10', randomUUID(), 'data', JSON.stringify(payload(1)))
   const headers = {
@@ -29,6 +31,7 @@ export async function httpCeiling(receiver: ReceiverClient, plan: Plan): Promise
     'webhook-timestamp': String(Math.floor(Date.now() / 1000)),
     'webhook-signature': `v1,${'A'.repeat(43)}=`,
     'x-whisperer-signature': `sha256=${'0'.repeat(64)}`,
+    'webhook-id': uuidHex(randomUUID()),
   }
   const paths = Array.from({ length: 10 }, (_, i) => `/fanout10/${i}`)
   await receiver.reset('ok')
@@ -47,10 +50,10 @@ export async function httpCeiling(receiver: ReceiverClient, plan: Plan): Promise
           origin,
           path: paths[n % paths.length]!,
           method: 'POST',
-          headers: { ...headers, 'webhook-id': uuidHex(randomUUID()) },
+          headers,
           body,
         })
-        await response.body.text()
+        await response.body.dump()
         if (response.statusCode === 200) ok += 1
         else errors += 1
       } catch {
@@ -98,7 +101,98 @@ export async function claimCeiling(ctx: RunnerContext): Promise<ScenarioResult[]
       await claimRun(ctx, loops, variant).catch((error) => errorResult('ceilings', ctx.kind, variant, error)),
     )
   }
+  const variant = 'bare pipeline: claim 100, POST, complete'
+  await ctx.emit(
+    await pipelineRun(ctx, variant).catch((error) => errorResult('ceilings', ctx.kind, variant, error)),
+  )
   return []
+}
+
+/**
+ * The bare pipeline ceiling, the honest one for fanout10: one loop on the same database and
+ * receiver that claims 100 due rows of a prefilled queue (one UPDATE … FOR UPDATE SKIP LOCKED),
+ * POSTs each with undici (all 100 at once, on up to 64 connections), then completes them in one
+ * UPDATE: no signing, no attempt log, no retries. Deliveries per second.
+ */
+async function pipelineRun(ctx: RunnerContext, variant: string): Promise<ScenarioResult> {
+  const eventType = 'bench.pipeline'
+  const { plan } = ctx
+  const session = await Session.open(ctx, eventType)
+  const agent = new Agent({ connections: httpConcurrency })
+  try {
+    await session.createWebhooks(10, { eventType, path: '/pipeline' })
+    const rows = Math.min(300_000, Math.ceil(plan.ceiling * (ctx.kind === 'pglite' ? 8_000 : 15_000)))
+    const prefilled = await prefill(session, eventType, Math.ceil(rows / 10))
+    const s = `"${session.schema}"`
+    const claim = `
+      WITH due AS (
+        SELECT id FROM ${s}.deliveries WHERE status = 'pending' AND next_attempt_at <= now()
+        ORDER BY next_attempt_at LIMIT 100 FOR UPDATE SKIP LOCKED
+      )
+      UPDATE ${s}.deliveries d SET status = 'delivering', next_attempt_at = now() + interval '1 minute'
+      FROM due WHERE d.id = due.id RETURNING d.id, d.webhook_id`
+    const complete = `
+      UPDATE ${s}.deliveries SET status = 'delivered', retry_count = retry_count + 1, last_status = 200,
+        last_attempt_at = now(), updated_at = now()
+      WHERE id = ANY($1::bigint[])`
+    const { origin } = new URL(ctx.receiver.origin)
+    const body = buildBody(eventType, randomUUID(), 'data', JSON.stringify(payload(1)))
+    const headers = { ...requestHeaders, 'webhook-id': uuidHex(randomUUID()) }
+    await ctx.receiver.reset('ok', { record: false })
+    session.beginMeasure()
+    const cpuBefore = process.cpuUsage()
+    const machineBefore = machineTimes()
+    const started = performance.now()
+    const end = started + plan.ceiling * 1000
+    let done = 0
+    let failed = 0
+    let emptied = false
+    while (performance.now() < end) {
+      const claimed = await session.sql<{ id: string | number; webhook_id: string | number }>(claim)
+      if (claimed.length === 0) {
+        emptied = true
+        break
+      }
+      await Promise.all(
+        claimed.map(async (row) => {
+          const response = await agent.request({
+            origin,
+            path: `/pipeline/${Number(row.webhook_id) % 10}`,
+            method: 'POST',
+            headers,
+            body,
+          })
+          await response.body.dump()
+          if (response.statusCode !== 200) failed += 1
+        }),
+      )
+      await session.sql(complete, [claimed.map((row) => row.id)])
+      done += claimed.length
+    }
+    const seconds = (performance.now() - started) / 1000
+    const cpu = process.cpuUsage(cpuBefore)
+    const stats = await ctx.receiver.stats()
+    return {
+      scenario: 'ceilings',
+      db: ctx.kind,
+      variant,
+      status: 'ok',
+      metrics: [
+        metric('pipeline_per_s', 'deliveries/s', done / seconds, '/s'),
+        metric('client_cpu_us', 'client CPU µs/delivery', (cpu.user + cpu.system) / done, 'µs'),
+      ],
+      notes: [
+        `${done.toLocaleString('en-US')} deliveries in ${seconds.toFixed(1)} s${emptied ? ' (queue emptied)' : ''}`,
+        `prefilled ${prefilled.toLocaleString('en-US')} rows`,
+        loadNote(stats, machineBusySince(machineBefore)),
+        ...(failed > 0 ? [`${failed} answered other than 200`] : []),
+      ],
+      details: { rows: done, seconds, prefilled, emptied, failed },
+    }
+  } finally {
+    await agent.close()
+    await session.close()
+  }
 }
 
 async function claimRun(ctx: RunnerContext, loops: number, variant: string): Promise<ScenarioResult> {

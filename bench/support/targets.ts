@@ -25,6 +25,15 @@ const rules: Rule[] = [
     key: 'http_ratio_pct',
     target: { op: '>=', value: 20 },
   },
+  // The bare pipeline ceilings: 70% of it on PostgreSQL with one worker, 50% on PGlite.
+  {
+    scenario: 'fanout10',
+    db: 'postgres',
+    workers: 1,
+    key: 'pipeline_ratio_pct',
+    target: { op: '>=', value: 70 },
+  },
+  { scenario: 'fanout10', db: 'pglite', key: 'pipeline_ratio_pct', target: { op: '>=', value: 50 } },
   { scenario: 'fanout10', db: 'postgres', key: 'statements_per_delivery', target: { op: '<=', value: 1 } },
   { scenario: 'fanout10', db: 'pglite', key: 'deliveries_per_s', target: { op: '>=', value: 3000 } },
   { scenario: 'fanout1', db: 'postgres', key: 'events_per_s', target: { op: '>=', value: 3000 } },
@@ -84,9 +93,11 @@ export function addRatios(results: ScenarioResult[]): void {
     const rate = result.metrics[at]!.value
     const loops = Number(result.details.workers ?? 1) > 1 ? 2 : 1
     const claim = find(result.db, `claim_rows_per_s_${loops}`)
+    const pipeline = find(result.db, 'pipeline_per_s')
     const ratio = (ceiling: number | null) => (rate !== null && ceiling ? (rate / ceiling) * 100 : null)
     const added: Metric[] = [
       metric('http_ratio_pct', '% of raw HTTP ceiling', ratio(http), '%'),
+      metric('pipeline_ratio_pct', '% of bare pipeline ceiling', ratio(pipeline), '%'),
       metric(
         'claim_ratio_pct',
         `% of claim ceiling (${loops} loop${loops > 1 ? 's' : ''})`,
