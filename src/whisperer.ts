@@ -19,6 +19,7 @@ import { Worker } from './delivery/worker.ts'
 import { defaultLogger, type Logger } from './logger.ts'
 import { DeliveryService } from './service/deliveries.ts'
 import { EventTypes } from './service/event-types.ts'
+import { PortalService } from './service/portal.ts'
 import { type DeliverOptions, type DeliverResult, Publisher } from './service/publish.ts'
 import { SecretService } from './service/secrets.ts'
 import { TokenService } from './service/tokens.ts'
@@ -54,6 +55,11 @@ export class Whisperer {
   readonly deliveries: DeliveryService
   /** API tokens of the standalone service. */
   readonly tokens: TokenService
+  /**
+   * Portal sessions: short-lived, one-time links that open the dashboard for one owner (and
+   * optionally some event types, or read-only), to hand to a subscriber.
+   */
+  readonly portal: PortalService
   /** Secrets at rest: re-encrypting them with the current encryption key. */
   readonly secrets: SecretService
   readonly database: Database
@@ -188,6 +194,15 @@ export class Whisperer {
       onRequeued: () => this.#worker.wake(),
     })
     this.tokens = new TokenService({ store: this.#store, clock })
+    this.portal = new PortalService({
+      store: this.#store,
+      clock,
+      hasEventType: async (type) => {
+        await this.eventTypes.fresh(type)
+        return this.eventTypes.registry.has(type)
+      },
+      logger: this.logger,
+    })
     this.#publisher = new Publisher({
       store: this.#store,
       eventTypes: this.eventTypes,

@@ -3,7 +3,8 @@ import { bodyLimit } from 'hono/body-limit'
 import { z } from 'zod'
 import { defaultPrefix } from '../config.ts'
 import { WhispererError } from '../core/errors.ts'
-import type { Authenticate } from './auth.ts'
+import { isPortalSessionToken, type PortalSession } from '../service/portal.ts'
+import { type Authenticate, type Principal, presentedToken } from './auth.ts'
 import type { ApiBackend } from './backend.ts'
 import type { ApiEnv } from './context.ts'
 import { errorResponse } from './errors.ts'
@@ -15,6 +16,7 @@ import { eventTypeRoutes } from './routes/event-types.ts'
 import { eventRoutes } from './routes/events.ts'
 import { healthRoutes } from './routes/health.ts'
 import { operationalEventRoutes } from './routes/operational-events.ts'
+import { portalExchangeRoute, portalRoutes } from './routes/portal.ts'
 import { statsRoutes } from './routes/stats.ts'
 import { tokenRoutes } from './routes/tokens.ts'
 import { webhookRoutes } from './routes/webhooks.ts'
@@ -71,12 +73,26 @@ export function createApiHandler(backend: ApiBackend, options: ApiOptions): ApiH
     (c) => c.json(openApiDocument(app), 200),
   )
   healthRoutes(app, backend)
+  portalExchangeRoute(app, backend)
 
   app.use('*', async (c, next) => {
     // Charged as it arrived: requests held up together by a slow authentication are not a burst.
     const arrivedAt = performance.now()
     c.set('backend', backend)
-    const principal = await options.authenticate(c.req.raw)
+    let principal: Principal | null
+    try {
+      // A portal session is Whisperer's own; any other credential is the application's to judge.
+      const presented = presentedToken(c.req.raw)
+      if (presented && isPortalSessionToken(presented)) {
+        const session = await backend.portal.verify(presented)
+        principal = session ? portalPrincipal(session) : null
+      } else {
+        principal = await options.authenticate(c.req.raw)
+      }
+    } catch (error) {
+      if (!(error instanceof WhispererError && error.code === 'portal_session_expired')) throw error
+      return errorResponse(error, backend.logger, { 'WWW-Authenticate': 'Bearer' })
+    }
     // Answered here rather than thrown: a thrown error's response would lose these headers.
     if (!principal) {
       return errorResponse(new WhispererError('unauthenticated'), backend.logger, {
@@ -84,6 +100,10 @@ export function createApiHandler(backend: ApiBackend, options: ApiOptions): ApiH
       })
     }
     c.set('principal', principal)
+    // A read-only portal session reads, whatever the route.
+    if (principal.portal?.readOnly && c.req.method !== 'GET' && c.req.method !== 'HEAD') {
+      throw new WhispererError('portal_read_only')
+    }
     const wait = limiter?.take(principal.owner, arrivedAt)
     if (wait) {
       const error = new WhispererError('rate_limited', `Too many requests: try again in ${wait} s`)
@@ -113,6 +133,7 @@ export function createApiHandler(backend: ApiBackend, options: ApiOptions): ApiH
   eventRoutes(app)
   eventTypeRoutes(app)
   tokenRoutes(app)
+  portalRoutes(app)
   countdownRoutes(app)
   statsRoutes(app)
   operationalEventRoutes(app)
@@ -124,6 +145,20 @@ export function createApiHandler(backend: ApiBackend, options: ApiOptions): ApiH
     } catch (error) {
       return errorResponse(error, backend.logger)
     }
+  }
+}
+
+/** A portal session as a caller: its owner's subscriber, within its event types, perhaps read-only. */
+function portalPrincipal(session: PortalSession): Principal {
+  return {
+    owner: session.owner,
+    scopes: ['subscriber'],
+    portal: {
+      sessionId: session.id,
+      eventTypes: session.eventTypes,
+      readOnly: session.readOnly,
+      expiresAt: session.expiresAt,
+    },
   }
 }
 

@@ -2,7 +2,7 @@ import { validationError, WhispererError } from '../core/errors.ts'
 import { compileFilters, type Filters } from '../core/filters.ts'
 import type { AttemptResult } from '../core/outcome.ts'
 import { newSigningKey, type SigningKey } from '../core/signing-keys.ts'
-import type { Webhook, WebhookInput, WebhookWithSecret } from '../core/webhook.ts'
+import type { Actor, Webhook, WebhookInput, WebhookWithSecret } from '../core/webhook.ts'
 import {
   parseRotation,
   parseWebhookInput,
@@ -72,6 +72,7 @@ export class WebhookService {
   async create(actor: ActorLike, input: unknown): Promise<WebhookWithSecret> {
     await this.#freshEventType(eventTypeOf(input))
     const parsed = parseWebhookInput(input, this.#validation)
+    assertEventTypeInScope(toActor(actor), parsed.eventType)
     await this.#checkPatterns(parsed.filters)
     const now = this.#clock()
     const key =
@@ -135,9 +136,12 @@ export class WebhookService {
         patch !== null &&
         (patch as Record<string, unknown>)[field] !== undefined,
     )
-    const current = touches ? await this.get(actor, id) : undefined
+    // An actor scoped to some event types changes only the webhooks it sees.
+    const scoped = toActor(actor).eventTypes !== undefined
+    const current = touches || scoped ? await this.get(actor, id) : undefined
     await this.#freshEventType(eventTypeOf(patch) ?? current?.eventType)
     const parsed = parseWebhookInput(patch, this.#validation, { partial: true, current })
+    if (parsed.eventType !== undefined) assertEventTypeInScope(toActor(actor), parsed.eventType)
     await this.#checkPatterns(parsed.filters)
     return this.#save(actor, id, parsed, current)
   }
@@ -150,6 +154,7 @@ export class WebhookService {
     await this.#freshEventType(eventTypeOf(input))
     const current = await this.get(actor, id)
     const parsed = parseWebhookInput(input, this.#validation, { signatureScheme: current.signatureScheme })
+    assertEventTypeInScope(toActor(actor), parsed.eventType)
     await this.#checkPatterns(parsed.filters)
     return this.#save(actor, id, parsed, current)
   }
@@ -193,6 +198,7 @@ export class WebhookService {
 
   /** Deletes a webhook: history stays, pending deliveries are cancelled, and the same URL may subscribe again. */
   async delete(actor: ActorLike, id: number): Promise<void> {
+    if (toActor(actor).eventTypes !== undefined) await this.get(actor, id)
     const deleted = await this.#store.webhookDelete({ id, actor: toActor(actor), now: this.#clock() })
     if (!deleted) throw notFound(id)
   }
@@ -217,6 +223,15 @@ function keysChange(
 /** A webhook with the HMAC secret of a key just set, to show once; null for none or for ed25519. */
 function withSecret(webhook: Webhook, key: SigningKey | null): WebhookWithSecret {
   return { ...webhook, secretKey: key?.scheme === 'hmac-sha256' ? key.secret : null }
+}
+
+/** Refuses an event type outside the actor's scope (a portal session's event types), naming the field. */
+function assertEventTypeInScope(actor: Actor, eventType: string): void {
+  if (actor.eventTypes && !actor.eventTypes.includes(eventType)) {
+    throw validationError([
+      { path: 'eventType', message: `This session may not subscribe to "${eventType}".` },
+    ])
+  }
 }
 
 /** The event type an input names, if it names one. */

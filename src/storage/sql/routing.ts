@@ -1,7 +1,7 @@
 import type { DeliveryStatus } from '../../core/delivery-state.ts'
 import type { Actor } from '../../core/webhook.ts'
 import type { Sql } from './context.ts'
-import { bind, ownerScope, statement } from './statement.ts'
+import { bind, eventTypeScope, ownerScope, statement } from './statement.ts'
 
 /** Why an event was not delivered to a webhook, each with a stable code. */
 export type RoutingReason =
@@ -42,7 +42,8 @@ const routing = statement(
   'eventRouting',
   (s) => `
   WITH e AS (
-    SELECT id, uuid, type, data::jsonb AS doc, config_filter, created_at FROM ${s}.events WHERE uuid = $1
+    SELECT id, uuid, type, data::jsonb AS doc, config_filter, created_at FROM ${s}.events
+    WHERE uuid = $1 AND ($3::text[] IS NULL OR type = ANY($3::text[]))
   )
   SELECT e.uuid::text AS event_uuid, e.type, e.config_filter, e.created_at AS published_at, w.id, w.owner, w.target_url, w.is_active,
     w.disabled_reason, w.deleted_at, w.created_at, w.updated_at > e.created_at AS changed,
@@ -69,7 +70,12 @@ export async function eventRouting(
   sql: Sql,
   params: { eventUuid: string; actor: Actor },
 ): Promise<EventRouting | null> {
-  const { rows } = await sql.query(routing, bind({ $1: params.eventUuid, $2: ownerScope(params.actor) }))
+  const values = bind({
+    $1: params.eventUuid,
+    $2: ownerScope(params.actor),
+    $3: eventTypeScope(params.actor),
+  })
+  const { rows } = await sql.query(routing, values)
   const first = rows[0]
   if (!first) return null
   const publishedAt = new Date(first.published_at as string | Date)
