@@ -73,12 +73,18 @@ export function createApiHandler(backend: ApiBackend, options: ApiOptions): ApiH
     (c) => c.json(openApiDocument(app), 200),
   )
   healthRoutes(app, backend)
-  portalExchangeRoute(app, backend)
+  // The portal's exchange has only its one-time link: it is not authenticated, and not rate
+  // limited per owner, but its body is checked as every other.
+  const exchangePath = `${prefix}/portal/sessions/exchange/`
 
   app.use('*', async (c, next) => {
     // Charged as it arrived: requests held up together by a slow authentication are not a burst.
     const arrivedAt = performance.now()
     c.set('backend', backend)
+    if (c.req.method === 'POST' && c.req.path === exchangePath) {
+      refuseUnlessJson(c.req.raw)
+      return next()
+    }
     let principal: Principal | null
     try {
       // A portal session is Whisperer's own; any other credential is the application's to judge.
@@ -109,13 +115,7 @@ export function createApiHandler(backend: ApiBackend, options: ApiOptions): ApiH
       const error = new WhispererError('rate_limited', `Too many requests: try again in ${wait} s`)
       return errorResponse(error, backend.logger, { 'Retry-After': String(wait) })
     }
-    if (['POST', 'PUT', 'PATCH'].includes(c.req.method)) {
-      const type = c.req.header('content-type') ?? ''
-      const length = c.req.header('content-length')
-      const empty = length === '0' || (length === undefined && !c.req.raw.body)
-      if (!empty && !/^application\/(.+\+)?json\b/i.test(type))
-        throw new WhispererError('unsupported_media_type')
-    }
+    refuseUnlessJson(c.req.raw)
     await next()
   })
   app.use(
@@ -128,6 +128,7 @@ export function createApiHandler(backend: ApiBackend, options: ApiOptions): ApiH
     }),
   )
 
+  portalExchangeRoute(app, backend)
   webhookRoutes(app)
   deliveryRoutes(app)
   eventRoutes(app)
@@ -146,6 +147,15 @@ export function createApiHandler(backend: ApiBackend, options: ApiOptions): ApiH
       return errorResponse(error, backend.logger)
     }
   }
+}
+
+/** Refuses a request body that is not JSON (`unsupported_media_type`); an empty one passes. */
+function refuseUnlessJson(request: Request): void {
+  if (!['POST', 'PUT', 'PATCH'].includes(request.method)) return
+  const type = request.headers.get('content-type') ?? ''
+  const length = request.headers.get('content-length')
+  const empty = length === '0' || (length === null && !request.body)
+  if (!empty && !/^application\/(.+\+)?json\b/i.test(type)) throw new WhispererError('unsupported_media_type')
 }
 
 /** A portal session as a caller: its owner's subscriber, within its event types, perhaps read-only. */
