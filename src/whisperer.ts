@@ -1,8 +1,9 @@
 import { Registry } from 'prom-client'
 import packageJson from '../package.json' with { type: 'json' }
 import type { Readiness } from './api/backend.ts'
+import { createDashboardHandler, type DashboardHandler, type DashboardOptions } from './api/dashboard.ts'
 import { type ApiHandler, type ApiOptions, createApiHandler } from './api/handler.ts'
-import { type ResolvedConfig, resolveConfig, type WhispererOptions } from './config.ts'
+import { defaultPrefix, type ResolvedConfig, resolveConfig, type WhispererOptions } from './config.ts'
 import { compileAddressPolicy } from './core/address-policy.ts'
 import { CallbackRegistry } from './core/callbacks.ts'
 import { WhispererError } from './core/errors.ts'
@@ -281,6 +282,20 @@ export class Whisperer {
    */
   api(options: ApiOptions): ApiHandler {
     return createApiHandler(this, options)
+  }
+
+  /**
+   * The dashboard (the subscriber portal) as a Web-standard `(Request) => Promise<Response>`
+   * handler serving its files at `<prefix>/dashboard/`, beside the API mounted at `prefix`. It may
+   * be framed by `frameAncestors` (by default the `portalFrameAncestors` option), and takes the
+   * application's brand name, logo and accent colour as its `theme`.
+   */
+  dashboard(options: Partial<Omit<DashboardOptions, 'directory'>> = {}): DashboardHandler {
+    return createDashboardHandler({
+      prefix: options.prefix ?? defaultPrefix,
+      frameAncestors: options.frameAncestors ?? this.config.portalFrameAncestors,
+      ...(options.theme ? { theme: options.theme } : {}),
+    })
   }
 
   /** Starts the worker (claiming and sending due deliveries) and periodic maintenance. */
