@@ -17,7 +17,10 @@ test('whisperer.dashboard() is a Web-standard handler; its framing comes from th
       'frame-ancestors https://app.example https://admin.example',
     )
     const elsewhere = await serve(new Request('http://app.test/billing/other'))
-    expect([elsewhere.status, (await elsewhere.json()).code]).toEqual([404, 'not_found'])
+    expect([elsewhere.status, ((await elsewhere.json()) as { code: string }).code]).toEqual([
+      404,
+      'not_found',
+    ])
     const own = whisperer.dashboard({ frameAncestors: ["'self'"] })
     const framed = await own(new Request('http://app.test/whisperer/dashboard/'))
     expect(framed.headers.get('content-security-policy')).toContain("frame-ancestors 'self'")
