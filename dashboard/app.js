@@ -23,6 +23,8 @@ import { errorMessage } from './widgets.js'
 const tokenKey = 'whisperer.token'
 const ownerKey = 'whisperer.owner'
 const sessionFragment = '#session='
+/** Set in this tab once a portal link was opened, so that a reload says how to come back (never the token). */
+const portalKey = 'whisperer.portal'
 /** The application's brand name and logo, when it themes the portal. */
 const brand = document.querySelector('meta[name="whisperer-brand"]')?.content || 'Whisperer'
 const logo = document.querySelector('meta[name="whisperer-logo"]')?.content || null
@@ -90,6 +92,7 @@ async function openPortal() {
   try {
     const session = await api.post('portal/sessions/exchange/', { token: link })
     portalToken = session.token
+    sessionStorage.setItem(portalKey, '1')
   } catch (error) {
     portalEnded = portalMessage(error)
   }
@@ -100,6 +103,11 @@ function endPortal(error) {
   me = null
   portalEnded = error ? portalMessage(error) : 'This session has ended.'
   void render()
+}
+
+/** A portal page reloaded: its session was in the page's memory, and is gone. */
+if (sessionStorage.getItem(portalKey) && !window.location.hash.startsWith(sessionFragment)) {
+  portalEnded = 'This session has ended: it lasts as long as the page.'
 }
 
 function signOut(message) {
@@ -202,10 +210,11 @@ async function drawHeader(active) {
 
 /** The portal's page once its link or session no longer opens it. */
 function portalEndedPage(message) {
+  const link = /link/.test(message)
   return h(
     'div',
     { class: 'narrow' },
-    h('h1', {}, 'Link expired'),
+    h('h1', {}, link ? 'Link expired' : 'Session ended'),
     h('p', { role: 'alert' }, message),
     h('p', {}, 'Go back to the application that sent you here, and open its link again for a new one.'),
   )
@@ -216,7 +225,7 @@ async function render(message) {
   if (portalEnded) {
     replace(header, brandMark(false))
     replace(main, portalEndedPage(portalEnded))
-    document.title = `Link expired · ${brand}`
+    document.title = `${main.querySelector('h1').textContent} · ${brand}`
     return
   }
   const token = portalToken ?? sessionStorage.getItem(tokenKey)

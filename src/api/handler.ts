@@ -76,6 +76,8 @@ export function createApiHandler(backend: ApiBackend, options: ApiOptions): ApiH
   // The portal's exchange has only its one-time link: it is not authenticated, and not rate
   // limited per owner, but its body is checked as every other.
   const exchangePath = `${prefix}/portal/sessions/exchange/`
+  // The one POST that reads: a retry schedule, computed and not stored.
+  const schedulePath = `${prefix}/countdowns/schedule/`
 
   app.use('*', async (c, next) => {
     // Charged as it arrived: requests held up together by a slow authentication are not a burst.
@@ -107,9 +109,11 @@ export function createApiHandler(backend: ApiBackend, options: ApiOptions): ApiH
     }
     c.set('principal', principal)
     // A read-only portal session reads, whatever the route.
-    if (principal.portal?.readOnly && c.req.method !== 'GET' && c.req.method !== 'HEAD') {
-      throw new WhispererError('portal_read_only')
-    }
+    const reads =
+      c.req.method === 'GET' ||
+      c.req.method === 'HEAD' ||
+      (c.req.method === 'POST' && c.req.path === schedulePath)
+    if (principal.portal?.readOnly && !reads) throw new WhispererError('portal_read_only')
     const wait = limiter?.take(principal.owner, arrivedAt)
     if (wait) {
       const error = new WhispererError('rate_limited', `Too many requests: try again in ${wait} s`)

@@ -159,7 +159,8 @@ export const errorCodes = {
   portal_read_only: {
     status: 403,
     message: 'This portal session is read-only',
-    meaning: 'A read-only portal session may only read: every request but GET and HEAD is refused.',
+    meaning:
+      'A read-only portal session may only read: every request but GET, HEAD and `POST countdowns/schedule/` (which computes a schedule and stores nothing) is refused.',
   },
   forbidden: {
     status: 403,

@@ -143,6 +143,8 @@ forEachDatabase((db) => {
 
       const response = await page.goto(`${application.url}/account`)
       expect(response!.status()).toBe(200)
+      const link = (await page.locator('iframe').getAttribute('src'))!
+      expect(link).toMatch(/^\/whisperer\/dashboard\/#session=whpl_/)
       const frame = await portalFrame(page)
       await frame.getByRole('heading', { name: 'Overview', level: 1 }).waitFor(wait)
       // The link left the address as soon as it was read, and the application's theme shows.
@@ -198,13 +200,17 @@ forEachDatabase((db) => {
       await go(frame, `#/webhooks/${bobs.id}`)
       await frame.getByRole('heading', { name: 'Not found', level: 1 }).waitFor(wait)
 
-      // The session was in memory only: a reload of the frame finds the link used.
+      // The session was in memory only: a reload of the frame ends it, with no sign-in form.
       await frame.evaluate('window.location.reload()')
       const reloaded = await portalFrame(page)
-      await reloaded.getByRole('heading', { name: 'Link expired', level: 1 }).waitFor(wait)
-      await reloaded.getByText('This link was already used.').waitFor(wait)
+      await reloaded.getByRole('heading', { name: 'Session ended', level: 1 }).waitFor(wait)
+      await expect(reloaded.getByLabel('API token').count()).resolves.toBe(0)
+      // The link itself, opened again (copied from the history, say), was used already.
+      await page.goto(`${application.url}${link}`)
+      await page.getByRole('heading', { name: 'Link expired', level: 1 }).waitFor(wait)
+      await page.getByText('This link was already used.').waitFor(wait)
       expect(problems).toEqual([])
-    })
+    }, 120_000)
 
     test('an expired link says so; a read-only session shows everything and no write control', async () => {
       receiver = await startReceiver(() => ({ status: 500, body: 'down' }))
@@ -264,6 +270,6 @@ forEachDatabase((db) => {
       await expect(frame.getByLabel('Target URL').inputValue()).resolves.toBe(`${receiver.url}/carol`)
       expect(await accessibilityViolations(frame)).toEqual([])
       expect(problems).toEqual([])
-    })
+    }, 120_000)
   })
 })
