@@ -194,7 +194,7 @@ async function drawHeader(active) {
         portal ? 'Account ' : 'Signed in as ',
         h('strong', {}, me.owner),
         me.admin ? [' ', h('span', { class: 'badge badge-admin' }, 'admin')] : null,
-        portal?.read_only ? [' ', h('span', { class: 'badge' }, 'read-only')] : null,
+        portal?.read_only ? [' ', h('span', { class: 'badge badge-read-only' }, 'read-only')] : null,
       ),
       // A portal session is the application's to end: it has no sign-out, and no token to enter.
       portal

@@ -121,11 +121,15 @@ async function main(): Promise<void> {
       await readOnly.getByRole('link', { name: 'Webhooks', exact: true }).click()
       await readOnly.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor(wait)
       await shot('read-only')
-      await page.goto(`${origin}/whisperer/dashboard/#session=whpl_000000000000_${'A'.repeat(43)}`)
-      await page.getByRole('heading', { name: 'Link expired', level: 1 }).waitFor(wait)
+      // A link opened an hour and a minute after it was made.
+      const { url } = await whisperer.portal.createSession({ owner })
+      offset = 61 * minute
+      await page.goto(`${origin}${url}`)
+      await page.getByText('This link has expired.').waitFor(wait)
+      offset = 0
       await shot('expired')
       await page.close()
-      // The invalid link's 401 is the point of the last picture.
+      // The expired link's 401 is the point of the last picture.
       const unexpected = problems.filter((problem) => !/status of 401/.test(problem))
       if (unexpected.length > 0) throw new Error(`The page reported:\n${unexpected.join('\n')}`)
     }
