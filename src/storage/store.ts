@@ -302,6 +302,10 @@ export class Store {
     return portalSessions.portalSessionRevoke(this.#sql, params)
   }
 
+  portalSessionsExpire(params: Params<typeof portalSessions.portalSessionsExpire>): Promise<number> {
+    return portalSessions.portalSessionsExpire(this.#sql, params)
+  }
+
   eventTypeUpsert(params: Params<typeof eventTypes.eventTypeUpsert>): Promise<void> {
     return eventTypes.eventTypeUpsert(this.#sql, params)
   }

@@ -377,6 +377,17 @@ forEachDatabase((db) => {
     })
   })
 
+  test('maintenance deletes sessions a day past their expiry', async () => {
+    const old = await whisperer.portal.createSession({ owner: 'alice', expiresInSeconds: 60 })
+    clock.advance(3_600_000)
+    const recent = await whisperer.portal.createSession({ owner: 'alice', expiresInSeconds: 60 })
+    clock.advance(86_400_000 - 3_600_000 + 61_000)
+    await whisperer.runMaintenance()
+    const left = await db.sql<{ id: string }>(`SELECT id FROM ${whisperer.config.schema}.portal_sessions`)
+    expect(left.map((row) => row.id)).toEqual([recent.session.id])
+    expect(old.session.id).not.toBe(recent.session.id)
+  })
+
   test('no secret of a session is ever logged', async () => {
     const created = await call('POST', 'portal/sessions/', { as: 'publisher', json: { owner: 'alice' } })
     const link = created.body.token as string

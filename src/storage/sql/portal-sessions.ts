@@ -85,3 +85,20 @@ export async function portalSessionRevoke(sql: Sql, params: { id: string; now: D
   const { rows } = await sql.query(revoke, bind({ $1: params.id, $2: params.now }))
   return rows.length > 0
 }
+
+const expire = statement(
+  'portalSessionsExpire',
+  (s) => `
+    DELETE FROM ${s}.portal_sessions WHERE id IN (
+      SELECT id FROM ${s}.portal_sessions WHERE expires_at < $1 ORDER BY expires_at LIMIT $2)
+    RETURNING 1`,
+)
+
+/** Deletes up to `limit` sessions that expired before `before`; returns how many. */
+export async function portalSessionsExpire(
+  sql: Sql,
+  params: { before: Date; limit: number },
+): Promise<number> {
+  const { rows } = await sql.query(expire, bind({ $1: params.before, $2: params.limit }))
+  return rows.length
+}
