@@ -155,9 +155,21 @@ forEachDatabase((db) => {
       await expect(frame.getByRole('button', { name: 'Sign out' }).count()).resolves.toBe(0)
       await expect(frame.getByRole('link', { name: /token/i }).count()).resolves.toBe(0)
 
-      // The listener steps, from the keyboard where it matters.
+      // The listener steps: the keyboard reaches each in order, from the event type to the target.
       await frame.getByRole('link', { name: 'Webhooks', exact: true }).click()
       await frame.getByRole('link', { name: 'New webhook' }).click()
+      await frame.getByLabel('Event type', { exact: true }).focus()
+      const ids = {
+        countdown: await frame.getByLabel('Countdown').getAttribute('id'),
+        target: await frame.getByLabel('Target URL').getAttribute('id'),
+      }
+      const visited: string[] = []
+      for (let i = 0; i < 80 && !visited.includes(ids.target!); i++) {
+        await page.keyboard.press('Tab')
+        visited.push(String(await frame.evaluate('document.activeElement.id')))
+      }
+      expect(visited).toContain(ids.countdown)
+      expect(visited.indexOf(ids.countdown!)).toBeLessThan(visited.indexOf(ids.target!))
       await frame.getByLabel('Event type', { exact: true }).selectOption('order-created')
       await frame.getByLabel('Countdown').selectOption('fixed')
       await frame.getByLabel('seconds').fill('3600')
