@@ -1,4 +1,4 @@
-export type { Authenticate, Principal } from './api/auth.ts'
+export type { Authenticate, PortalScope, Principal } from './api/auth.ts'
 export type { Readiness } from './api/backend.ts'
 export type { DashboardHandler, DashboardOptions } from './api/dashboard.ts'
 export type { DashboardTheme } from './api/dashboard-theme.ts'
