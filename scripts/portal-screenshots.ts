@@ -121,6 +121,10 @@ async function main(): Promise<void> {
       await readOnly.getByRole('link', { name: 'Webhooks', exact: true }).click()
       await readOnly.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor(wait)
       await shot('read-only')
+      await readOnly.getByRole('link', { name: '#2 subscription-renewed' }).click()
+      await readOnly.getByRole('heading', { name: 'Webhook #2', level: 1 }).waitFor(wait)
+      await readOnly.getByText('attempts at most').first().waitFor(wait)
+      await shot('read-only-webhook')
       // A link opened an hour and a minute after it was made.
       const { url } = await whisperer.portal.createSession({ owner })
       offset = 61 * minute

@@ -280,6 +280,12 @@ forEachDatabase((db) => {
       await frame.getByLabel('Target URL').waitFor(wait)
       await expect(frame.getByLabel('Target URL').isDisabled()).resolves.toBe(true)
       await expect(frame.getByLabel('Target URL').inputValue()).resolves.toBe(`${receiver.url}/carol`)
+      // Not even disabled: the steps' buttons (add a condition, ...) are not shown at all.
+      await expect(frame.locator('fieldset.read-only').count()).resolves.toBe(1)
+      await expect(frame.locator('main button:visible').allTextContents()).resolves.toEqual(
+        expect.not.arrayContaining([expect.stringMatching(/Add condition|Remove/)]),
+      )
+      await expect(frame.locator('fieldset.read-only button:visible').count()).resolves.toBe(0)
       expect(await accessibilityViolations(frame)).toEqual([])
       expect(problems).toEqual([])
     }, 120_000)
