@@ -37,6 +37,10 @@ const timeout = (value: string) => {
   return values.length === 1 ? values[0] : values
 }
 
+/** A CSP source of `frame-ancestors`: `'self'`, a scheme (`https:`) or a host with optional scheme, port and path. */
+export const frameSource =
+  /^(?:'self'|[a-z][a-z0-9+.-]*:|(?:[a-z][a-z0-9+.-]*:\/\/)?(?:\*\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*(?::(?:\d{1,5}|\*))?(?:\/[^\s;,']*)?)$/i
+
 const positiveInt = z.int().min(1)
 const seconds = z.number().positive().max(3600)
 
@@ -183,6 +187,18 @@ export const optionTable: { [K in keyof Required<WhispererOptions>]: OptionRow }
     env: { name: 'WHISPERER_OPERATIONS_OWNER', read: text },
     schema: z.string().min(1).max(255),
     doc: "the owner whose webhooks receive every owner's operational events (`whisperer.webhook.disabled` and the like); each webhook's own owner receives those about its webhooks",
+  },
+  portalFrameAncestors: {
+    type: '`string[]`',
+    default: [],
+    shownDefault: "none: `frame-ancestors 'none'`",
+    env: {
+      name: 'WHISPERER_PORTAL_FRAME_ANCESTORS',
+      read: (value: string) => value.split(/[\s,]+/).filter(Boolean),
+      note: '(comma- or space-separated)',
+    },
+    schema: z.array(z.string().regex(frameSource, "must be a CSP source: an origin, a scheme, or 'self'")),
+    doc: "the origins that may show the dashboard (the subscriber portal) in a frame: the CSP `frame-ancestors` sources, such as `https://app.example.com` or `'self'`",
   },
   idempotencyTtl: {
     type: 'number',

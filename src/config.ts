@@ -65,6 +65,12 @@ export interface WhispererOptions {
    */
   operationsOwner?: string
   /**
+   * The origins that may show the dashboard (the subscriber portal) in a frame, as CSP
+   * `frame-ancestors` sources (`https://app.example.com`, `'self'`); none by default, so it may not
+   * be framed. Env: `WHISPERER_PORTAL_FRAME_ANCESTORS`. @default []
+   */
+  portalFrameAncestors?: string[]
+  /**
    * A webhook whose attempts have all failed for this many days is disabled (`disabledReason:
    * 'failing'`) and its pending deliveries cancelled; 0 never disables. @default 5
    */
@@ -124,6 +130,7 @@ export interface ResolvedConfig {
   retentionMs: number
   disableFailingAfterMs: number
   operationsOwner: string
+  portalFrameAncestors: string[]
   idempotencyTtlMs: number
   /** Seals and opens secrets at rest; its `current` is null without keys. */
   keys: KeyRing
@@ -198,6 +205,7 @@ export function resolveConfig(options: WhispererOptions, version: string): Resol
     retentionMs: o.retentionDays * 24 * 3600 * 1000,
     disableFailingAfterMs: o.disableAfterFailingDays * 24 * 3600 * 1000,
     operationsOwner: o.operationsOwner,
+    portalFrameAncestors: o.portalFrameAncestors,
     idempotencyTtlMs: o.idempotencyTtl * 1000,
     keys: KeyRing.parse(o.encryptionKeys),
     maintenanceIntervalMs: o.maintenanceInterval,

@@ -1,8 +1,9 @@
 import { Registry } from 'prom-client'
 import packageJson from '../package.json' with { type: 'json' }
 import type { Readiness } from './api/backend.ts'
+import { createDashboardHandler, type DashboardHandler, type DashboardOptions } from './api/dashboard.ts'
 import { type ApiHandler, type ApiOptions, createApiHandler } from './api/handler.ts'
-import { type ResolvedConfig, resolveConfig, type WhispererOptions } from './config.ts'
+import { defaultPrefix, type ResolvedConfig, resolveConfig, type WhispererOptions } from './config.ts'
 import { compileAddressPolicy } from './core/address-policy.ts'
 import { CallbackRegistry } from './core/callbacks.ts'
 import { WhispererError } from './core/errors.ts'
@@ -19,6 +20,7 @@ import { Worker } from './delivery/worker.ts'
 import { defaultLogger, type Logger } from './logger.ts'
 import { DeliveryService } from './service/deliveries.ts'
 import { EventTypes } from './service/event-types.ts'
+import { PortalService } from './service/portal.ts'
 import { type DeliverOptions, type DeliverResult, Publisher } from './service/publish.ts'
 import { SecretService } from './service/secrets.ts'
 import { TokenService } from './service/tokens.ts'
@@ -54,6 +56,11 @@ export class Whisperer {
   readonly deliveries: DeliveryService
   /** API tokens of the standalone service. */
   readonly tokens: TokenService
+  /**
+   * Portal sessions: short-lived, one-time links that open the dashboard for one owner (and
+   * optionally some event types, or read-only), to hand to a subscriber.
+   */
+  readonly portal: PortalService
   /** Secrets at rest: re-encrypting them with the current encryption key. */
   readonly secrets: SecretService
   readonly database: Database
@@ -189,6 +196,15 @@ export class Whisperer {
       onRequeued: () => this.#worker.wake(),
     })
     this.tokens = new TokenService({ store: this.#store, clock })
+    this.portal = new PortalService({
+      store: this.#store,
+      clock,
+      hasEventType: async (type) => {
+        await this.eventTypes.fresh([type])
+        return this.eventTypes.registry.has(type)
+      },
+      logger: this.logger,
+    })
     this.#publisher = new Publisher({
       store: this.#store,
       eventTypes: this.eventTypes,
@@ -267,6 +283,20 @@ export class Whisperer {
    */
   api(options: ApiOptions): ApiHandler {
     return createApiHandler(this, options)
+  }
+
+  /**
+   * The dashboard (the subscriber portal) as a Web-standard `(Request) => Promise<Response>`
+   * handler serving its files at `<prefix>/dashboard/`, beside the API mounted at `prefix`. It may
+   * be framed by `frameAncestors` (by default the `portalFrameAncestors` option), and takes the
+   * application's brand name, logo and accent colour as its `theme`.
+   */
+  dashboard(options: Partial<Omit<DashboardOptions, 'directory'>> = {}): DashboardHandler {
+    return createDashboardHandler({
+      prefix: options.prefix ?? defaultPrefix,
+      frameAncestors: options.frameAncestors ?? this.config.portalFrameAncestors,
+      ...(options.theme ? { theme: options.theme } : {}),
+    })
   }
 
   /** Starts the worker (claiming and sending due deliveries) and periodic maintenance. */

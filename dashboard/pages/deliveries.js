@@ -149,7 +149,7 @@ export async function deliveriesPage(context) {
       filter.cursor ? h('a', { href: `#/deliveries?${withoutCursor(context.query)}` }, 'Newest') : null,
       older,
     ),
-    replayPanel(context, filter),
+    context.readOnly ? null : replayPanel(context, filter),
   )
 }
 

@@ -221,14 +221,16 @@ export async function deliveryPage(context) {
         : null,
       delivery.object_id ? ['Subject', `${delivery.content_type ?? ''} ${delivery.object_id}`] : null,
     ]),
-    h(
-      'section',
-      { class: 'redeliver', 'aria-labelledby': 'redeliver-heading' },
-      h('h2', { id: 'redeliver-heading' }, 'Redeliver'),
-      hint,
-      send,
-      outcome,
-    ),
+    context.readOnly
+      ? null
+      : h(
+          'section',
+          { class: 'redeliver', 'aria-labelledby': 'redeliver-heading' },
+          h('h2', { id: 'redeliver-heading' }, 'Redeliver'),
+          hint,
+          send,
+          outcome,
+        ),
     h(
       'section',
       { 'aria-labelledby': 'attempts-heading' },

@@ -102,7 +102,7 @@ export function signingPanel(context, initial) {
           })
         : null,
     )
-    replace(controls, rotateControls(webhook))
+    replace(controls, context.readOnly ? null : rotateControls(webhook))
   }
 
   function rotateControls(webhook) {

@@ -19,6 +19,15 @@ let created = null
 export async function webhookPage(context) {
   const { api } = context
   const id = context.params[0] === 'new' ? null : Number(context.params[0])
+  if (!id && context.readOnly) {
+    return h(
+      'div',
+      {},
+      h('h1', {}, 'New webhook'),
+      notice('info', 'This session is read-only: it shows webhooks and deliveries, and changes nothing.'),
+      h('p', {}, h('a', { href: '#/webhooks' }, 'Back to the webhooks')),
+    )
+  }
   const [eventTypes, countdowns, webhook] = await Promise.all([
     api.get('event_types/'),
     api.get('countdowns/'),
@@ -111,16 +120,31 @@ export async function webhookPage(context) {
     }
   }
 
-  const form = h(
-    'form',
-    { class: 'webhook-form', method: 'post', novalidate: true, onsubmit: submit },
-    summary,
+  const steps = [
     step(1, 'Event type', eventType.element),
     step(2, 'Conditions', filters.element),
     step(3, 'Retries', retries.element),
     step(4, id ? 'Target and authentication' : 'Target, signing and authentication', target.element),
-    h('div', { class: 'form-actions' }, save, h('a', { href: '#/webhooks' }, 'Cancel')),
-  )
+  ]
+  // Read-only, the same steps show the webhook, every control disabled and nothing to save.
+  const form = context.readOnly
+    ? h(
+        'form',
+        { class: 'webhook-form', onsubmit: (event) => event.preventDefault() },
+        h(
+          'fieldset',
+          { class: 'read-only', disabled: true },
+          h('legend', { class: 'visually-hidden' }, 'Webhook'),
+          steps,
+        ),
+      )
+    : h(
+        'form',
+        { class: 'webhook-form', method: 'post', novalidate: true, onsubmit: submit },
+        summary,
+        steps,
+        h('div', { class: 'form-actions' }, save, h('a', { href: '#/webhooks' }, 'Cancel')),
+      )
   return h(
     'div',
     {},
@@ -137,13 +161,15 @@ export async function webhookPage(context) {
       : null,
     form,
     webhook ? step(5, 'Signing', signingPanel(context, webhook)) : null,
-    step(
-      webhook ? 6 : 5,
-      'Test',
-      webhook
-        ? pingPanel(context, webhook)
-        : h('p', { class: 'quiet' }, 'Create the webhook to send it a test ping.'),
-    ),
+    context.readOnly
+      ? null
+      : step(
+          webhook ? 6 : 5,
+          'Test',
+          webhook
+            ? pingPanel(context, webhook)
+            : h('p', { class: 'quiet' }, 'Create the webhook to send it a test ping.'),
+        ),
   )
 }
 

@@ -60,6 +60,8 @@ export async function webhooksPage(context) {
       ),
     ]
     if (showOwner) cells.push(webhook.owner)
+    // A read-only portal session changes nothing: no actions at all.
+    if (context.readOnly) return cells
     cells.push(
       h(
         'div',
@@ -96,11 +98,16 @@ export async function webhooksPage(context) {
       'div',
       { class: 'title-row' },
       h('h1', {}, 'Webhooks'),
-      h('a', { class: 'button', href: '#/webhooks/new' }, 'New webhook'),
+      context.readOnly ? null : h('a', { class: 'button', href: '#/webhooks/new' }, 'New webhook'),
     ),
     message,
     webhooks.length === 0
-      ? h('p', {}, 'No webhooks yet. ', h('a', { href: '#/webhooks/new' }, 'Create the first one'), '.')
+      ? h(
+          'p',
+          {},
+          'No webhooks yet.',
+          context.readOnly ? null : [' ', h('a', { href: '#/webhooks/new' }, 'Create the first one'), '.'],
+        )
       : table({
           caption: 'Webhooks, failing ones first',
           headers: [
@@ -109,7 +116,7 @@ export async function webhooksPage(context) {
             'Conditions',
             'State',
             showOwner ? 'Owner' : null,
-            'Actions',
+            context.readOnly ? null : 'Actions',
           ].filter(Boolean),
           rows,
         }),

@@ -6,6 +6,9 @@ import { authenticate, createExampleWhisperer, type Order, tryIt } from '../shar
 
 export function createApp(whisperer: Whisperer): express.Express {
   const app = express()
+  // The subscriber portal's files, which this app's own page may frame (docs/portal.md).
+  const dashboard = whisperer.dashboard({ frameAncestors: ["'self'"] })
+  app.use(expressMiddleware(dashboard, { prefix: '/whisperer/dashboard' }))
   app.use(express.json())
   // Serves /whisperer and passes other paths on. After express.json(), as here, it re-serializes the
   // parsed body (within express.json()'s 100 kB limit); mounted before it, the raw body streams through.
@@ -14,6 +17,17 @@ export function createApp(whisperer: Whisperer): express.Express {
     const order: Order = req.body
     await whisperer.deliverEvent(order, 'order-created')
     res.status(201).json(order)
+  })
+  // Your customer's webhooks, in your page: a short-lived portal link for who is signed in (here
+  // always `demo`), framed. The link's token is in its fragment, which no server or Referer sees.
+  app.get('/account/webhooks', async (_req, res) => {
+    const { url } = await whisperer.portal.createSession({ owner: 'demo' })
+    res
+      .type('html')
+      .send(
+        `<!doctype html><html lang="en"><title>Your webhooks</title>` +
+          `<iframe title="Webhooks" src="${url}" width="100%" height="800"></iframe></html>`,
+      )
   })
   return app
 }

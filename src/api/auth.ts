@@ -10,6 +10,18 @@ export interface Principal {
    * What the caller may do. @default ['subscriber'] (and everything for an admin)
    */
   scopes?: readonly Scope[]
+  /** Set when the caller is a portal session: what it is scoped to. */
+  portal?: PortalScope
+}
+
+/** What a portal session may see and do, besides its owner. */
+export interface PortalScope {
+  sessionId: string
+  /** The only event types it sees and subscribes to; null for every one. */
+  eventTypes: readonly string[] | null
+  /** Only GET and HEAD requests. */
+  readOnly: boolean
+  expiresAt: Date
 }
 
 /** Supplied by the host application: who sends this request, or null if nobody it knows. */

@@ -2,6 +2,7 @@ import type { CountdownRegistry } from '../core/retry-countdown.ts'
 import type { Logger } from '../logger.ts'
 import type { DeliveryService } from '../service/deliveries.ts'
 import type { EventTypes } from '../service/event-types.ts'
+import type { PortalService } from '../service/portal.ts'
 import type { DeliverOptions, DeliverResult } from '../service/publish.ts'
 import type { TokenService } from '../service/tokens.ts'
 import type { WebhookService } from '../service/webhooks.ts'
@@ -40,6 +41,7 @@ export interface ApiBackend {
   >
   readonly eventTypes: Pick<EventTypes, 'list' | 'declare' | 'remove'>
   readonly tokens: Pick<TokenService, 'list' | 'create' | 'revoke'>
+  readonly portal: Pick<PortalService, 'createSession' | 'exchange' | 'verify' | 'revoke'>
   readonly countdowns: Pick<CountdownRegistry, 'list' | 'validate' | 'schedule'>
   readonly config: { readonly maxAttempts: number }
   readonly logger: Logger

@@ -36,8 +36,17 @@ export function requires(scope: Scope | null): {
  * just the one named by `owner`.
  */
 export function actorOf(principal: Principal, owner?: string): Actor {
-  if (!isAdmin(principal)) return { owner: principal.owner }
+  if (!isAdmin(principal)) {
+    const eventTypes = principal.portal?.eventTypes
+    return eventTypes ? { owner: principal.owner, eventTypes } : { owner: principal.owner }
+  }
   return owner ? { owner } : { owner: principal.owner, admin: true }
+}
+
+/** Whether a caller sees an event type: a portal session only its own, anyone else every one. */
+export function seesEventType(principal: Principal, type: string): boolean {
+  const allowed = principal.portal?.eventTypes
+  return !allowed || allowed.includes(type)
 }
 
 /** The URL of the next page of a list whose page was full, or null. */

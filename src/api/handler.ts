@@ -3,7 +3,8 @@ import { bodyLimit } from 'hono/body-limit'
 import { z } from 'zod'
 import { defaultPrefix } from '../config.ts'
 import { WhispererError } from '../core/errors.ts'
-import type { Authenticate } from './auth.ts'
+import { isPortalSessionToken, type PortalSession } from '../service/portal.ts'
+import { type Authenticate, type Principal, presentedToken } from './auth.ts'
 import type { ApiBackend } from './backend.ts'
 import type { ApiEnv } from './context.ts'
 import { errorResponse } from './errors.ts'
@@ -15,6 +16,7 @@ import { eventTypeRoutes } from './routes/event-types.ts'
 import { eventRoutes } from './routes/events.ts'
 import { healthRoutes } from './routes/health.ts'
 import { operationalEventRoutes } from './routes/operational-events.ts'
+import { portalExchangeRoute, portalRoutes } from './routes/portal.ts'
 import { statsRoutes } from './routes/stats.ts'
 import { tokenRoutes } from './routes/tokens.ts'
 import { webhookRoutes } from './routes/webhooks.ts'
@@ -71,12 +73,34 @@ export function createApiHandler(backend: ApiBackend, options: ApiOptions): ApiH
     (c) => c.json(openApiDocument(app), 200),
   )
   healthRoutes(app, backend)
+  // The portal's exchange has only its one-time link: it is not authenticated, and not rate
+  // limited per owner, but its body is checked as every other.
+  const exchangePath = `${prefix}/portal/sessions/exchange/`
+  // The one POST that reads: a retry schedule, computed and not stored.
+  const schedulePath = `${prefix}/countdowns/schedule/`
 
   app.use('*', async (c, next) => {
     // Charged as it arrived: requests held up together by a slow authentication are not a burst.
     const arrivedAt = performance.now()
     c.set('backend', backend)
-    const principal = await options.authenticate(c.req.raw)
+    if (c.req.method === 'POST' && c.req.path === exchangePath) {
+      refuseUnlessJson(c.req.raw)
+      return next()
+    }
+    let principal: Principal | null
+    try {
+      // A portal session is Whisperer's own; any other credential is the application's to judge.
+      const presented = presentedToken(c.req.raw)
+      if (presented && isPortalSessionToken(presented)) {
+        const session = await backend.portal.verify(presented)
+        principal = session ? portalPrincipal(session) : null
+      } else {
+        principal = await options.authenticate(c.req.raw)
+      }
+    } catch (error) {
+      if (!(error instanceof WhispererError && error.code === 'portal_session_expired')) throw error
+      return errorResponse(error, backend.logger, { 'WWW-Authenticate': 'Bearer' })
+    }
     // Answered here rather than thrown: a thrown error's response would lose these headers.
     if (!principal) {
       return errorResponse(new WhispererError('unauthenticated'), backend.logger, {
@@ -84,18 +108,18 @@ export function createApiHandler(backend: ApiBackend, options: ApiOptions): ApiH
       })
     }
     c.set('principal', principal)
+    // A read-only portal session reads, whatever the route.
+    const reads =
+      c.req.method === 'GET' ||
+      c.req.method === 'HEAD' ||
+      (c.req.method === 'POST' && c.req.path === schedulePath)
+    if (principal.portal?.readOnly && !reads) throw new WhispererError('portal_read_only')
     const wait = limiter?.take(principal.owner, arrivedAt)
     if (wait) {
       const error = new WhispererError('rate_limited', `Too many requests: try again in ${wait} s`)
       return errorResponse(error, backend.logger, { 'Retry-After': String(wait) })
     }
-    if (['POST', 'PUT', 'PATCH'].includes(c.req.method)) {
-      const type = c.req.header('content-type') ?? ''
-      const length = c.req.header('content-length')
-      const empty = length === '0' || (length === undefined && !c.req.raw.body)
-      if (!empty && !/^application\/(.+\+)?json\b/i.test(type))
-        throw new WhispererError('unsupported_media_type')
-    }
+    refuseUnlessJson(c.req.raw)
     await next()
   })
   app.use(
@@ -108,11 +132,13 @@ export function createApiHandler(backend: ApiBackend, options: ApiOptions): ApiH
     }),
   )
 
+  portalExchangeRoute(app, backend)
   webhookRoutes(app)
   deliveryRoutes(app)
   eventRoutes(app)
   eventTypeRoutes(app)
   tokenRoutes(app)
+  portalRoutes(app)
   countdownRoutes(app)
   statsRoutes(app)
   operationalEventRoutes(app)
@@ -124,6 +150,29 @@ export function createApiHandler(backend: ApiBackend, options: ApiOptions): ApiH
     } catch (error) {
       return errorResponse(error, backend.logger)
     }
+  }
+}
+
+/** Refuses a request body that is not JSON (`unsupported_media_type`); an empty one passes. */
+function refuseUnlessJson(request: Request): void {
+  if (!['POST', 'PUT', 'PATCH'].includes(request.method)) return
+  const type = request.headers.get('content-type') ?? ''
+  const length = request.headers.get('content-length')
+  const empty = length === '0' || (length === null && !request.body)
+  if (!empty && !/^application\/(.+\+)?json\b/i.test(type)) throw new WhispererError('unsupported_media_type')
+}
+
+/** A portal session as a caller: its owner's subscriber, within its event types, perhaps read-only. */
+function portalPrincipal(session: PortalSession): Principal {
+  return {
+    owner: session.owner,
+    scopes: ['subscriber'],
+    portal: {
+      sessionId: session.id,
+      eventTypes: session.eventTypes,
+      readOnly: session.readOnly,
+      expiresAt: session.expiresAt,
+    },
   }
 }
 

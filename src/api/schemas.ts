@@ -349,6 +349,16 @@ export const Caller = z
     owner: z.string(),
     admin: z.boolean(),
     scopes: z.array(z.enum(scopes)),
+    portal: z
+      .object({
+        event_types: z.array(z.string()).nullable(),
+        read_only: z.boolean(),
+        expires_date: z.iso.datetime({ offset: true }),
+      })
+      .nullable()
+      .describe(
+        'For a portal session: its event types (null for every one), whether it is read-only, its expiry.',
+      ),
   })
   .meta({ id: 'Caller' })
 

@@ -145,6 +145,24 @@ export const errorCodes = {
     meaning: 'No credentials, or credentials nobody knows (the response has `WWW-Authenticate`).',
     http: true,
   },
+  portal_session_expired: {
+    status: 401,
+    message: 'This portal link has expired',
+    meaning:
+      'The portal session (or the one-time link) is past its `expires_in_seconds`: the application creates a new one.',
+  },
+  portal_link_used: {
+    status: 401,
+    message: 'This portal link was already used',
+    meaning:
+      'A one-time portal link is exchanged once for a session; a second use (a copied or replayed link) is refused.',
+  },
+  portal_read_only: {
+    status: 403,
+    message: 'This portal session is read-only',
+    meaning:
+      'A read-only portal session may only read: every request but GET, HEAD and `POST countdowns/schedule/` (which computes a schedule and stores nothing) is refused.',
+  },
   forbidden: {
     status: 403,
     message: 'This token may not do that',

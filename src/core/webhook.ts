@@ -94,4 +94,9 @@ export interface WebhookInput {
 export interface Actor {
   owner: string
   admin?: boolean
+  /**
+   * The only event types whose webhooks and deliveries it sees and may subscribe to (a portal
+   * session's); every one when left out.
+   */
+  eventTypes?: readonly string[]
 }

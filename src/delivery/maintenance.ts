@@ -66,7 +66,7 @@ export class Maintenance {
     await this.#running
   }
 
-  /** One pass: seals secrets in clear (the first pass), disables long-failing webhooks, removes signing keys past their grace period, deletes expired history batch by batch; returns the deliveries deleted. */
+  /** One pass: seals secrets in clear (the first pass), disables long-failing webhooks, removes signing keys past their grace period, deletes expired history (and portal sessions a day past their expiry) batch by batch; returns the deliveries deleted. */
   async run(): Promise<number> {
     if (this.#o.secrets && !this.#secretsSealed) {
       if ((await this.#o.secrets.pending()) > 0) await this.#o.secrets.rewrap()
@@ -99,6 +99,15 @@ export class Maintenance {
     for (let batch = 0; batch < 1000; batch += 1) {
       if (
         (await this.#o.store.idempotencyKeysExpire({ before: keysBefore, limit: this.#o.batchSize })) <
+        this.#o.batchSize
+      )
+        break
+    }
+    // A day past their expiry, portal sessions are gone: their 401 was `portal_session_expired` until then.
+    const sessionsBefore = new Date(now.getTime() - 86_400_000)
+    for (let batch = 0; batch < 1000; batch += 1) {
+      if (
+        (await this.#o.store.portalSessionsExpire({ before: sessionsBefore, limit: this.#o.batchSize })) <
         this.#o.batchSize
       )
         break

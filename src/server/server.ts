@@ -2,12 +2,12 @@ import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { getRequestListener, RequestError } from '@hono/node-server'
 import { badRequest } from '../api/adapters/node-message.ts'
+import { dashboardHandler } from '../api/dashboard.ts'
 import { errorResponse } from '../api/errors.ts'
 import { defaultPrefix } from '../config.ts'
 import type { Whisperer } from '../whisperer.ts'
 import type { ConfigFile } from './config-file.ts'
 import { eventTypesOf } from './config-file.ts'
-import { dashboardHandler } from './dashboard.ts'
 import { createHttpServer, type HttpTimeouts } from './http-server.ts'
 import { metricsResponse } from './metrics-server.ts'
 import { tokenAuthenticate } from './token-auth.ts'
@@ -53,7 +53,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   const prefix = options.prefix ?? defaultPrefix
   const api = whisperer.api({ authenticate: tokenAuthenticate(whisperer), prefix })
-  const dashboard = dashboardHandler({ prefix })
+  const dashboard = dashboardHandler({ prefix, frameAncestors: whisperer.config.portalFrameAncestors })
   const server = createHttpServer(
     getRequestListener(
       async (request) => {

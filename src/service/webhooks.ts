@@ -2,7 +2,7 @@ import { validationError, WhispererError } from '../core/errors.ts'
 import { compileFilters, type Filters } from '../core/filters.ts'
 import type { AttemptResult } from '../core/outcome.ts'
 import { newSigningKey, type SigningKey } from '../core/signing-keys.ts'
-import type { Webhook, WebhookInput, WebhookWithSecret } from '../core/webhook.ts'
+import type { Actor, Webhook, WebhookInput, WebhookWithSecret } from '../core/webhook.ts'
 import {
   parseRotation,
   parseWebhookInput,
@@ -74,6 +74,7 @@ export class WebhookService {
   async create(actor: ActorLike, input: unknown): Promise<WebhookWithSecret> {
     await this.#freshEventType(eventTypesOf(input))
     const parsed = parseWebhookInput(input, this.#validation)
+    assertEventTypesInScope(toActor(actor), parsed.eventTypes)
     await this.#checkPatterns(parsed.filters)
     const now = this.#clock()
     const key =
@@ -139,9 +140,12 @@ export class WebhookService {
         patch !== null &&
         (patch as Record<string, unknown>)[field] !== undefined,
     )
-    const current = touches ? await this.get(actor, id) : undefined
+    // An actor scoped to some event types changes only the webhooks it sees.
+    const scoped = toActor(actor).eventTypes !== undefined
+    const current = touches || scoped ? await this.get(actor, id) : undefined
     await this.#freshEventType(eventTypesOf(patch) ?? current?.eventTypes)
     const parsed = parseWebhookInput(patch, this.#validation, { partial: true, current })
+    if (parsed.eventTypes !== undefined) assertEventTypesInScope(toActor(actor), parsed.eventTypes)
     await this.#checkPatterns(parsed.filters)
     return this.#save(actor, id, parsed, current)
   }
@@ -154,6 +158,7 @@ export class WebhookService {
     await this.#freshEventType(eventTypesOf(input))
     const current = await this.get(actor, id)
     const parsed = parseWebhookInput(input, this.#validation, { signatureScheme: current.signatureScheme })
+    assertEventTypesInScope(toActor(actor), parsed.eventTypes)
     await this.#checkPatterns(parsed.filters)
     return this.#save(actor, id, parsed, current)
   }
@@ -197,6 +202,7 @@ export class WebhookService {
 
   /** Deletes a webhook: history stays, pending deliveries are cancelled, and the same URL may subscribe again. */
   async delete(actor: ActorLike, id: number): Promise<void> {
+    if (toActor(actor).eventTypes !== undefined) await this.get(actor, id)
     const deleted = await this.#store.webhookDelete({ id, actor: toActor(actor), now: this.#clock() })
     if (!deleted) throw notFound(id)
   }
@@ -231,6 +237,26 @@ function eventTypesOf(input: unknown): string[] | undefined {
     (type): type is string => typeof type === 'string',
   )
   return named.length > 0 ? named : undefined
+}
+
+/**
+ * Refuses event types outside the actor's scope (a portal session's event types), naming the
+ * entry: each must be one of them, by name (a pattern could match types outside the scope).
+ */
+function assertEventTypesInScope(actor: Actor, eventTypes: readonly string[]): void {
+  const scope = actor.eventTypes
+  if (!scope) return
+  const issues = eventTypes.flatMap((entry, i) =>
+    scope.includes(entry)
+      ? []
+      : [
+          {
+            path: eventTypes.length === 1 ? 'eventType' : `eventTypes.${i}`,
+            message: `This session may not subscribe to "${entry}".`,
+          },
+        ],
+  )
+  if (issues.length > 0) throw validationError(issues)
 }
 
 function notFound(id: number): WhispererError {

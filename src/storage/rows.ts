@@ -299,3 +299,29 @@ export function toStoredEventType(row: Row): StoredEventType {
     fields: (row.fields as string[] | null) ?? null,
   }
 }
+
+/** A portal session, without the digests of its secrets. */
+export interface PortalSessionRow {
+  id: string
+  owner: string
+  /** The event types it may see and subscribe to; null for every one. */
+  eventTypes: string[] | null
+  readOnly: boolean
+  createdAt: Date
+  expiresAt: Date
+  exchangedAt: Date | null
+  revokedAt: Date | null
+}
+
+export function toPortalSession(row: Row): PortalSessionRow {
+  return {
+    id: String(row.id),
+    owner: String(row.owner),
+    eventTypes: (row.event_types as string[] | null) ?? null,
+    readOnly: Boolean(row.read_only),
+    createdAt: date(row.created_at),
+    expiresAt: date(row.expires_at),
+    exchangedAt: dateOrNull(row.exchanged_at),
+    revokedAt: dateOrNull(row.revoked_at),
+  }
+}

@@ -87,6 +87,19 @@ TABLE whisperer.migrations
   applied_at timestamp with time zone NOT NULL DEFAULT now()
   CONSTRAINT migrations_pkey PRIMARY KEY (version)
 
+TABLE whisperer.portal_sessions
+  id text NOT NULL
+  owner text NOT NULL
+  event_types text[]
+  read_only boolean NOT NULL
+  link_hash bytea NOT NULL
+  session_hash bytea
+  created_at timestamp with time zone NOT NULL
+  expires_at timestamp with time zone NOT NULL
+  exchanged_at timestamp with time zone
+  revoked_at timestamp with time zone
+  CONSTRAINT portal_sessions_pkey PRIMARY KEY (id)
+
 TABLE whisperer.webhooks
   id bigint NOT NULL GENERATED ALWAYS AS IDENTITY
   owner text NOT NULL
@@ -129,6 +142,8 @@ CREATE UNIQUE INDEX events_uuid_key ON whisperer.events USING btree (uuid);
 CREATE INDEX idempotency_keys_created_idx ON whisperer.idempotency_keys USING btree (created_at);
 CREATE UNIQUE INDEX idempotency_keys_pkey ON whisperer.idempotency_keys USING btree (owner, key);
 CREATE UNIQUE INDEX migrations_pkey ON whisperer.migrations USING btree (version);
+CREATE INDEX portal_sessions_expires_at ON whisperer.portal_sessions USING btree (expires_at);
+CREATE UNIQUE INDEX portal_sessions_pkey ON whisperer.portal_sessions USING btree (id);
 CREATE INDEX webhooks_event_types_idx ON whisperer.webhooks USING gin (event_types) WHERE (is_active AND (deleted_at IS NULL));
 CREATE INDEX webhooks_filtered_event_types_idx ON whisperer.webhooks USING gin (event_types) WHERE ((conditions IS NOT NULL) AND is_active AND (deleted_at IS NULL));
 CREATE INDEX webhooks_keys_expire_idx ON whisperer.webhooks USING btree (keys_expire_at) WHERE (keys_expire_at IS NOT NULL);

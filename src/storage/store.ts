@@ -5,7 +5,14 @@ import type { KeyRing } from '../core/key-ring.ts'
 import type { OperationalEvent } from '../core/operational-events.ts'
 import type { Webhook } from '../core/webhook.ts'
 import type { Database } from './database.ts'
-import type { ApiTokenRow, AttemptSummary, ClaimedDelivery, ClaimedWebhook, StoredEventType } from './rows.ts'
+import type {
+  ApiTokenRow,
+  AttemptSummary,
+  ClaimedDelivery,
+  ClaimedWebhook,
+  PortalSessionRow,
+  StoredEventType,
+} from './rows.ts'
 import * as attempts from './sql/attempts.ts'
 import * as claimedWebhooks from './sql/claimed-webhooks.ts'
 import * as completions from './sql/completions.ts'
@@ -17,6 +24,7 @@ import * as fanOut from './sql/fan-out.ts'
 import * as idempotency from './sql/idempotency.ts'
 import * as metrics from './sql/metrics.ts'
 import * as operational from './sql/operational.ts'
+import * as portalSessions from './sql/portal-sessions.ts'
 import * as replay from './sql/replay.ts'
 import * as retention from './sql/retention.ts'
 import * as routing from './sql/routing.ts'
@@ -31,6 +39,7 @@ export type {
   ClaimedDelivery,
   ClaimedWebhook,
   EnqueuedDelivery,
+  PortalSessionRow,
   StoredEventType,
 } from './rows.ts'
 export type { Completed, Completion } from './sql/completions.ts'
@@ -40,6 +49,7 @@ export type { IdempotencyKey, NewEvent } from './sql/fan-out.ts'
 export type { StoredPublish } from './sql/idempotency.ts'
 export type { MetricsSnapshot } from './sql/metrics.ts'
 export type { Emitted, OperationsOptions } from './sql/operational.ts'
+export type { PortalSessionSecrets } from './sql/portal-sessions.ts'
 export type { ReplayFilter } from './sql/replay.ts'
 export type { EventRouting, RoutingReason, WebhookRouting } from './sql/routing.ts'
 export type { RewrapBatch } from './sql/secrets.ts'
@@ -268,6 +278,32 @@ export class Store {
 
   tokenTouch(params: Params<typeof tokens.tokenTouch>): Promise<void> {
     return tokens.tokenTouch(this.#sql, params)
+  }
+
+  // Portal sessions
+
+  portalSessionInsert(params: Params<typeof portalSessions.portalSessionInsert>): Promise<PortalSessionRow> {
+    return portalSessions.portalSessionInsert(this.#sql, params)
+  }
+
+  portalSessionGet(
+    params: Params<typeof portalSessions.portalSessionGet>,
+  ): Promise<portalSessions.PortalSessionSecrets | null> {
+    return portalSessions.portalSessionGet(this.#sql, params)
+  }
+
+  portalSessionExchange(
+    params: Params<typeof portalSessions.portalSessionExchange>,
+  ): Promise<PortalSessionRow | null> {
+    return portalSessions.portalSessionExchange(this.#sql, params)
+  }
+
+  portalSessionRevoke(params: Params<typeof portalSessions.portalSessionRevoke>): Promise<boolean> {
+    return portalSessions.portalSessionRevoke(this.#sql, params)
+  }
+
+  portalSessionsExpire(params: Params<typeof portalSessions.portalSessionsExpire>): Promise<number> {
+    return portalSessions.portalSessionsExpire(this.#sql, params)
   }
 
   eventTypeUpsert(params: Params<typeof eventTypes.eventTypeUpsert>): Promise<void> {

@@ -66,6 +66,8 @@ export interface Fixtures {
   deliveries: readonly string[]
   /** API token ids. */
   tokens: readonly string[]
+  /** Portal session ids. */
+  portalSessions: readonly string[]
   /** Event types declared in code and through the API. */
   eventTypes: readonly string[]
   /** The receiver's URL: a target that answers. */
@@ -303,6 +305,24 @@ export const routes: readonly Route[] = [
     }),
   },
   { method: 'DELETE', path: 'tokens/{id}/' },
+  {
+    method: 'POST',
+    path: 'portal/sessions/',
+    body: (f) => ({
+      owner: fc.constantFrom('carol', 'alice'),
+      expires_in_seconds: fc.constantFrom(60, 3600, 86_400),
+      event_types: fc.subarray([...f.eventTypes], { minLength: 1 }),
+      read_only: fc.boolean(),
+    }),
+  },
+  {
+    method: 'POST',
+    path: 'portal/sessions/exchange/',
+    body: () => ({
+      token: fc.constantFrom(`whpl_000000000000_${'A'.repeat(43)}`, 'whpl_', 'wh_x', ''),
+    }),
+  },
+  { method: 'DELETE', path: 'portal/sessions/{id}/' },
   { method: 'GET', path: 'countdowns/' },
   {
     method: 'POST',
@@ -591,9 +611,11 @@ function parameter(path: string, name: string, f: Fixtures): fc.Arbitrary<string
     ? f.deliveries
     : path.startsWith('tokens/')
       ? f.tokens
-      : name === 'type'
-        ? f.eventTypes
-        : f.hooks.map(String)
+      : path.startsWith('portal/')
+        ? f.portalSessions
+        : name === 'type'
+          ? f.eventTypes
+          : f.hooks.map(String)
   return fc.oneof(
     { weight: 3, arbitrary: fc.constantFrom(...known) },
     { weight: 3, arbitrary: fc.constantFrom(...oddIds) },

@@ -96,6 +96,7 @@ forEachDatabase((db) => {
     hooks.push(await post('alice', 'hooks/', hook('order-paid')))
     await post('publisher', 'events/', { event_type: 'order-paid', data: { id: 2 } })
     const { record } = await whisperer.tokens.create({ owner: 'carol', scopes: ['subscriber'] })
+    const portal = await whisperer.portal.createSession({ owner: 'carol' })
     const deliveries = (await call('GET', 'hook_events/', { as: 'admin' })).body.results
     expect(deliveries.map((d: { status: string }) => d.status).sort()).toEqual([
       'delivered',
@@ -107,6 +108,7 @@ forEachDatabase((db) => {
       hooks: hooks.map((h) => h.id),
       deliveries: deliveries.flatMap((d: { id: number; uuid: string }) => [String(d.id), d.uuid]),
       tokens: [record.id],
+      portalSessions: [portal.session.id],
       eventTypes: ['order-created', 'order-paid', 'invoice-paid'],
       targetUrl: receiver.url,
     }

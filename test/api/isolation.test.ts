@@ -133,4 +133,34 @@ forEachDatabase((db) => {
     expect(forBob.body.owner).toBe('alice')
     expect((await call('GET', 'hooks/?owner=carol', { as: 'admin' })).body.results).toHaveLength(1)
   })
+
+  test("a portal session of one owner can reach nothing of another's, nor create or revoke sessions", async () => {
+    const created = await call('POST', 'portal/sessions/', { as: 'publisher', json: { owner: 'alice' } })
+    const exchanged = await call('POST', 'portal/sessions/exchange/', {
+      as: null,
+      json: { token: created.body.token },
+    })
+    const portal = { as: null, headers: { authorization: `Bearer ${exchanged.body.token}` } }
+    for (const ref of [bob.delivery.id, bob.delivery.uuid]) {
+      expectError(await call('GET', `hook_events/${ref}/`, portal), 404, 'delivery_not_found')
+      expectError(await call('POST', `hook_events/${ref}/resend/`, portal), 404, 'delivery_not_found')
+    }
+    expectError(await call('GET', `hooks/${bob.hook}/`, portal), 404, 'webhook_not_found')
+    expectError(await call('DELETE', `hooks/${bob.hook}/`, portal), 404, 'webhook_not_found')
+    const theirs = await call('GET', 'hook_events/?owner=bob', portal)
+    expect(theirs.body.results.map((d: { uuid: string }) => d.uuid)).toEqual([alice.delivery.uuid])
+    const made = await call('POST', 'hooks/?owner=bob', {
+      ...portal,
+      json: { event_type: 'order-created', target_url: 'https://example.com/x' },
+    })
+    expect(made.body.owner).toBe('alice')
+    expectError(
+      await call('POST', 'portal/sessions/', { ...portal, json: { owner: 'bob' } }),
+      403,
+      'forbidden',
+    )
+    expectError(await call('DELETE', `portal/sessions/${created.body.id}/`, portal), 403, 'forbidden')
+    expectError(await call('GET', 'tokens/', portal), 403, 'forbidden')
+    expect(receiver.requests).toHaveLength(2)
+  })
 })

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect, test } from 'vitest'
-import { dashboardDirectory, dashboardHandler, dashboardPolicy } from '../../src/server/dashboard.ts'
+import { dashboardDirectory, dashboardHandler, dashboardPolicy } from '../../src/api/dashboard.ts'
 
 const serve = dashboardHandler({ prefix: '/whisperer' })
 const get = (path: string, init?: RequestInit) => serve(new Request(`http://whisperer.test${path}`, init))
@@ -113,5 +113,59 @@ test('a file beside the directory is out of reach, however its name is encoded',
     }
   } finally {
     await rm(root, { recursive: true, force: true })
+  }
+})
+
+test('framing: forbidden by default; frameAncestors allows those origins, and the rest of the policy stays', async () => {
+  const framed = dashboardHandler({ prefix: '/whisperer', frameAncestors: ['https://app.example', "'self'"] })
+  const page = (await framed(new Request('http://whisperer.test/whisperer/dashboard/')))!
+  const policy = page.headers.get('content-security-policy')!
+  expect(policy).toContain("frame-ancestors https://app.example 'self'")
+  expect(page.headers.get('x-frame-options')).toBeNull()
+  // Every other directive is the strict one's.
+  const others = (text: string) => text.split('; ').filter((d) => !d.startsWith('frame-ancestors'))
+  expect(others(policy)).toEqual(others(dashboardPolicy))
+  expect(dashboardPolicy).toContain("frame-ancestors 'none'")
+  expect((await get('/whisperer/dashboard/'))!.headers.get('x-frame-options')).toBe('DENY')
+  for (const bad of [
+    'https://a.example; script-src *',
+    'https://a.example, https://b.example',
+    "'unsafe-inline'",
+  ]) {
+    expect(() => dashboardHandler({ prefix: '/w', frameAncestors: [bad] }), bad).toThrow(/frameAncestors/)
+  }
+})
+
+test('a theme: brand name and logo in the page, accents as custom properties in theme.css', async () => {
+  const themed = dashboardHandler({
+    prefix: '/whisperer',
+    theme: {
+      brandName: 'Acme <Billing>',
+      logoUrl: 'https://cdn.acme.example/logo.svg',
+      accentColor: '#ffcc00',
+      accentColorDark: '#123456',
+    },
+  })
+  const page = (await themed(new Request('http://whisperer.test/whisperer/dashboard/')))!
+  const html = await page.text()
+  expect(html).toContain('<title>Acme &#60;Billing&#62;</title>')
+  expect(html).toContain('<meta name="whisperer-brand" content="Acme &#60;Billing&#62;">')
+  expect(html).toContain('<meta name="whisperer-logo" content="https://cdn.acme.example/logo.svg">')
+  expect(page.headers.get('content-security-policy')).toContain(
+    "img-src 'self' data: https://cdn.acme.example;",
+  )
+  const css = await (await themed(new Request('http://whisperer.test/whisperer/dashboard/theme.css')))!.text()
+  // A light accent takes black text; a dark one white.
+  expect(css).toContain('--accent: #ffcc00;\n  --accent-text: #000000;')
+  expect(css).toMatch(/prefers-color-scheme: dark[\s\S]*--accent: #123456;\n {4}--accent-text: #ffffff;/)
+  const plain = await (await get('/whisperer/dashboard/theme.css'))!.text()
+  expect(plain).not.toContain('--accent')
+  for (const theme of [
+    { accentColor: 'red; } body { display: none' },
+    { logoUrl: 'javascript:alert(1)' },
+    { logoUrl: 'http://insecure.example/logo.png' },
+    { brandName: '' },
+  ]) {
+    expect(() => dashboardHandler({ prefix: '/w', theme }), JSON.stringify(theme)).toThrow(/theme/)
   }
 })

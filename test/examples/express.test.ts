@@ -45,6 +45,25 @@ forEachDatabase((db) => {
     await expectEndToEnd(whisperer, overFetch, `${origin}/whisperer`, receiver)
   })
 
+  test('the example frames a portal link for its signed-in user, and serves the portal', async () => {
+    const whisperer = await exampleWhisperer()
+    const origin = await listen(createApp(whisperer))
+    const page = await (await fetch(`${origin}/account/webhooks`)).text()
+    const link = /src="([^"]+)"/.exec(page)![1]!
+    expect(link).toMatch(/^\/whisperer\/dashboard\/#session=whpl_[a-z0-9]{12}_[\w-]{43}$/)
+    const portal = await fetch(`${origin}${link.split('#')[0]}`)
+    expect(portal.status).toBe(200)
+    expect(portal.headers.get('content-security-policy')).toContain("frame-ancestors 'self'")
+    const exchanged = await fetch(`${origin}/whisperer/portal/sessions/exchange/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: link.split('=')[1] }),
+    })
+    const { token } = (await exchanged.json()) as { token: string }
+    const me = await fetch(`${origin}/whisperer/me/`, { headers: { authorization: `Bearer ${token}` } })
+    expect(((await me.json()) as { owner: string }).owner).toBe('demo')
+  })
+
   test("the example's own route publishes through the library; other paths pass the middleware", async () => {
     const whisperer = await exampleWhisperer()
     const origin = await listen(createApp(whisperer))

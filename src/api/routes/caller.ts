@@ -21,7 +21,14 @@ export function callerRoutes(app: OpenAPIHono<ApiEnv>): void {
       // The default scopes, as `allows` has them: a subscriber's, or everything for an admin.
       const scopes: Scope[] = [...(principal.scopes ?? (admin ? [] : ['subscriber']))]
       if (admin && !scopes.includes('admin')) scopes.push('admin')
-      return c.json({ owner: principal.owner, admin, scopes }, 200)
+      const portal = principal.portal
+        ? {
+            event_types: principal.portal.eventTypes ? [...principal.portal.eventTypes] : null,
+            read_only: principal.portal.readOnly,
+            expires_date: principal.portal.expiresAt.toISOString(),
+          }
+        : null
+      return c.json({ owner: principal.owner, admin, scopes, portal }, 200)
     },
   )
 }

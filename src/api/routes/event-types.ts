@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
 import { z } from 'zod'
 import { exposedFields } from '../../core/event-types.ts'
-import { type ApiEnv, requires } from '../context.ts'
+import { type ApiEnv, requires, seesEventType } from '../context.ts'
 import { ErrorBody, EventType, EventTypeBody, json, TypeParam } from '../schemas.ts'
 import { eventTypeJson } from '../serialize.ts'
 
@@ -25,12 +25,14 @@ export function eventTypeRoutes(app: OpenAPIHono<ApiEnv>): void {
     async (c) => {
       const definitions = await c.get('backend').eventTypes.list()
       return c.json(
-        definitions.map((definition) => {
-          const schema =
-            definition.jsonSchema ??
-            (definition.schema ? z.toJSONSchema(definition.schema, { unrepresentable: 'any' }) : null)
-          return eventTypeJson(definition, schema, exposedFields(definition))
-        }),
+        definitions
+          .filter((definition) => seesEventType(c.get('principal'), definition.type))
+          .map((definition) => {
+            const schema =
+              definition.jsonSchema ??
+              (definition.schema ? z.toJSONSchema(definition.schema, { unrepresentable: 'any' }) : null)
+            return eventTypeJson(definition, schema, exposedFields(definition))
+          }),
         200,
       )
     },

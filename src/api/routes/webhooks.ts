@@ -2,7 +2,7 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
 import { z } from 'zod'
 import { validationError, WhispererError } from '../../core/errors.ts'
 import { issuesFromZod } from '../../core/zod-issues.ts'
-import { type ApiContext, type ApiEnv, actorOf, nextPage, requires } from '../context.ts'
+import { type ApiContext, type ApiEnv, actorOf, nextPage, requires, seesEventType } from '../context.ts'
 import {
   ErrorBody,
   IdParam,
@@ -135,7 +135,9 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>): void {
     async (c) => {
       const definitions = await c.get('backend').eventTypes.list()
       return c.json(
-        definitions.map((definition) => definition.type),
+        definitions
+          .filter((definition) => seesEventType(c.get('principal'), definition.type))
+          .map((definition) => definition.type),
         200,
       )
     },

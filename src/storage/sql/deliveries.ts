@@ -3,7 +3,7 @@ import type { DeliveryStatus } from '../../core/delivery-state.ts'
 import type { Actor } from '../../core/webhook.ts'
 import { type ClaimedDelivery, claimedColumns, deliveryColumns, toClaimedRow, toDelivery } from '../rows.ts'
 import type { Sql } from './context.ts'
-import { bind, ownerScope, statement } from './statement.ts'
+import { bind, eventTypeScope, ownerScope, statement } from './statement.ts'
 
 export interface DeliveryFilter {
   actor: Actor
@@ -156,14 +156,19 @@ const get = statement(
     JOIN ${s}.events e ON e.id = d.event_id
     JOIN ${s}.webhooks w ON w.id = d.webhook_id
     WHERE ($1::bigint IS NULL OR d.id = $1) AND ($2::uuid IS NULL OR d.uuid = $2)
-      AND ($3::text IS NULL OR w.owner = $3)`,
+      AND ($3::text IS NULL OR w.owner = $3) AND ($4::text[] IS NULL OR e.type = ANY($4::text[]))`,
 )
 
 export async function deliveryGet(
   sql: Sql,
   params: { id?: number; uuid?: string; actor: Actor },
 ): Promise<Delivery | null> {
-  const values = bind({ $1: params.id ?? null, $2: params.uuid ?? null, $3: ownerScope(params.actor) })
+  const values = bind({
+    $1: params.id ?? null,
+    $2: params.uuid ?? null,
+    $3: ownerScope(params.actor),
+    $4: eventTypeScope(params.actor),
+  })
   const { rows } = await sql.query(get, values)
   return rows[0] ? toDelivery(rows[0]) : null
 }
@@ -185,6 +190,7 @@ const list = statement(
       AND (NOT $9 OR (d.retry_count = 0 AND d.status IN ('pending', 'delivering')))
       AND ($10::bigint IS NULL OR d.id < $10)
       AND ($12::boolean IS NULL OR (d.status = 'delivered') = $12)
+      AND ($13::text[] IS NULL OR e.type = ANY($13::text[]))
     ORDER BY d.id DESC
     LIMIT $11`,
 )
@@ -204,6 +210,7 @@ export async function deliveryList(sql: Sql, filter: DeliveryFilter): Promise<De
     $10: filter.beforeId ?? null,
     $11: filter.limit,
     $12: filter.delivered ?? null,
+    $13: eventTypeScope(filter.actor),
   })
   const { rows } = await sql.query(list, values)
   return rows.map(toDelivery)

@@ -1,7 +1,7 @@
 import type { OperationalEvent } from '../../core/operational-events.ts'
 import type { Actor } from '../../core/webhook.ts'
 import type { Sql } from './context.ts'
-import { bind, ownerScope, statement } from './statement.ts'
+import { bind, eventTypeScope, ownerScope, statement } from './statement.ts'
 
 /** A webhook as operational events name it (`w` given). */
 export const webhookJson = (w: string) =>
@@ -112,6 +112,7 @@ const list = statement(
     WHERE e.type LIKE 'whisperer.%' AND e.subject_type = 'webhook'
       AND ($1::text IS NULL OR w.owner = $1) AND ($2::text IS NULL OR e.type = $2)
       AND ($3::timestamptz IS NULL OR e.created_at < $3)
+      AND ($5::text[] IS NULL OR w.event_types <@ $5::text[])
     ORDER BY e.created_at DESC, e.id DESC
     LIMIT $4`,
 )
@@ -126,6 +127,7 @@ export async function operationalEventList(
     $2: params.type ?? null,
     $3: params.before ?? null,
     $4: params.limit,
+    $5: eventTypeScope(params.actor),
   })
   const { rows } = await sql.query(list, values)
   return rows.map((row) => ({

@@ -1,7 +1,7 @@
 import type { DeliveryStatus } from '../../core/delivery-state.ts'
 import type { Actor } from '../../core/webhook.ts'
 import type { Sql } from './context.ts'
-import { bind, ownerScope, statement } from './statement.ts'
+import { bind, eventTypeScope, ownerScope, statement } from './statement.ts'
 
 /** Which deliveries a bulk replay sends again. */
 export interface ReplayFilter {
@@ -13,13 +13,14 @@ export interface ReplayFilter {
   createdBefore?: Date
 }
 
-// Which deliveries a bulk replay sends again: $1-$6, bound by `filterValues`.
+// Which deliveries a bulk replay sends again: $1-$7, bound by `filterValues`.
 const matching = `($1::text IS NULL OR w.owner = $1) AND w.deleted_at IS NULL
   AND d.status = ANY($2::text[])
   AND ($3::bigint IS NULL OR d.webhook_id = $3)
   AND ($4::text IS NULL OR lower(e.type) = lower($4))
   AND ($5::timestamptz IS NULL OR d.created_at >= $5)
-  AND ($6::timestamptz IS NULL OR d.created_at < $6)`
+  AND ($6::timestamptz IS NULL OR d.created_at < $6)
+  AND ($7::text[] IS NULL OR e.type = ANY($7::text[]))`
 
 function filterValues(filter: ReplayFilter) {
   return {
@@ -29,6 +30,7 @@ function filterValues(filter: ReplayFilter) {
     $4: filter.eventType ?? null,
     $5: filter.createdAfter ?? null,
     $6: filter.createdBefore ?? null,
+    $7: eventTypeScope(filter.actor),
   }
 }
 
@@ -41,13 +43,13 @@ const replay = statement(
       JOIN ${s}.events e ON e.id = d.event_id
       WHERE ${matching}
       ORDER BY d.id
-      LIMIT $7
+      LIMIT $8
       FOR UPDATE OF d SKIP LOCKED
     ), replayed AS (
-      UPDATE ${s}.deliveries d SET status = 'pending', next_attempt_at = $8, updated_at = $8
+      UPDATE ${s}.deliveries d SET status = 'pending', next_attempt_at = $9, updated_at = $9
       FROM chosen WHERE d.id = chosen.id
       RETURNING d.id
-    ), notified AS (SELECT pg_notify($9, '') WHERE EXISTS (SELECT 1 FROM replayed))
+    ), notified AS (SELECT pg_notify($10, '') WHERE EXISTS (SELECT 1 FROM replayed))
     SELECT count(*)::int AS replayed FROM replayed LEFT JOIN notified ON true`,
 )
 
@@ -59,7 +61,7 @@ export async function deliveryReplay(
   sql: Sql,
   params: ReplayFilter & { limit: number; now: Date },
 ): Promise<number> {
-  const values = bind({ ...filterValues(params), $7: params.limit, $8: params.now, $9: sql.channel })
+  const values = bind({ ...filterValues(params), $8: params.limit, $9: params.now, $10: sql.channel })
   const { rows } = await sql.query<{ replayed: number }>(replay, values)
   return Number(rows[0]?.replayed ?? 0)
 }

@@ -1,7 +1,7 @@
 import type { DeliveryStatus } from '../../core/delivery-state.ts'
 import type { Actor } from '../../core/webhook.ts'
 import type { Sql } from './context.ts'
-import { bind, ownerScope, statement } from './statement.ts'
+import { bind, eventTypeScope, ownerScope, statement } from './statement.ts'
 
 /** Why an event was not delivered to a webhook, each with a stable code. */
 export type RoutingReason =
@@ -37,13 +37,15 @@ export interface EventRouting {
 }
 
 // The event, then (one row each) every webhook of its type in the actor's scope and any webhook
-// it was delivered to; or the one webhook asked for, whatever its types. The mismatched config keys and the failed conditions are evaluated here,
-// each condition on its own by filters_match, the function the fan-out decides with.
+// it was delivered to; or the one webhook asked for, whatever its types. The mismatched config
+// keys and the failed conditions are evaluated here, each condition on its own by filters_match,
+// the function the fan-out decides with.
 const routing = statement(
   'eventRouting',
   (s) => `
   WITH e AS (
-    SELECT id, uuid, type, data::jsonb AS doc, config_filter, created_at FROM ${s}.events WHERE uuid = $1
+    SELECT id, uuid, type, data::jsonb AS doc, config_filter, created_at FROM ${s}.events
+    WHERE uuid = $1 AND ($3::text[] IS NULL OR type = ANY($3::text[]))
   )
   SELECT e.uuid::text AS event_uuid, e.type, e.config_filter, e.created_at AS published_at, w.id, w.owner, w.target_url, w.is_active,
     w.disabled_reason, w.deleted_at, w.created_at, w.updated_at > e.created_at AS changed,
@@ -60,10 +62,10 @@ const routing = statement(
       FROM jsonb_array_elements(w.conditions) WITH ORDINALITY AS c(condition, n)
       WHERE NOT ${s}.filters_match(jsonb_build_array(c.condition), e.doc)) AS failed_conditions
   FROM e
-  LEFT JOIN ${s}.webhooks w ON ($2::text IS NULL OR w.owner = $2) AND ($3::bigint IS NULL OR w.id = $3)
+  LEFT JOIN ${s}.webhooks w ON ($2::text IS NULL OR w.owner = $2) AND ($4::bigint IS NULL OR w.id = $4)
     AND (w.event_types && ${s}.type_patterns(e.type)
       OR w.id IN (SELECT webhook_id FROM ${s}.deliveries WHERE event_id = e.id)
-      OR $3::bigint IS NOT NULL)
+      OR $4::bigint IS NOT NULL)
   LEFT JOIN ${s}.deliveries d ON d.event_id = e.id AND d.webhook_id = w.id
   ORDER BY w.id`,
 )
@@ -76,7 +78,12 @@ export async function eventRouting(
   sql: Sql,
   params: { eventUuid: string; actor: Actor; webhookId?: number },
 ): Promise<EventRouting | null> {
-  const values = bind({ $1: params.eventUuid, $2: ownerScope(params.actor), $3: params.webhookId ?? null })
+  const values = bind({
+    $1: params.eventUuid,
+    $2: ownerScope(params.actor),
+    $3: eventTypeScope(params.actor),
+    $4: params.webhookId ?? null,
+  })
   const { rows } = await sql.query(routing, values)
   const first = rows[0]
   if (!first) return null

@@ -36,6 +36,11 @@ export function bind(values: Record<`$${number}`, unknown>): unknown[] {
   })
 }
 
+/** The event types an actor's reads are scoped to; null for every one. */
+export function eventTypeScope(actor: Actor): string[] | null {
+  return actor.eventTypes ? [...actor.eventTypes] : null
+}
+
 /** The owner an actor's reads and writes are scoped to; null (every owner) for an admin. */
 export function ownerScope(actor: Actor): string | null {
   return actor.admin ? null : actor.owner

@@ -2,7 +2,7 @@ import type { StatsRow } from '../../core/delivery-stats.ts'
 import type { Actor } from '../../core/webhook.ts'
 import { toStatsRow } from '../rows.ts'
 import type { Sql } from './context.ts'
-import { bind, ownerScope, statement } from './statement.ts'
+import { bind, eventTypeScope, ownerScope, statement } from './statement.ts'
 
 // Per bucket of $4 seconds from $2 (and for the whole span, where bucket is null): deliveries
 // created in [$2, $3) by status, and the percentiles of their time to deliver, from creation to
@@ -26,6 +26,7 @@ const stats = statement(
         extract(epoch FROM d.last_attempt_at - d.created_at) * 1000 + d.last_duration_ms END AS ms
     ) t
     WHERE d.created_at >= $2 AND d.created_at < $3 AND ($1::text IS NULL OR w.owner = $1)
+      AND ($5::text[] IS NULL OR w.event_types <@ $5::text[])
     GROUP BY GROUPING SETS ((b.bucket), ())`,
 )
 
@@ -39,6 +40,7 @@ export async function deliveryStats(
     $2: params.since,
     $3: params.until,
     $4: params.bucketSeconds,
+    $5: eventTypeScope(params.actor),
   })
   const { rows } = await sql.query(stats, values)
   return rows.map(toStatsRow)

@@ -17,7 +17,7 @@ import {
   webhookJson,
 } from './operational.ts'
 import { sealAuth, sealKeys } from './secrets.ts'
-import { bind, ownerScope, statement } from './statement.ts'
+import { bind, eventTypeScope, ownerScope, statement } from './statement.ts'
 
 const insert = statement(
   'webhookInsert',
@@ -111,11 +111,13 @@ const get = statement(
   'webhookGet',
   (s) => `
     SELECT ${webhookColumns} FROM ${s}.webhooks
-    WHERE id = $1 AND deleted_at IS NULL AND ($2::text IS NULL OR owner = $2)`,
+    WHERE id = $1 AND deleted_at IS NULL AND ($2::text IS NULL OR owner = $2)
+      AND ($3::text[] IS NULL OR event_types <@ $3::text[])`,
 )
 
 export async function webhookGet(sql: Sql, params: { id: number; actor: Actor }): Promise<Webhook | null> {
-  const { rows } = await sql.query(get, bind({ $1: params.id, $2: ownerScope(params.actor) }))
+  const values = bind({ $1: params.id, $2: ownerScope(params.actor), $3: eventTypeScope(params.actor) })
+  const { rows } = await sql.query(get, values)
   return rows[0] ? toWebhook(rows[0], sql.keys) : null
 }
 
@@ -140,6 +142,7 @@ const list = statement(
       AND ($3::text IS NULL OR lower(target_url) = lower($3))
       AND ($4::boolean IS NULL OR is_active = $4)
       AND id > $5
+      AND ($7::text[] IS NULL OR event_types <@ $7::text[])
     ORDER BY id LIMIT $6`,
 )
 
@@ -161,6 +164,7 @@ export async function webhookList(
     $4: params.isActive ?? null,
     $5: params.afterId ?? 0,
     $6: params.limit,
+    $7: eventTypeScope(params.actor),
   })
   const { rows } = await sql.query(list, values)
   return rows.map((row) => toWebhook(row, sql.keys))
