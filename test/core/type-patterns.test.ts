@@ -43,15 +43,23 @@ describe('type patterns', () => {
     expect(overlappingEntries(['a.x', 'b.*'], ['c', 'b.y.*'])).toEqual({ entry: 'b.*', other: 'b.y.*' })
     expect(overlappingEntries(['a.x'], ['a.y'])).toBeNull()
 
-    // Against the definition, over a small universe of types that includes a witness of every overlap.
-    const segment = fc.constantFrom('a', 'b', 'whisperer')
+    // Against the definition, over every type of up to three segments (and one more), which holds
+    // a witness of every overlap of the entries drawn.
+    const segments = ['a', 'b', 'whisperer']
+    const segment = fc.constantFrom(...segments)
     const type = fc.array(segment, { minLength: 1, maxLength: 3 }).map((parts) => parts.join('.'))
     const entry = fc.oneof(
       type,
       type.map((t) => `${t}.*`),
       fc.constant('*'),
     )
-    const universe = fc.sample(type, 500).flatMap((t) => [t, `${t}.z`])
+    let types = segments
+    const universe = [...types]
+    for (let depth = 2; depth <= 3; depth++) {
+      types = types.flatMap((t) => segments.map((s) => `${t}.${s}`))
+      universe.push(...types)
+    }
+    universe.push(...universe.map((t) => `${t}.z`))
     fc.assert(
       fc.property(entry, entry, (a, b) => {
         const witnessed = universe.some((t) => typeMatches(a, t) && typeMatches(b, t))
