@@ -338,6 +338,9 @@ export function parseRotation(
 ): { secretKey: string | undefined; graceSeconds: number; signatureScheme: SignatureScheme } {
   const parsed = rotationSchema.safeParse(input ?? {})
   if (!parsed.success) throw validationError(issuesFromZod(parsed.error))
+  // What PostgreSQL could not store (an unpaired surrogate, NUL) is refused here, not when stored.
+  const unstorable = unstorableIssues(parsed.data.secretKey, 'secretKey')
+  if (unstorable.length > 0) throw validationError(unstorable)
   const scheme = parsed.data.signatureScheme ?? current ?? 'hmac-sha256'
   const problem = parsed.data.secretKey ? secretKeyProblem(parsed.data.secretKey, scheme) : null
   if (problem) throw validationError([{ path: 'secretKey', message: problem }])

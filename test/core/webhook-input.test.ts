@@ -349,6 +349,10 @@ describe('signatureScheme', () => {
 })
 
 describe('parseRotation', () => {
+  test('a secret PostgreSQL could not store is refused, naming it', () => {
+    expect(pathsOf(() => parseRotation({ secretKey: '\ud800' }, 'hmac-sha256'))).toEqual(['secretKey'])
+  })
+
   test('defaults: a generated secret, 86400 seconds of grace, the current scheme', () => {
     expect(parseRotation({}, 'hmac-sha256')).toEqual({
       secretKey: undefined,
