@@ -148,6 +148,7 @@ export class Whisperer {
       pollIntervalMs: config.pollIntervalMs,
       leaseMs: config.leaseMs,
       attemptMaxMs: config.attemptMaxMs,
+      readTimeoutMs: config.readTimeoutMs,
     })
     this.secrets = new SecretService({ store: this.#store, logger: this.logger })
     this.#maintenance = new Maintenance({

@@ -169,6 +169,8 @@ export class Publisher {
       if (!tx && deliveries.length > 0) this.#o.onEnqueued()
       return result
     }
+    // Deliveries to rate-limited webhooks were left pending, for the workers to send within the budget.
+    if (claimed.length < deliveries.length) this.#o.onEnqueued()
     const attempted = await attemptNow({
       deliveries: claimed,
       context: this.#o.context,

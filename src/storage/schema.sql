@@ -87,6 +87,23 @@ TABLE whisperer.migrations
   applied_at timestamp with time zone NOT NULL DEFAULT now()
   CONSTRAINT migrations_pkey PRIMARY KEY (version)
 
+TABLE whisperer.webhook_rates
+  webhook_id bigint NOT NULL
+  rate double precision
+  ceiling double precision NOT NULL
+  origin text NOT NULL
+  step double precision NOT NULL
+  next_slot_at timestamp with time zone NOT NULL
+  paced_until timestamp with time zone NOT NULL
+  adjusted_at timestamp with time zone NOT NULL
+  decreased_at timestamp with time zone
+  CONSTRAINT webhook_rates_ceiling_check CHECK ((ceiling > (0)::double precision))
+  CONSTRAINT webhook_rates_origin_check CHECK ((origin = ANY (ARRAY['limit'::text, 'auto'::text, 'observed'::text])))
+  CONSTRAINT webhook_rates_pkey PRIMARY KEY (webhook_id)
+  CONSTRAINT webhook_rates_rate_check CHECK ((rate > (0)::double precision))
+  CONSTRAINT webhook_rates_step_check CHECK ((step > (0)::double precision))
+  CONSTRAINT webhook_rates_webhook_id_fkey FOREIGN KEY (webhook_id) REFERENCES whisperer.webhooks(id) ON DELETE CASCADE
+
 TABLE whisperer.webhooks
   id bigint NOT NULL GENERATED ALWAYS AS IDENTITY
   owner text NOT NULL
@@ -110,7 +127,12 @@ TABLE whisperer.webhooks
   signing_keys jsonb NOT NULL DEFAULT '[]'::jsonb
   secret_rotated_at timestamp with time zone
   keys_expire_at timestamp with time zone
+  rate_limit double precision
+  rate_auto boolean NOT NULL DEFAULT false
+  timeout_seconds double precision
   CONSTRAINT webhooks_pkey PRIMARY KEY (id)
+  CONSTRAINT webhooks_rate_limit_check CHECK ((rate_limit > (0)::double precision))
+  CONSTRAINT webhooks_timeout_seconds_check CHECK (((timeout_seconds >= (1)::double precision) AND (timeout_seconds <= (60)::double precision)))
 
 CREATE UNIQUE INDEX api_tokens_pkey ON whisperer.api_tokens USING btree (id);
 CREATE INDEX attempts_delivery_idx ON ONLY whisperer.attempts USING btree (delivery_id, attempt);
@@ -128,6 +150,7 @@ CREATE UNIQUE INDEX events_uuid_key ON whisperer.events USING btree (uuid);
 CREATE INDEX idempotency_keys_created_idx ON whisperer.idempotency_keys USING btree (created_at);
 CREATE UNIQUE INDEX idempotency_keys_pkey ON whisperer.idempotency_keys USING btree (owner, key);
 CREATE UNIQUE INDEX migrations_pkey ON whisperer.migrations USING btree (version);
+CREATE UNIQUE INDEX webhook_rates_pkey ON whisperer.webhook_rates USING btree (webhook_id);
 CREATE INDEX webhooks_event_type_idx ON whisperer.webhooks USING btree (event_type) WHERE (is_active AND (deleted_at IS NULL));
 CREATE INDEX webhooks_filtered_event_type_idx ON whisperer.webhooks USING btree (event_type) WHERE ((conditions IS NOT NULL) AND is_active AND (deleted_at IS NULL));
 CREATE INDEX webhooks_keys_expire_idx ON whisperer.webhooks USING btree (keys_expire_at) WHERE (keys_expire_at IS NOT NULL);

@@ -17,6 +17,7 @@ import * as fanOut from './sql/fan-out.ts'
 import * as idempotency from './sql/idempotency.ts'
 import * as metrics from './sql/metrics.ts'
 import * as operational from './sql/operational.ts'
+import * as rates from './sql/rates.ts'
 import * as replay from './sql/replay.ts'
 import * as retention from './sql/retention.ts'
 import * as routing from './sql/routing.ts'
@@ -40,6 +41,7 @@ export type { IdempotencyKey, NewEvent } from './sql/fan-out.ts'
 export type { StoredPublish } from './sql/idempotency.ts'
 export type { MetricsSnapshot } from './sql/metrics.ts'
 export type { Emitted, OperationsOptions } from './sql/operational.ts'
+export type { RateSignal } from './sql/rates.ts'
 export type { ReplayFilter } from './sql/replay.ts'
 export type { EventRouting, RoutingReason, WebhookRouting } from './sql/routing.ts'
 export type { RewrapBatch } from './sql/secrets.ts'
@@ -208,6 +210,14 @@ export class Store {
 
   deliveryComplete(params: Params<typeof completions.deliveryComplete>): Promise<completions.Completed> {
     return completions.deliveryComplete(this.#sql, params)
+  }
+
+  webhookRatesAdjust(params: Params<typeof rates.webhookRatesAdjust>): Promise<number> {
+    return rates.webhookRatesAdjust(this.#sql, params)
+  }
+
+  webhookRateGet(params: Params<typeof rates.webhookRateGet>): ReturnType<typeof rates.webhookRateGet> {
+    return rates.webhookRateGet(this.#sql, params)
   }
 
   operationalEventList(params: Params<typeof operational.operationalEventList>): Promise<OperationalEvent[]> {

@@ -39,6 +39,10 @@ export interface Enqueued {
   claimed: ClaimedDelivery[]
 }
 
+/** Whether webhook `w` is rate-governed now (its deliveries are never claimed as they are inserted). */
+const rated = (s: string, w: string) =>
+  `EXISTS (SELECT 1 FROM ${s}.webhook_rates r WHERE r.webhook_id = ${w}.id AND r.rate IS NOT NULL)`
+
 /** The webhooks' own filters on the event's data (compiled conditions; see filters_match). */
 const filtersMatch = (s: string, data: string) =>
   `(w.conditions IS NULL OR ${s}.filters_match(w.conditions, ${data}::jsonb))`
@@ -72,7 +76,8 @@ const notify = `notified AS (SELECT pg_notify($10, '') AS n WHERE EXISTS (SELECT
 
 // Any number of events, each fanned out to the live webhooks of its type matching its config
 // filter and their own filters, in one statement. A webhook that chose some fields gets a body of
-// its own, built here. Claimed, the deliveries start out leased (next_attempt_at is the lease).
+// its own, built here. Claimed, the deliveries start out leased (next_attempt_at is the lease),
+// except those of rate-governed webhooks: they start pending, to be claimed within their budget.
 const eventsInsertText = (claimed: boolean) => (s: string) =>
   `
   WITH given AS (
@@ -89,7 +94,8 @@ const eventsInsertText = (claimed: boolean) => (s: string) =>
       ) THEN i.data::jsonb END AS doc
     FROM given i WHERE i.key IS NULL OR i.uuid IN (SELECT uuid FROM keyed)
   ), targets AS (
-    SELECT i.n, w.id AS webhook_id, gen_random_uuid() AS uuid, w.fields FROM input i
+    SELECT i.n, w.id AS webhook_id, gen_random_uuid() AS uuid, w.fields, ${claimed ? rated(s, 'w') : 'false'} AS rated
+    FROM input i
     JOIN ${s}.webhooks w ON w.event_type = i.type AND w.is_active AND w.deleted_at IS NULL
     WHERE (i.config_filter IS NULL OR NOT EXISTS (
       SELECT 1 FROM jsonb_each(i.config_filter::jsonb) f
@@ -105,21 +111,22 @@ const eventsInsertText = (claimed: boolean) => (s: string) =>
     RETURNING id, uuid
   ), inserted AS (
     INSERT INTO ${s}.deliveries (uuid, event_id, webhook_id, status, next_attempt_at, body, created_at, updated_at)
-    SELECT t.uuid, e.id, t.webhook_id, $9, $11,
+    SELECT t.uuid, e.id, t.webhook_id, CASE WHEN t.rated THEN 'pending' ELSE $9 END,
+      CASE WHEN t.rated THEN $8 ELSE $11 END,
       CASE WHEN t.fields IS NOT NULL THEN ('{"event":{"type":' || to_json(i.type)::text || ',"uuid":"'
         || replace(t.uuid::text, '-', '') || '"},"' || i.payload_key || '":'
         || ${s}.pick_fields(i.data::json, t.fields) || '}')::json END,
       $8, $8
     FROM targets t JOIN input i ON i.n = t.n JOIN event e ON e.uuid = i.uuid
     ORDER BY t.n, t.webhook_id
-    RETURNING id, uuid, webhook_id, event_id, next_attempt_at, retry_count, body, created_at
+    RETURNING id, uuid, webhook_id, event_id, status, next_attempt_at, retry_count, body, created_at
   ), ${notify}
   ${
     claimed
       ? `SELECT d.id, d.uuid::text AS uuid, d.next_attempt_at AS lease, d.retry_count, d.body::text AS body,
            i.type AS event_type, i.data, i.payload_key, i.subject_id, d.webhook_id,
            w.updated_at AS webhook_updated_at, e.uuid::text AS event_uuid,
-           d.created_at, i.trace_context, w.failing_since IS NOT NULL AS webhook_failing
+           d.created_at, i.trace_context, w.failing_since IS NOT NULL AS webhook_failing, d.status
          FROM inserted d JOIN event e ON e.id = d.event_id JOIN input i ON i.uuid = e.uuid
          JOIN ${s}.webhooks w ON w.id = d.webhook_id LEFT JOIN notified ON true`
       : `SELECT d.id, d.uuid::text AS uuid, d.webhook_id, e.uuid::text AS event_uuid
@@ -168,8 +175,14 @@ export async function eventsInsert(
   })
   return {
     deliveries: toEnqueuedByEvent(rows),
-    claimed: lease ? await sql.webhooks.attach(sql, rows.map(toClaimedRow)) : [],
+    claimed: lease ? await claimedOf(sql, rows) : [],
   }
+}
+
+/** The deliveries an enqueue claimed: all it inserted but those left pending for their rate limit. */
+function claimedOf(sql: Sql, rows: Record<string, unknown>[]): Promise<ClaimedDelivery[]> {
+  const claimed = rows.filter((row) => row.status === 'delivering')
+  return sql.webhooks.attach(sql, claimed.map(toClaimedRow))
 }
 
 // One event whose every delivery has its own body (a customized payload); as above otherwise.
@@ -179,6 +192,7 @@ const eventInsertBodiesText = (claimed: boolean) => (s: string) =>
     SELECT $1::uuid AS uuid, $16::text AS key_owner, $17::text AS key, $18::text AS request_hash
   ), ${idempotencyKeys(s, 'given', '$7', '$19')}, targets AS (
     SELECT b.uuid, b.webhook_id AS id, b.body
+      , ${claimed ? rated(s, 'b').replace('b.id', 'b.webhook_id') : 'false'} AS rated
     FROM unnest($12::uuid[], $13::bigint[], $14::text[]) AS b(uuid, webhook_id, body)
     WHERE b.webhook_id IN (${liveTargets(s, '$2', '$11', '$3')})
       AND ($17::text IS NULL OR EXISTS (SELECT 1 FROM keyed))
@@ -189,13 +203,14 @@ const eventInsertBodiesText = (claimed: boolean) => (s: string) =>
     RETURNING id
   ), inserted AS (
     INSERT INTO ${s}.deliveries (uuid, event_id, webhook_id, status, next_attempt_at, body, created_at, updated_at)
-    SELECT targets.uuid, event.id, targets.id, $8, $9, targets.body::json, $7, $7
+    SELECT targets.uuid, event.id, targets.id, CASE WHEN targets.rated THEN 'pending' ELSE $8 END,
+      CASE WHEN targets.rated THEN $7 ELSE $9 END, targets.body::json, $7, $7
     FROM event, targets
     RETURNING *
   ), ${notify}
   ${
     claimed
-      ? `SELECT ${insertedClaimedColumns}, $1::text AS event_uuid FROM inserted d
+      ? `SELECT ${insertedClaimedColumns}, $1::text AS event_uuid, d.status FROM inserted d
          JOIN ${s}.webhooks w ON w.id = d.webhook_id LEFT JOIN notified ON true`
       : `SELECT inserted.id, inserted.uuid::text AS uuid, inserted.webhook_id, $1::text AS event_uuid
          FROM inserted LEFT JOIN notified ON true`
@@ -246,7 +261,7 @@ export async function eventInsertBodies(
   })
   return {
     deliveries: toEnqueuedByEvent(rows),
-    claimed: lease ? await sql.webhooks.attach(sql, rows.map(toClaimedRow)) : [],
+    claimed: lease ? await claimedOf(sql, rows) : [],
   }
 }
 

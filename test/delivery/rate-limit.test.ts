@@ -1,0 +1,108 @@
+import { afterEach, beforeEach, expect, test } from 'vitest'
+import type { Whisperer } from '../../src/whisperer.ts'
+import { forEachDatabase, type TestDatabase } from '../support/databases.ts'
+import { type Receiver, startReceiver } from '../support/receiver.ts'
+import { rejection } from '../support/rejection.ts'
+import { busiestWindow } from '../support/windows.ts'
+
+test('the busiest window counts requests less than a window apart', () => {
+  expect(busiestWindow([0, 100, 999, 1000, 1500, 1998])).toBe(4)
+  expect(busiestWindow([0, 1000, 2000])).toBe(1)
+  expect(busiestWindow([])).toBe(0)
+})
+
+async function counts(db: TestDatabase, whisperer: Whisperer) {
+  const schema = whisperer.config.schema
+  const [row] = await db.sql<{ attempts: number; retried: number; delivered: number; total: number }>(
+    `SELECT (SELECT count(*)::int FROM "${schema}".attempts) AS attempts,
+       (SELECT count(*)::int FROM "${schema}".deliveries WHERE retry_count > 1) AS retried,
+       (SELECT count(*)::int FROM "${schema}".deliveries WHERE status = 'delivered') AS delivered,
+       (SELECT count(*)::int FROM "${schema}".deliveries) AS total`,
+  )
+  return row!
+}
+
+forEachDatabase((db) => {
+  let receiver: Receiver
+  beforeEach(async () => {
+    receiver = await startReceiver()
+  })
+  afterEach(() => receiver.close())
+
+  test('rate_limit and timeout are validated, stored and read back with the rate in force', async () => {
+    const whisperer = await db.whisperer()
+    whisperer.eventTypes.register({ type: 'tick' })
+    const base = { eventType: 'tick', targetUrl: receiver.url }
+    for (const [field, value] of [
+      ['rateLimit', 0],
+      ['rateLimit', -1],
+      ['rateLimit', 'fast'],
+      ['rateLimit', 20_000],
+      ['timeout', 0.5],
+      ['timeout', 61],
+      ['timeout', '5'],
+    ] as const) {
+      const error = await rejection(whisperer.webhooks.create('acme', { ...base, [field]: value } as never))
+      expect(error.code).toBe('validation_error')
+      expect(error.issues.map((issue) => issue.path)).toEqual([field])
+    }
+    const plain = await whisperer.webhooks.create('acme', base)
+    expect(plain).toMatchObject({ rateLimit: null, rateLimitCurrent: null, timeout: null })
+    const limited = await whisperer.webhooks.create('acme', {
+      ...base,
+      targetUrl: `${receiver.url}?2`,
+      rateLimit: 50,
+      timeout: 5,
+    })
+    expect(limited).toMatchObject({ rateLimit: 50, rateLimitCurrent: 50, timeout: 5 })
+    expect(await whisperer.webhooks.get('acme', limited.id)).toMatchObject({ rateLimitCurrent: 50 })
+    const auto = await whisperer.webhooks.update('acme', plain.id, { rateLimit: 'auto' })
+    expect(auto).toMatchObject({ rateLimit: 'auto', rateLimitCurrent: 10 })
+    const kept = await whisperer.webhooks.update('acme', plain.id, { timeout: 2 })
+    expect(kept).toMatchObject({ rateLimit: 'auto', rateLimitCurrent: 10, timeout: 2 })
+    const cleared = await whisperer.webhooks.update('acme', limited.id, { rateLimit: null, timeout: null })
+    expect(cleared).toMatchObject({ rateLimit: null, rateLimitCurrent: null, timeout: null })
+  })
+
+  test('a webhook timeout overrides the service timeout, both ways', async () => {
+    receiver.respond(() => ({ status: 200, delayMs: 3000 }))
+    const whisperer = await db.whisperer({ requestTimeout: 2 })
+    whisperer.eventTypes.register({ type: 'tick' })
+    const short = await whisperer.webhooks.create('acme', {
+      eventType: 'tick',
+      targetUrl: `${receiver.url}?short`,
+      timeout: 1,
+    })
+    const long = await whisperer.webhooks.create('acme', {
+      eventType: 'tick',
+      targetUrl: `${receiver.url}?long`,
+      timeout: 5,
+    })
+    const result = await whisperer.deliverEvent({ n: 1 }, 'tick', { async: false })
+    const byWebhook = new Map(result.outcomes!.map((o) => [o.webhookId, o]))
+    expect(byWebhook.get(short.id)).toMatchObject({ status: 'pending', errorKind: 'timeout' })
+    expect(byWebhook.get(long.id)).toMatchObject({ status: 'delivered', responseStatus: 200 })
+  })
+
+  test('a rate limit paces deliveries without counting attempts; all are delivered', async () => {
+    const whisperer = await db.whisperer({ concurrency: 50, claimBatch: 50 })
+    whisperer.eventTypes.register({ type: 'tick' })
+    await whisperer.webhooks.create('acme', { eventType: 'tick', targetUrl: receiver.url, rateLimit: 20 })
+    await Promise.all(Array.from({ length: 60 }, (_, n) => whisperer.deliverEvent({ n }, 'tick')))
+    await whisperer.start()
+    await receiver.waitFor(10, 10_000)
+    // Mid-way, those held back are pending with no attempt made.
+    const schema = whisperer.config.schema
+    const held = await db.sql<{ retry_count: number; attempts: number }>(
+      `SELECT d.retry_count, (SELECT count(*)::int FROM "${schema}".attempts a WHERE a.delivery_id = d.id) AS attempts
+       FROM "${schema}".deliveries d WHERE d.status = 'pending'`,
+    )
+    expect(held.length).toBeGreaterThan(0)
+    expect(held.every((row) => row.retry_count === 0 && row.attempts === 0)).toBe(true)
+    await receiver.waitFor(60, 20_000)
+    await whisperer.close()
+    const busiest = busiestWindow(receiver.requests.map((r) => r.receivedAt))
+    expect(busiest).toBeLessThanOrEqual(22)
+    expect(await counts(db, whisperer)).toEqual({ attempts: 60, retried: 0, delivered: 60, total: 60 })
+  }, 30_000)
+})
