@@ -27,8 +27,9 @@ export interface DeliveryFilter {
 // Deliveries of rate-governed webhooks (those with a rate row in force) take send slots from their
 // webhook's budget: one every 1/rate seconds from `next_slot_at` (a generic cell rate algorithm,
 // without burst), handed out up to $4 seconds ahead. Each is claimed with its slot (`slot_at`), at
-// which the worker sends it. The rest are held back: pending again, due at the slots that follow
-// the ones already promised (`paced_until`), with no attempt and no retry counted. Rate rows are
+// which the worker sends it. The rest are held back: pending again, due $4 seconds before the
+// slots that follow the ones already promised (`paced_until`), so that the claim that takes them
+// finds their slots within its reach and no slot passes unused; no attempt or retry is counted. Rate rows are
 // locked in webhook order, so concurrent claims cannot deadlock and share one budget. Unlimited
 // webhooks' deliveries only pass a look-up in the (small) rate table.
 // A webhook's own timeout lengthens its deliveries' leases by the longer attempt it allows ($5
@@ -70,7 +71,8 @@ const claim = statement(
       FROM due JOIN slots b ON b.webhook_id = due.webhook_id
     ), held AS (
       UPDATE ${s}.deliveries d SET status = 'pending',
-        next_attempt_at = r.pace_from + (r.k - r.granted - 1) / r.rate * interval '1 second'
+        next_attempt_at = greatest($1::timestamptz,
+          r.pace_from + ((r.k - r.granted - 1) / r.rate - $4) * interval '1 second')
       FROM ranked r WHERE d.id = r.id AND r.k > r.granted
     ), claimed AS (
       SELECT due.id, r.id IS NOT NULL AS rated, r.rate AS slot_rate,

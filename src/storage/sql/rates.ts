@@ -19,7 +19,8 @@ const observedWindowSeconds = 2
 // Additive increase, multiplicative decrease, shared by every worker: a 429 or 503 halves the rate
 // (at most once per $6 seconds, never below $7) and sets its step to a twentieth of the rate it
 // had (at least 1); attempts that succeeded grow it by its step per second since it last changed,
-// up to the ceiling, so that it recovers from halving in about ten seconds. An observed limit
+// up to the ceiling, so that it recovers from halving in about ten seconds. It grows only while it
+// binds (deliveries are being held back by it), so an idle webhook's rate does not climb unused. An observed limit
 // that grows back to its ceiling stops limiting (its rate is null). A webhook without a rate row
 // that answers 429 or 503 gets one: its rate observed over the last seconds, halved; the ceiling is
 // the rate observed. A Retry-After pauses the whole webhook until then. Rows are locked in webhook
@@ -49,6 +50,9 @@ const adjust = statement(
         CASE WHEN l.rate IS NULL THEN NULL
           ELSE least(l.ceiling, l.rate + l.step * greatest(0, extract(epoch FROM $5::timestamptz - l.adjusted_at)))
           END AS grown,
+        -- It grows only while it binds (deliveries are held back by it); an observed one always,
+        -- so that it stops limiting once it is back where it was.
+        l.paced_until > $5 OR l.origin = 'observed' AS binding,
         l.rate, l.ceiling, l.origin, l.step, i.ok, i.throttled, o.rate AS observed
       FROM locked l JOIN input i ON i.webhook_id = l.webhook_id
       LEFT JOIN observed o ON o.webhook_id = l.webhook_id
@@ -57,12 +61,13 @@ const adjust = statement(
         rate = CASE
           WHEN n.decrease AND n.rate IS NULL THEN greatest($7, n.observed / 2)
           WHEN n.decrease THEN greatest($7, n.rate / 2)
-          WHEN n.throttled > 0 OR n.ok = 0 THEN n.rate
+          WHEN n.throttled > 0 OR n.ok = 0 OR NOT n.binding THEN n.rate
           WHEN n.origin = 'observed' AND n.grown >= n.ceiling THEN NULL
           ELSE n.grown END,
         ceiling = CASE WHEN n.decrease AND n.rate IS NULL THEN n.observed ELSE n.ceiling END,
         step = CASE WHEN n.decrease THEN greatest(1, coalesce(n.rate, n.observed) / 20) ELSE r.step END,
-        adjusted_at = CASE WHEN n.decrease OR (n.ok > 0 AND n.throttled = 0) THEN $5 ELSE r.adjusted_at END,
+        adjusted_at = CASE WHEN n.decrease OR (n.ok > 0 AND n.throttled = 0) OR NOT n.binding THEN $5
+          ELSE r.adjusted_at END,
         decreased_at = CASE WHEN n.decrease THEN $5 ELSE r.decreased_at END,
         next_slot_at = greatest(r.next_slot_at, coalesce(n.pause_until, '-infinity'))
       FROM next n WHERE r.webhook_id = n.webhook_id
