@@ -95,13 +95,16 @@ export const webhookInputSchema = z.object({
     )
     .optional(),
   rateLimit: z
-    .union([
-      z
-        .number()
-        .min(minRateLimit, `Must be at least ${minRateLimit} requests per second, or "auto", or null.`)
-        .max(maxRateLimit, `Must be at most ${maxRateLimit} requests per second.`),
-      z.literal('auto'),
-    ])
+    .union(
+      [
+        z
+          .number()
+          .min(minRateLimit, `Must be at least ${minRateLimit} requests per second, or "auto", or null.`)
+          .max(maxRateLimit, `Must be at most ${maxRateLimit} requests per second.`),
+        z.literal('auto'),
+      ],
+      { error: 'Expected a number of requests per second, "auto", or null.' },
+    )
     .describe(
       'Requests per second to this webhook, for all workers together; `"auto"` finds the rate by additive increase and multiplicative decrease; null for no limit. Deliveries held back by it wait in the queue: they are not attempts. A 429 or 503 answer halves the rate in force (and starts limiting a webhook without one) until answers succeed again.',
     )

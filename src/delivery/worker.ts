@@ -39,7 +39,7 @@ export class Worker {
   readonly #inFlight = new Set<Promise<void>>()
   /** Deliveries claimed with a send slot ahead (a rate limit), waiting for it: each one's timer and how to cancel it. */
   readonly #waiting = new Map<ClaimedDelivery, () => void>()
-  /** When this process last let a delivery of each rate-limited webhook go (performance.now()). */
+  /** When this process last let a delivery of each rate-limited webhook go (by the clock, ms). */
   readonly #lastSent = new Map<number, number>()
   #state: 'idle' | 'running' | 'closing' | 'closed' = 'idle'
   #loop: Promise<void> | null = null
@@ -278,7 +278,7 @@ export class Worker {
    * from this process are also kept `spacingMs` apart, so that timers fired late together (a
    * blocked event loop, a claim that took long) do not send in a burst.
    */
-  #wait(delivery: ClaimedDelivery, ms: number, unlimitedLine: boolean): void {
+  #wait(delivery: ClaimedDelivery, ms: number, unlimitedLine: boolean, respaced = false): void {
     let cancelled = false
     let timer: NodeJS.Timeout | undefined
     const task = new Promise<void>((resolve) => {
@@ -292,19 +292,19 @@ export class Worker {
       this.#waiting.delete(delivery)
       this.#inFlight.delete(task)
       if (cancelled) return
-      const now = performance.now()
+      const now = this.#o.clock().getTime()
       const webhookId = delivery.webhook.id
-      const spacingMs = delivery.spacingMs ?? 0
-      const early = (this.#lastSent.get(webhookId) ?? Number.NEGATIVE_INFINITY) + spacingMs - now
-      const lateMs = this.#o.clock().getTime() + Math.max(0, early) - (delivery.notBefore?.getTime() ?? 0)
-      if (lateMs > lateSlotMs(spacingMs)) {
+      const early =
+        (this.#lastSent.get(webhookId) ?? Number.NEGATIVE_INFINITY) + (delivery.spacingMs ?? 0) - now
+      // Once at most: an injected clock that stands still must not hold it forever.
+      if (early > 1 && !respaced) return this.#wait(delivery, early, unlimitedLine, true)
+      if (now - (delivery.notBefore?.getTime() ?? now) > lateSlotMs(delivery.spacingMs ?? 0)) {
         // Too long after its slot (a busy event loop, a slow claim): sent now it could crowd the
         // slots other processes keep. Back to the queue, due now, for a slot of its own.
-        await this.#release([{ delivery, at: this.#o.clock().getTime() }])
+        await this.#release([{ delivery, at: now }])
         this.wake()
         return
       }
-      if (early > 1) return this.#wait(delivery, early, unlimitedLine)
       if (this.#lastSent.size >= 10_000) this.#lastSent.clear()
       this.#lastSent.set(webhookId, now)
       const giveBack: { delivery: ClaimedDelivery; at: number }[] = []

@@ -56,7 +56,7 @@ forEachDatabase((db) => {
     ])
     try {
       const results = await Promise.all(handles.map((handle) => migrate(handle, schema)))
-      const all = results.flat().sort()
+      const all = results.flat().sort((a, b) => a - b)
       expect(all).toEqual((await loadMigrations()).map((m) => m.version))
     } finally {
       await Promise.all(handles.map((handle) => handle.close()))
