@@ -44,8 +44,8 @@ const claim = statement(
       LIMIT $2
       FOR UPDATE SKIP LOCKED
     ), wanted AS (
-      SELECT due.webhook_id, count(*) AS n FROM due
-      WHERE EXISTS (SELECT 1 FROM ${s}.webhook_rates r WHERE r.webhook_id = due.webhook_id AND r.rate IS NOT NULL)
+      SELECT due.webhook_id, count(*) AS n
+      FROM due JOIN ${s}.webhook_rates r ON r.webhook_id = due.webhook_id AND r.rate IS NOT NULL
       GROUP BY due.webhook_id
     ), locked AS (
       SELECT r.webhook_id, r.rate, greatest(r.next_slot_at, $1) AS start, r.paced_until, wanted.n
