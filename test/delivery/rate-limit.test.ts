@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, expect, test } from 'vitest'
 import type { Whisperer } from '../../src/whisperer.ts'
+import { ManualClock } from '../support/clock.ts'
 import { forEachDatabase, type TestDatabase } from '../support/databases.ts'
 import { type Receiver, startReceiver } from '../support/receiver.ts'
 import { rejection } from '../support/rejection.ts'
@@ -151,4 +152,43 @@ forEachDatabase((db) => {
     // accepted rate above is asserted there.)
     if (db.kind === 'postgres') expect(Math.max(...rates)).toBeLessThan(25)
   }, 60_000)
+
+  test('a 429 starts limiting a webhook without a limit, Retry-After pauses it, and success lifts the limit', async () => {
+    const clock = new ManualClock()
+    receiver.respond((_request, index) =>
+      index === 0 ? { status: 429, headers: { 'retry-after': '30' } } : {},
+    )
+    const whisperer = await db.whisperer({ clock: clock.now })
+    whisperer.eventTypes.register({ type: 'tick' })
+    const webhook = await whisperer.webhooks.create('acme', {
+      eventType: 'tick',
+      targetUrl: receiver.url,
+      retryCountdownConfig: { choice: 'fixed', kwargs: { seconds: 1 } },
+    })
+    await whisperer.deliverEvent({ n: 1 }, 'tick')
+    expect(await whisperer.processDue()).toBe(1)
+    // Observed: one attempt in the last 2 s is 0.5/s; halved, 0.25/s.
+    expect((await whisperer.webhooks.get('acme', webhook.id)).rateLimitCurrent).toBe(0.25)
+    // The Retry-After holds every delivery of the webhook, a new one too, without an attempt.
+    await whisperer.deliverEvent({ n: 2 }, 'tick')
+    clock.advance(10_000)
+    expect(await whisperer.processDue()).toBe(0)
+    expect(receiver.requests).toHaveLength(1)
+    const schema = whisperer.config.schema
+    const held = await db.sql<{ retry_count: number; status: string }>(
+      `SELECT retry_count, status FROM "${schema}".deliveries ORDER BY id`,
+    )
+    expect(held).toEqual([
+      { retry_count: 1, status: 'pending' },
+      { retry_count: 0, status: 'pending' },
+    ])
+    // After the pause both go, one slot (4 s at 0.25/s) apart, and succeed: the limit is lifted.
+    clock.advance(21_000)
+    await whisperer.processDue()
+    clock.advance(5_000)
+    await whisperer.processDue()
+    expect(receiver.requests).toHaveLength(3)
+    expect((await whisperer.webhooks.get('acme', webhook.id)).rateLimitCurrent).toBeNull()
+    expect(await counts(db, whisperer)).toEqual({ attempts: 3, retried: 1, delivered: 2, total: 2 })
+  })
 })
