@@ -60,6 +60,8 @@ describe('create', () => {
       filters: {},
       fields: null,
       sendTraceparent: false,
+      rateLimit: null,
+      timeout: null,
     })
   })
 
@@ -74,6 +76,8 @@ describe('create', () => {
         additionalHeaders: { 'X-Tenant': 'acme' },
         config: { tenant: 'acme', auth: { auth_type: 'bearer', token: 't' } },
         sendTraceparent: true,
+        rateLimit: 'auto',
+        timeout: 2.5,
       }),
     ).toEqual({
       ...valid,
@@ -86,7 +90,24 @@ describe('create', () => {
       filters: {},
       fields: null,
       sendTraceparent: true,
+      rateLimit: 'auto',
+      timeout: 2.5,
     })
+  })
+
+  test('rateLimit is a positive number of requests per second, "auto" or null; timeout 1 to 60 s', () => {
+    expect(create({ ...valid, rateLimit: 0.5, timeout: 60 })).toMatchObject({ rateLimit: 0.5, timeout: 60 })
+    expect(create({ ...valid, rateLimit: null, timeout: null })).toMatchObject({
+      rateLimit: null,
+      timeout: null,
+    })
+    expect(issuesOf(() => create({ ...valid, rateLimit: 0, timeout: 0.9 }))).toEqual([
+      { path: 'rateLimit', message: 'Must be at least 0.1 requests per second, or "auto", or null.' },
+      { path: 'timeout', message: 'Must be at least 1 second.' },
+    ])
+    expect(pathsOf(() => create({ ...valid, rateLimit: 'fast' }))).toEqual(['rateLimit'])
+    expect(pathsOf(() => create({ ...valid, rateLimit: 10_001 }))).toEqual(['rateLimit'])
+    expect(pathsOf(() => create({ ...valid, timeout: 61 }))).toEqual(['timeout'])
   })
 
   test('eventType and targetUrl are required', () => {
