@@ -186,6 +186,7 @@ export class Whisperer {
       context,
       recorder: this.#recorder,
       leaseMs: config.leaseMs,
+      readTimeoutMs: config.readTimeoutMs,
       onRequeued: () => this.#worker.wake(),
     })
     this.tokens = new TokenService({ store: this.#store, clock })
@@ -198,6 +199,7 @@ export class Whisperer {
       recorder: this.#recorder,
       concurrency: config.concurrency,
       leaseMs: config.leaseMs,
+      readTimeoutMs: config.readTimeoutMs,
       idempotencyTtlMs: config.idempotencyTtlMs,
       onEnqueued: () => this.#worker.wake(),
     })

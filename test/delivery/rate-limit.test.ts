@@ -79,7 +79,16 @@ forEachDatabase((db) => {
       targetUrl: `${receiver.url}?long`,
       timeout: 5,
     })
-    const result = await whisperer.deliverEvent({ n: 1 }, 'tick', { async: false })
+    const publishing = whisperer.deliverEvent({ n: 1 }, 'tick', { async: false })
+    await receiver.waitFor(2)
+    // In flight, the longer timeout holds a longer lease: 4 × (5 s − the service's 2 s) longer.
+    const leases = await db.sql<{ webhook_id: string; lease: Date }>(
+      `SELECT webhook_id::text, next_attempt_at AS lease FROM "${whisperer.config.schema}".deliveries`,
+    )
+    const leaseOf = (id: number) =>
+      new Date(leases.find((row) => Number(row.webhook_id) === id)!.lease).getTime()
+    expect(leaseOf(long.id) - leaseOf(short.id)).toBe(12_000)
+    const result = await publishing
     const byWebhook = new Map(result.outcomes!.map((o) => [o.webhookId, o]))
     expect(byWebhook.get(short.id)).toMatchObject({ status: 'pending', errorKind: 'timeout' })
     expect(byWebhook.get(long.id)).toMatchObject({ status: 'delivered', responseStatus: 200 })

@@ -24,6 +24,14 @@ export interface DeliveryFilter {
   beforeId?: number
 }
 
+/**
+ * How much longer than the service's a lease must be for webhook `w`, whose own timeout may exceed
+ * the service's read timeout (`read`, seconds): an attempt waits up to twice the read timeout (the
+ * headers, then the body), and leases are twice the longest attempt.
+ */
+export const longerLease = (w: string, read: string) =>
+  `greatest(0, 4 * (coalesce(${w}.timeout_seconds, ${read}) - ${read})) * interval '1 second'`
+
 // Deliveries of rate-governed webhooks (those with a rate row in force) take send slots from their
 // webhook's budget: one every 1/rate seconds from `next_slot_at` (a generic cell rate algorithm,
 // without burst), handed out up to $4 seconds ahead. Each is claimed with its slot (`slot_at`), at
@@ -83,7 +91,7 @@ const claim = statement(
     UPDATE ${s}.deliveries d SET status = 'delivering',
       next_attempt_at = CASE WHEN c.slot_at IS NULL AND w.timeout_seconds IS NULL THEN $3::timestamptz
         ELSE $3::timestamptz + greatest(interval '0', coalesce(c.slot_at - $1::timestamptz, interval '0'))
-          + greatest(0, 4 * (coalesce(w.timeout_seconds, $5) - $5)) * interval '1 second' END
+          + ${longerLease('w', '$5')} END
     FROM claimed c, ${s}.events e, ${s}.webhooks w
     WHERE d.id = c.id AND e.id = d.event_id AND w.id = d.webhook_id
     RETURNING ${claimedColumns}, c.rated, c.slot_at, c.slot_rate`,
@@ -114,7 +122,8 @@ export async function deliveryClaim(
 const claimOne = statement(
   'deliveryClaimOne',
   (s) => `
-    UPDATE ${s}.deliveries d SET status = 'delivering', next_attempt_at = $4
+    UPDATE ${s}.deliveries d SET status = 'delivering',
+      next_attempt_at = $4::timestamptz + ${longerLease('w', '$5')}
     FROM ${s}.events e, ${s}.webhooks w
     WHERE d.id = $1 AND e.id = d.event_id AND w.id = d.webhook_id AND w.deleted_at IS NULL
       AND d.status = ANY($2::text[]) AND NOT (d.status = 'delivering' AND d.next_attempt_at > $3)
@@ -123,13 +132,20 @@ const claimOne = statement(
 
 /**
  * Claims one delivery for a manual attempt, whatever its due time, if its status is one of
- * `statuses` and no live lease holds it.
+ * `statuses` and no live lease holds it; a webhook's own timeout lengthens the lease as in
+ * {@link deliveryClaim}. A rate limit does not hold it back: it is an explicit, single attempt.
  */
 export async function deliveryClaimOne(
   sql: Sql,
-  params: { id: number; statuses: DeliveryStatus[]; now: Date; leaseUntil: Date },
+  params: { id: number; statuses: DeliveryStatus[]; now: Date; leaseUntil: Date; readTimeoutMs?: number },
 ): Promise<ClaimedDelivery | null> {
-  const values = bind({ $1: params.id, $2: params.statuses, $3: params.now, $4: params.leaseUntil })
+  const values = bind({
+    $1: params.id,
+    $2: params.statuses,
+    $3: params.now,
+    $4: params.leaseUntil,
+    $5: (params.readTimeoutMs ?? 10_000) / 1000,
+  })
   const { rows } = await sql.query(claimOne, values)
   if (!rows[0]) return null
   const [claimed] = await sql.webhooks.attach(sql, [toClaimedRow(rows[0])])

@@ -9,6 +9,7 @@ import {
   toEnqueuedByEvent,
 } from '../rows.ts'
 import type { Sql } from './context.ts'
+import { longerLease } from './deliveries.ts'
 import { bind, statement } from './statement.ts'
 
 /** A new event, serialized. */
@@ -94,7 +95,8 @@ const eventsInsertText = (claimed: boolean) => (s: string) =>
       ) THEN i.data::jsonb END AS doc
     FROM given i WHERE i.key IS NULL OR i.uuid IN (SELECT uuid FROM keyed)
   ), targets AS (
-    SELECT i.n, w.id AS webhook_id, gen_random_uuid() AS uuid, w.fields, ${claimed ? rated(s, 'w') : 'false'} AS rated
+    SELECT i.n, w.id AS webhook_id, gen_random_uuid() AS uuid, w.fields, ${claimed ? rated(s, 'w') : 'false'} AS rated,
+      ${claimed ? `$11::timestamptz + ${longerLease('w', '$17')}` : '$11::timestamptz'} AS lease
     FROM input i
     JOIN ${s}.webhooks w ON w.event_type = i.type AND w.is_active AND w.deleted_at IS NULL
     WHERE (i.config_filter IS NULL OR NOT EXISTS (
@@ -112,7 +114,7 @@ const eventsInsertText = (claimed: boolean) => (s: string) =>
   ), inserted AS (
     INSERT INTO ${s}.deliveries (uuid, event_id, webhook_id, status, next_attempt_at, body, created_at, updated_at)
     SELECT t.uuid, e.id, t.webhook_id, CASE WHEN t.rated THEN 'pending' ELSE $9 END,
-      CASE WHEN t.rated THEN $8 ELSE $11 END,
+      CASE WHEN t.rated THEN $8 ELSE t.lease END,
       CASE WHEN t.fields IS NOT NULL THEN ('{"event":{"type":' || to_json(i.type)::text || ',"uuid":"'
         || replace(t.uuid::text, '-', '') || '"},"' || i.payload_key || '":'
         || ${s}.pick_fields(i.data::json, t.fields) || '}')::json END,
@@ -147,6 +149,8 @@ export async function eventsInsert(
     events: { event: NewEvent; configFilter: Record<string, unknown> | null }[]
     now: Date
     lease?: Date
+    /** The service's read timeout (ms), which a webhook's own timeout replaces. @default 10000 */
+    readTimeoutMs?: number
   },
 ): Promise<Enqueued> {
   const { events, lease } = params
@@ -169,6 +173,8 @@ export async function eventsInsert(
     // A batch holds at most one key (a keyed publish is never batched): its lifetime is the batch's.
     $16: events.find(({ event }) => event.idempotency)?.event.idempotency?.expiredBefore ?? params.now,
   })
+  // Claimed, a webhook's own timeout lengthens its deliveries' leases (see longerLease).
+  if (lease) values.push((params.readTimeoutMs ?? 10_000) / 1000)
   const { rows } = await sql.query(lease ? insertEventsClaimed : insertEvents, values, {
     tx: params.tx,
     prepare: true,
@@ -192,7 +198,13 @@ const eventInsertBodiesText = (claimed: boolean) => (s: string) =>
     SELECT $1::uuid AS uuid, $16::text AS key_owner, $17::text AS key, $18::text AS request_hash
   ), ${idempotencyKeys(s, 'given', '$7', '$19')}, targets AS (
     SELECT b.uuid, b.webhook_id AS id, b.body
-      , ${claimed ? rated(s, 'b').replace('b.id', 'b.webhook_id') : 'false'} AS rated
+      , ${claimed ? rated(s, 'b').replace('b.id', 'b.webhook_id') : 'false'} AS rated,
+      ${
+        claimed
+          ? `$9::timestamptz + coalesce((SELECT ${longerLease('w', '$20')} FROM ${s}.webhooks w
+              WHERE w.id = b.webhook_id), interval '0')`
+          : '$9::timestamptz'
+      } AS lease
     FROM unnest($12::uuid[], $13::bigint[], $14::text[]) AS b(uuid, webhook_id, body)
     WHERE b.webhook_id IN (${liveTargets(s, '$2', '$11', '$3')})
       AND ($17::text IS NULL OR EXISTS (SELECT 1 FROM keyed))
@@ -204,7 +216,7 @@ const eventInsertBodiesText = (claimed: boolean) => (s: string) =>
   ), inserted AS (
     INSERT INTO ${s}.deliveries (uuid, event_id, webhook_id, status, next_attempt_at, body, created_at, updated_at)
     SELECT targets.uuid, event.id, targets.id, CASE WHEN targets.rated THEN 'pending' ELSE $8 END,
-      CASE WHEN targets.rated THEN $7 ELSE $9 END, targets.body::json, $7, $7
+      CASE WHEN targets.rated THEN $7 ELSE targets.lease END, targets.body::json, $7, $7
     FROM event, targets
     RETURNING *
   ), ${notify}
@@ -232,6 +244,8 @@ export async function eventInsertBodies(
     bodies: { uuid: string; webhookId: number; body: string }[]
     now: Date
     lease?: Date
+    /** The service's read timeout (ms), which a webhook's own timeout replaces. @default 10000 */
+    readTimeoutMs?: number
   },
 ): Promise<Enqueued> {
   const { event, lease, bodies } = params
@@ -256,6 +270,7 @@ export async function eventInsertBodies(
     $18: event.idempotency?.requestHash ?? null,
     $19: event.idempotency?.expiredBefore ?? params.now,
   })
+  if (lease) values.push((params.readTimeoutMs ?? 10_000) / 1000)
   const { rows } = await sql.query(lease ? insertBodiesClaimed : insertBodies, values, {
     tx: params.tx,
   })
