@@ -155,6 +155,7 @@ export class Whisperer {
       pollIntervalMs: config.pollIntervalMs,
       leaseMs: config.leaseMs,
       attemptMaxMs: config.attemptMaxMs,
+      readTimeoutMs: config.readTimeoutMs,
     })
     this.secrets = new SecretService({ store: this.#store, logger: this.logger })
     this.#maintenance = new Maintenance({
@@ -193,6 +194,7 @@ export class Whisperer {
       context,
       recorder: this.#recorder,
       leaseMs: config.leaseMs,
+      readTimeoutMs: config.readTimeoutMs,
       onRequeued: () => this.#worker.wake(),
     })
     this.tokens = new TokenService({ store: this.#store, clock })
@@ -214,6 +216,7 @@ export class Whisperer {
       recorder: this.#recorder,
       concurrency: config.concurrency,
       leaseMs: config.leaseMs,
+      readTimeoutMs: config.readTimeoutMs,
       idempotencyTtlMs: config.idempotencyTtlMs,
       onEnqueued: () => this.#worker.wake(),
     })

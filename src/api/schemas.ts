@@ -31,6 +31,8 @@ const webhookFields = {
   filters: fields.filters,
   fields: fields.fields,
   send_traceparent: fields.sendTraceparent,
+  rate_limit: fields.rateLimit,
+  timeout: fields.timeout,
 } satisfies Record<(typeof webhookWireNames)[keyof typeof webhookWireNames], z.ZodType>
 
 export const WebhookCreate = z.object(webhookFields).meta({
@@ -124,6 +126,17 @@ export const Webhook = z
     filters: fields.filters.unwrap(),
     fields: z.array(z.string()).nullable(),
     send_traceparent: z.boolean(),
+    rate_limit: z
+      .union([z.number(), z.literal('auto')])
+      .nullable()
+      .describe('Requests per second for all workers together, `"auto"`, or null for no limit.'),
+    rate_limit_current: z
+      .number()
+      .nullable()
+      .describe(
+        'The rate allowed now, in requests per second, when one is in force: lowered after 429 or 503 answers, it grows back while answers succeed. Null when no limit is in force.',
+      ),
+    timeout: z.number().nullable().describe("The request timeout in seconds; null for the service's."),
     disabled_reason: z.string().nullable(),
     failing_since: timestamp.nullable(),
     created_date: timestamp,

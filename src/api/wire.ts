@@ -16,6 +16,8 @@ export const webhookWireNames = {
   filters: 'filters',
   fields: 'fields',
   sendTraceparent: 'send_traceparent',
+  rateLimit: 'rate_limit',
+  timeout: 'timeout',
 } as const satisfies Record<keyof WebhookInput, string>
 
 const fromWireNames: Record<string, string> = Object.fromEntries(

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { CompiledAddressPolicy } from './address-policy.ts'
 import { type FieldIssue, validationError } from './errors.ts'
 import { compileFilters, type Filters } from './filters.ts'
+import { maxRateLimit, minRateLimit, timeoutBounds } from './rate-limit.ts'
 import { reservedHeaders } from './request.ts'
 import { type CountdownConfig, type CountdownRegistry, defaultCountdownConfig } from './retry-countdown.ts'
 import {
@@ -109,6 +110,29 @@ export const webhookInputSchema = z.object({
       'Send a W3C `traceparent` header with each delivered request, so that the receiver joins the trace of the attempt.',
     )
     .optional(),
+  rateLimit: z
+    .union(
+      [
+        z
+          .number()
+          .min(minRateLimit, `Must be at least ${minRateLimit} requests per second, or "auto", or null.`)
+          .max(maxRateLimit, `Must be at most ${maxRateLimit} requests per second.`),
+        z.literal('auto'),
+      ],
+      { error: 'Expected a number of requests per second, "auto", or null.' },
+    )
+    .describe(
+      'Requests per second to this webhook, for all workers together; `"auto"` finds the rate by additive increase and multiplicative decrease; null for no limit. Deliveries held back by it wait in the queue: they are not attempts. A 429 or 503 answer halves the rate in force (and starts limiting a webhook without one) until answers succeed again.',
+    )
+    .nullish(),
+  timeout: z
+    .number()
+    .min(timeoutBounds.min, `Must be at least ${timeoutBounds.min} second.`)
+    .max(timeoutBounds.max, `Must be at most ${timeoutBounds.max} seconds.`)
+    .describe(
+      "The request timeout of this webhook in seconds (1 to 60), instead of the service's read timeout; null for the service's.",
+    )
+    .nullish(),
 })
 
 /** A whole webhook input, validated: every field set, except the secret (left out: generated on create, kept on replace). */
@@ -242,6 +266,8 @@ export function parseWebhookInput(
     filters: result.filters ?? {},
     fields: result.fields ?? null,
     sendTraceparent: result.sendTraceparent ?? false,
+    rateLimit: result.rateLimit ?? null,
+    timeout: result.timeout ?? null,
   }
 }
 

@@ -34,6 +34,15 @@ export interface Webhook {
   fields: string[] | null
   /** Delivered requests carry a W3C `traceparent` header, the attempt's trace context. */
   sendTraceparent: boolean
+  /**
+   * Requests per second to this webhook, for all workers together: a number, `auto` (found by
+   * additive increase and multiplicative decrease), or null for no limit.
+   */
+  rateLimit: RateLimit
+  /** The rate allowed now (requests per second) when one is in force, lowered after 429 or 503 answers; null otherwise. */
+  rateLimitCurrent: number | null
+  /** The request timeout of this webhook in seconds, instead of the service's; null for the service's. */
+  timeout: number | null
   /** Why Whisperer disabled it: `gone` after a 410, `failing` after failing too long; null if it did not. */
   disabledReason: string | null
   /** Since when every attempt has failed; null after a success. */
@@ -88,7 +97,14 @@ export interface WebhookInput {
   fields?: string[] | null
   /** Send a W3C `traceparent` header with each delivered request. @default false */
   sendTraceparent?: boolean
+  /** Requests per second for all workers together, `auto`, or null for no limit. @default null */
+  rateLimit?: RateLimit
+  /** The request timeout in seconds (1 to 60), instead of the service's; null for the service's. @default null */
+  timeout?: number | null
 }
+
+/** A webhook's rate limit: requests per second, `auto` (adaptive), or null (none). */
+export type RateLimit = number | 'auto' | null
 
 /** Who is asking: every webhook and delivery belongs to an owner; an admin sees all owners. */
 export interface Actor {

@@ -140,7 +140,10 @@ async function attempt(
   const { webhook } = delivery
   const startedAt = context.clock()
   const request = await prepareRequest(webhook, delivery, context, startedAt, traceparent)
-  const result = await context.sender.send(request)
+  const timeout = webhook.timeout
+  const result = await context.sender.send(request, {
+    readTimeoutMs: timeout === null ? null : timeout * 1000,
+  })
   if (result.kind === 'response' && (result.status === 401 || result.status === 403))
     context.tokens.forget(webhook.id)
   const finishedAt = context.clock()

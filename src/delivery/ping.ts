@@ -33,7 +33,8 @@ export async function sendPing(
     async (traceparent) => {
       const message = { eventType: pingEventType, uuid, body }
       const request = await prepareRequest(webhook, message, context, context.clock(), traceparent)
-      return context.sender.send(request)
+      const timeoutMs = webhook.timeout === null ? null : webhook.timeout * 1000
+      return context.sender.send(request, { readTimeoutMs: timeoutMs })
     },
     (result) => spanResult(result, result.kind === 'response' && result.status >= 200 && result.status < 300),
   )

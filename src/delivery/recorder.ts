@@ -1,9 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type CallbackRegistry, callbackContextResponse } from '../core/callbacks.ts'
 import type { EventTypeRegistry } from '../core/event-types.ts'
+import { parseRetryAfter } from '../core/outcome.ts'
+import { isThrottle, maxPauseMs } from '../core/rate-limit.ts'
 import type { Logger } from '../logger.ts'
 import { attemptPartitionSpan } from '../storage/attempt-partitions.ts'
-import type { Completed, Store } from '../storage/store.ts'
+import type { Completed, RateSignal, Store } from '../storage/store.ts'
 import type { Metrics } from '../telemetry/metrics.ts'
 import type { AttemptReport } from './attempt.ts'
 import type { OperationalEvents } from './operational-events.ts'
@@ -124,6 +126,8 @@ export class Recorder {
       this.#options.onStored?.()
       this.#options.operations.emitted(completed.operational)
       if (this.#options.metrics) count(this.#options.metrics, batch, completed)
+      const signals = rateSignals(batch, this.#options.clock())
+      if (signals.length > 0) this.#track(this.#adjustRates(signals))
       for (const entry of batch) {
         const followUp = this.#followUp(entry, completed.attemptIds.get(entry.report.delivery.id))
         if (entry.waitForCallback) followUp.then(entry.resolve, entry.reject)
@@ -134,6 +138,13 @@ export class Recorder {
       }
     }
     this.#flushing = null
+  }
+
+  /** Feeds the batch's answers to the shared adaptive rates; a failure only loses one adjustment. */
+  async #adjustRates(signals: RateSignal[]): Promise<void> {
+    await this.#options.store
+      .webhookRatesAdjust({ signals, now: this.#options.clock() })
+      .catch((error) => this.#options.logger.warn({ err: error }, 'adjusting webhook rates failed'))
   }
 
   #track(promise: Promise<void>): void {
@@ -192,6 +203,34 @@ export class Recorder {
     if (!definition?.load || subjectId === null) return null
     return (await definition.load(subjectId)) ?? null
   }
+}
+
+/**
+ * What a batch says about its webhooks' rates: successes under a rate limit, and 429 or 503
+ * answers (from any attempt, a manual one too), with the latest `Retry-After` among them, capped.
+ */
+export function rateSignals(batch: readonly { report: AttemptReport }[], now: Date): RateSignal[] {
+  const byWebhook = new Map<number, RateSignal>()
+  for (const { report } of batch) {
+    const { result, delivery } = report
+    const status = result.kind === 'response' ? result.status : null
+    const throttled = isThrottle(status)
+    const success = status !== null && status >= 200 && status < 300 && delivery.rated
+    if (!throttled && !success) continue
+    const webhookId = delivery.webhook.id
+    const signal = byWebhook.get(webhookId) ?? { webhookId, successes: 0, throttles: 0, pauseUntil: null }
+    if (success) signal.successes += 1
+    if (throttled && result.kind === 'response') {
+      signal.throttles += 1
+      const seconds = parseRetryAfter(result.headers['retry-after'], now)
+      if (seconds !== undefined && seconds > 0) {
+        const until = new Date(now.getTime() + Math.min(seconds * 1000, maxPauseMs))
+        if (!signal.pauseUntil || until > signal.pauseUntil) signal.pauseUntil = until
+      }
+    }
+    byWebhook.set(webhookId, signal)
+  }
+  return [...byWebhook.values()]
 }
 
 /** Counts a stored batch: its attempts, and the deliveries it finished. */

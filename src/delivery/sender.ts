@@ -40,11 +40,18 @@ export class Sender {
     })
   }
 
-  /** Sends one POST request. */
-  async send(request: OutgoingRequest): Promise<AttemptResult> {
+  /**
+   * Sends one POST request; `readTimeoutMs` replaces the read timeout for it (a webhook's own
+   * `timeout`), the connect timeout stays the service's.
+   */
+  async send(
+    request: OutgoingRequest,
+    options: { readTimeoutMs?: number | null } = {},
+  ): Promise<AttemptResult> {
     const started = performance.now()
     const elapsed = () => Math.round(performance.now() - started)
     const target = this.#target(request.url)
+    const readTimeoutMs = options.readTimeoutMs ?? this.#options.readTimeoutMs
     if ('problem' in target) return { kind: 'error', ...target.problem, durationMs: 0 }
     try {
       // The headers are bounded by the connect and headers timeouts; the body by the body timeout
@@ -55,8 +62,11 @@ export class Sender {
         method: 'POST',
         headers: request.headers,
         body: request.body,
+        ...(readTimeoutMs !== this.#options.readTimeoutMs
+          ? { headersTimeout: readTimeoutMs, bodyTimeout: readTimeoutMs }
+          : {}),
       })
-      const deadline = started + this.#options.connectTimeoutMs + 2 * this.#options.readTimeoutMs
+      const deadline = started + this.#options.connectTimeoutMs + 2 * readTimeoutMs
       const { body, truncated } = await readCapped(response.body, this.#options.responseBodyLimit, deadline)
       return {
         kind: 'response',

@@ -1,3 +1,4 @@
+import { webhookAttemptMaxMs } from '../core/rate-limit.ts'
 import type { Logger } from '../logger.ts'
 import type { ClaimedDelivery, Store } from '../storage/store.ts'
 import { type AttemptContext, heldForSecretsMs, holdUnopenable, runAttempt } from './attempt.ts'
@@ -22,6 +23,8 @@ export interface WorkerOptions {
   leaseMs: number
   /** The longest one attempt can take (ms); a waiting delivery starts only with this much lease left. */
   attemptMaxMs: number
+  /** The service's read timeout (ms), which a webhook's own `timeout` replaces. */
+  readTimeoutMs: number
 }
 
 /**
@@ -34,6 +37,10 @@ export class Worker {
   readonly #slots: HostSlots
   #running = 0
   readonly #inFlight = new Set<Promise<void>>()
+  /** Deliveries claimed with a send slot ahead (a rate limit), waiting for it: each one's timer and how to cancel it. */
+  readonly #waiting = new Map<ClaimedDelivery, () => void>()
+  /** When this process last let a delivery of each rate-limited webhook go (by the clock, ms). */
+  readonly #lastSent = new Map<number, number>()
   #state: 'idle' | 'running' | 'closing' | 'closed' = 'idle'
   #loop: Promise<void> | null = null
   #woken = false
@@ -63,7 +70,7 @@ export class Worker {
 
   /** Deliveries claimed and not finished: in flight, waiting for a host slot, or not yet recorded. */
   get held(): number {
-    return this.#running + this.#slots.parked + this.#o.recorder.pending
+    return this.#running + this.#slots.parked + this.#waiting.size + this.#o.recorder.pending
   }
 
   /** Starts listening and claiming. */
@@ -113,7 +120,12 @@ export class Worker {
     this.wake()
     await this.#loop
     await this.#unlisten?.().catch(() => {})
-    await this.#release(this.#slots.takeAllParked().map((delivery) => ({ delivery, at: 0 })))
+    // Those waiting for a rate-limit slot go back due at their slot, so the budget is not lost.
+    const waiting = [...this.#waiting].map(([delivery, cancel]) => {
+      cancel()
+      return { delivery, at: delivery.notBefore?.getTime() ?? 0 }
+    })
+    await this.#release([...waiting, ...this.#slots.takeAllParked().map((delivery) => ({ delivery, at: 0 }))])
     while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight])
     await this.#o.recorder.drain()
     this.#state = wasRunning ? 'closed' : 'idle'
@@ -227,15 +239,15 @@ export class Worker {
       limit,
       now,
       leaseUntil: new Date(now.getTime() + this.#o.leaseMs),
+      readTimeoutMs: this.#o.readTimeoutMs,
     })
     this.#o.attempt.metrics?.claimed(performance.now() - claimStarted)
     const { sendable, held } = holdUnopenable(claimed, this.#o.attempt.logger)
     const giveBack = held.map((delivery) => ({ delivery, at: now.getTime() + heldForSecretsMs }))
     for (const delivery of sendable) {
-      const host = hostOf(delivery.webhook.targetUrl)
-      const admission = this.#slots.admit(host, delivery, now.getTime(), unlimitedLine)
-      if (admission.kind === 'start') this.#start(host, delivery)
-      else if (admission.kind === 'release') giveBack.push({ delivery, at: admission.at })
+      if (delivery.notBefore)
+        this.#wait(delivery, delivery.notBefore.getTime() - now.getTime(), unlimitedLine)
+      else this.#admit(delivery, now.getTime(), unlimitedLine, giveBack)
     }
     if (giveBack.length > 0) {
       // Their host was full: the loop wakes when one of them is due or a slot is freed, rather
@@ -245,6 +257,65 @@ export class Worker {
     }
     await this.#release(giveBack)
     return claimed.length
+  }
+
+  /** Gives a claimed delivery a host slot, a place in its host's line, or back to the queue (into `giveBack`). */
+  #admit(
+    delivery: ClaimedDelivery,
+    now: number,
+    unlimitedLine: boolean,
+    giveBack: { delivery: ClaimedDelivery; at: number }[],
+  ): void {
+    const host = hostOf(delivery.webhook.targetUrl)
+    const admission = this.#slots.admit(host, delivery, now, unlimitedLine)
+    if (admission.kind === 'start') this.#start(host, delivery)
+    else if (admission.kind === 'release') giveBack.push({ delivery, at: admission.at })
+  }
+
+  /**
+   * Holds a delivery claimed with a rate-limit slot until the slot (`ms` from now), then admits it;
+   * it counts as held meanwhile, and `close` gives it back due at its slot. Sends to one webhook
+   * from this process are also kept `spacingMs` apart, so that timers fired late together (a
+   * blocked event loop, a claim that took long) do not send in a burst.
+   */
+  #wait(delivery: ClaimedDelivery, ms: number, unlimitedLine: boolean, respaced = false): void {
+    let cancelled = false
+    let timer: NodeJS.Timeout | undefined
+    const task = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, Math.max(0, ms))
+      this.#waiting.set(delivery, () => {
+        cancelled = true
+        clearTimeout(timer)
+        resolve()
+      })
+    }).then(async () => {
+      this.#waiting.delete(delivery)
+      this.#inFlight.delete(task)
+      if (cancelled) return
+      const now = this.#o.clock().getTime()
+      const webhookId = delivery.webhook.id
+      const early =
+        (this.#lastSent.get(webhookId) ?? Number.NEGATIVE_INFINITY) + (delivery.spacingMs ?? 0) - now
+      // Once at most: an injected clock that stands still must not hold it forever.
+      if (early > 1 && !respaced) return this.#wait(delivery, early, unlimitedLine, true)
+      if (now - (delivery.notBefore?.getTime() ?? now) > lateSlotMs(delivery.spacingMs ?? 0)) {
+        // Too long after its slot (a busy event loop, a slow claim): sent now it could crowd the
+        // slots other processes keep. Back to the queue, due now, for a slot of its own.
+        await this.#release([{ delivery, at: now }])
+        this.wake()
+        return
+      }
+      if (this.#lastSent.size >= 10_000) this.#lastSent.clear()
+      this.#lastSent.set(webhookId, now)
+      const giveBack: { delivery: ClaimedDelivery; at: number }[] = []
+      this.#admit(delivery, this.#o.clock().getTime(), unlimitedLine, giveBack)
+      if (giveBack.length > 0) {
+        this.#hint(Math.min(...giveBack.map(({ at }) => at)))
+        await this.#release(giveBack)
+      }
+      this.roomFreed()
+    })
+    this.#inFlight.add(task)
   }
 
   /**
@@ -271,11 +342,15 @@ export class Worker {
         this.#running -= 1
         this.#o.attempt.metrics?.inFlight(-1)
         this.#slots.finish(host, durationMs)
-        // A waiting delivery starts only if its lease outlasts a whole attempt (or, with a lease
-        // configured shorter than that, half of it).
-        const needed = this.#o.leaseMs > this.#o.attemptMaxMs ? this.#o.attemptMaxMs : this.#o.leaseMs / 2
+        // A waiting delivery starts only if its lease outlasts a whole attempt to its webhook (or,
+        // with a lease configured shorter than that, half of the lease).
+        const { leaseMs, attemptMaxMs, readTimeoutMs } = this.#o
+        const needed = (d: ClaimedDelivery) => {
+          const attemptMs = webhookAttemptMaxMs(attemptMaxMs, readTimeoutMs, d.webhook.timeout)
+          return leaseMs > attemptMaxMs ? attemptMs : leaseMs / 2
+        }
         const now = this.#o.clock().getTime()
-        const { next, stale } = this.#slots.takeParked(host, (d) => d.lease.getTime() - now > needed)
+        const { next, stale } = this.#slots.takeParked(host, (d) => d.lease.getTime() - now > needed(d))
         // Given back due now, with a fresh lease to come: claim them again at once.
         if (stale.length > 0)
           void this.#release(stale.map((d) => ({ delivery: d, at: now }))).then(() => this.wake())
@@ -303,6 +378,14 @@ export class Worker {
         ),
       )
   }
+}
+
+/**
+ * How late (ms) after its rate-limit slot a delivery may still be sent: half its webhook's spacing,
+ * between 50 and 250 ms. A limit of 50/s then sends at most about 53 in any second.
+ */
+function lateSlotMs(spacingMs: number): number {
+  return Math.min(250, Math.max(50, spacingMs / 2))
 }
 
 const hosts = new Map<string, string>()

@@ -52,6 +52,7 @@ export class DeliveryService {
   readonly #context: AttemptContext
   readonly #recorder: Recorder
   readonly #leaseMs: number
+  readonly #readTimeoutMs: number | undefined
   readonly #onRequeued: () => void
 
   constructor(options: {
@@ -59,12 +60,15 @@ export class DeliveryService {
     context: AttemptContext
     recorder: Recorder
     leaseMs: number
+    /** The service's read timeout (ms): a webhook with a longer own timeout gets a longer lease. */
+    readTimeoutMs?: number
     onRequeued: () => void
   }) {
     this.#store = options.store
     this.#context = options.context
     this.#recorder = options.recorder
     this.#leaseMs = options.leaseMs
+    this.#readTimeoutMs = options.readTimeoutMs
     this.#onRequeued = options.onRequeued
   }
 
@@ -235,6 +239,7 @@ export class DeliveryService {
       statuses,
       now,
       leaseUntil: new Date(now.getTime() + this.#leaseMs),
+      readTimeoutMs: this.#readTimeoutMs,
     })
     if (!claimed) return this.#raced(actor, delivery, options)
     const [attempted] = await attemptNow({

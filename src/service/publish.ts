@@ -54,6 +54,8 @@ export interface PublisherOptions {
   recorder: Recorder
   concurrency: number
   leaseMs: number
+  /** The service's read timeout (ms): a webhook with a longer own timeout gets a longer lease. */
+  readTimeoutMs?: number
   /** How long an idempotency key lives (ms). */
   idempotencyTtlMs: number
   /** Called after deliveries were queued outside a caller's transaction: wakes the local worker. */
@@ -143,14 +145,28 @@ export class Publisher {
         const body = toJson(customize(JSON.parse(buildBody(type, uuid, event.payloadKey, data))))
         return { uuid, webhookId, body }
       })
-      const stored = await this.#o.store.eventInsertBodies({ tx, event, configFilter, bodies, now, lease })
+      const stored = await this.#o.store.eventInsertBodies({
+        tx,
+        event,
+        configFilter,
+        bodies,
+        now,
+        lease,
+        readTimeoutMs: this.#o.readTimeoutMs,
+      })
       deliveries = stored.deliveries.get(event.uuid) ?? []
       claimed = stored.claimed
     } else if (!tx && !sync && !event.idempotency) {
       // Concurrent calls share one statement (a keyed publish has one of its own).
       deliveries = await this.#batch.submit({ event, configFilter })
     } else {
-      const stored = await this.#o.store.eventsInsert({ tx, events: [{ event, configFilter }], now, lease })
+      const stored = await this.#o.store.eventsInsert({
+        tx,
+        events: [{ event, configFilter }],
+        now,
+        lease,
+        readTimeoutMs: this.#o.readTimeoutMs,
+      })
       deliveries = stored.deliveries.get(event.uuid) ?? []
       claimed = stored.claimed
     }
@@ -169,6 +185,8 @@ export class Publisher {
       if (!tx && deliveries.length > 0) this.#o.onEnqueued()
       return result
     }
+    // Deliveries to rate-limited webhooks were left pending, for the workers to send within the budget.
+    if (claimed.length < deliveries.length) this.#o.onEnqueued()
     const attempted = await attemptNow({
       deliveries: claimed,
       context: this.#o.context,

@@ -24,7 +24,11 @@ const json = <T>(value: unknown): T => (typeof value === 'string' ? JSON.parse(v
 
 export const webhookColumns = `id, owner, event_types, target_url, signing_keys, secret_rotated_at, is_active,
   retry_countdown_config, callback, additional_headers, config, filters, fields, send_traceparent, disabled_reason,
-  failing_since, created_at, updated_at`
+  failing_since, created_at, updated_at, rate_limit, rate_auto, timeout_seconds`
+
+/** The rate in force of webhook `w` (a column named `rate_limit_current`), from its rate row. */
+export const rateCurrentColumn = (s: string, w: string) =>
+  `(SELECT r.rate FROM ${s}.webhook_rates r WHERE r.webhook_id = ${w}.id) AS rate_limit_current`
 
 /**
  * A webhook row; the credentials of its `config.auth` are opened with `ring` (one it cannot open
@@ -47,6 +51,9 @@ export function toWebhook(row: Row, ring: KeyRing): Webhook {
     filters: json<Filters>(row.filters),
     fields: (row.fields as string[] | null) ?? null,
     sendTraceparent: Boolean(row.send_traceparent),
+    rateLimit: row.rate_auto ? 'auto' : numberOrNull(row.rate_limit),
+    rateLimitCurrent: numberOrNull(row.rate_limit_current),
+    timeout: numberOrNull(row.timeout_seconds),
     disabledReason: (row.disabled_reason as string | null) ?? null,
     failingSince: dateOrNull(row.failing_since),
     createdAt: date(row.created_at),
@@ -116,6 +123,7 @@ export interface ClaimedWebhook
     | 'retryCountdownConfig'
     | 'callback'
     | 'sendTraceparent'
+    | 'timeout'
     | 'updatedAt'
   > {
   /** Its keys, ready to sign, newest first (each attempt signs with those live then); none when unsigned. */
@@ -140,6 +148,12 @@ export interface ClaimedDelivery {
   traceContext: string | null
   /** Whether the webhook was failing when the delivery was claimed (its success is then a recovery). */
   webhookFailing: boolean
+  /** Claimed under its webhook's rate limit: its outcome adjusts the shared rate. */
+  rated: boolean
+  /** Its send slot under the rate limit: it is not sent before then; null to send at once. */
+  notBefore: Date | null
+  /** Under a rate limit, the least time (ms) between two sends to its webhook from one process. */
+  spacingMs: number | null
   webhook: ClaimedWebhook
 }
 
@@ -183,13 +197,16 @@ export function toClaimedRow(row: Row): ClaimedRow {
     createdAt: date(row.created_at),
     traceContext: (row.trace_context as string | null) ?? null,
     webhookFailing: Boolean(row.webhook_failing),
+    rated: Boolean(row.rated),
+    notBefore: dateOrNull(row.slot_at),
+    spacingMs: row.slot_rate === null || row.slot_rate === undefined ? null : 1000 / Number(row.slot_rate),
     webhookId: int(row.webhook_id),
     webhookUpdatedAt: date(row.webhook_updated_at),
   }
 }
 
 export const claimedWebhookColumns = `id, target_url, signing_keys, additional_headers, config, retry_countdown_config,
-  callback, send_traceparent, updated_at`
+  callback, send_traceparent, timeout_seconds, updated_at`
 
 /** A webhook as sending needs it, its secrets opened with `ring` (or the error that prevented it). */
 export function toClaimedWebhook(row: Row, ring: KeyRing): ClaimedWebhook {
@@ -212,6 +229,7 @@ export function toClaimedWebhook(row: Row, ring: KeyRing): ClaimedWebhook {
     retryCountdownConfig: json<CountdownConfig>(row.retry_countdown_config),
     callback: (row.callback as string | null) ?? null,
     sendTraceparent: Boolean(row.send_traceparent),
+    timeout: numberOrNull(row.timeout_seconds),
     updatedAt: date(row.updated_at),
   }
 }

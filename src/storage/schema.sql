@@ -100,6 +100,23 @@ TABLE whisperer.portal_sessions
   revoked_at timestamp with time zone
   CONSTRAINT portal_sessions_pkey PRIMARY KEY (id)
 
+TABLE whisperer.webhook_rates
+  webhook_id bigint NOT NULL
+  rate double precision
+  ceiling double precision NOT NULL
+  origin text NOT NULL
+  step double precision NOT NULL
+  next_slot_at timestamp with time zone NOT NULL
+  paced_until timestamp with time zone NOT NULL
+  adjusted_at timestamp with time zone NOT NULL
+  decreased_at timestamp with time zone
+  CONSTRAINT webhook_rates_ceiling_check CHECK ((ceiling > (0)::double precision))
+  CONSTRAINT webhook_rates_origin_check CHECK ((origin = ANY (ARRAY['limit'::text, 'auto'::text, 'observed'::text])))
+  CONSTRAINT webhook_rates_pkey PRIMARY KEY (webhook_id)
+  CONSTRAINT webhook_rates_rate_check CHECK ((rate > (0)::double precision))
+  CONSTRAINT webhook_rates_step_check CHECK ((step > (0)::double precision))
+  CONSTRAINT webhook_rates_webhook_id_fkey FOREIGN KEY (webhook_id) REFERENCES whisperer.webhooks(id) ON DELETE CASCADE
+
 TABLE whisperer.webhooks
   id bigint NOT NULL GENERATED ALWAYS AS IDENTITY
   owner text NOT NULL
@@ -123,8 +140,13 @@ TABLE whisperer.webhooks
   secret_rotated_at timestamp with time zone
   keys_expire_at timestamp with time zone
   event_types text[] NOT NULL
+  rate_limit double precision
+  rate_auto boolean NOT NULL DEFAULT false
+  timeout_seconds double precision
   CONSTRAINT webhooks_event_types_check CHECK (((cardinality(event_types) >= 1) AND (cardinality(event_types) <= 100)))
   CONSTRAINT webhooks_pkey PRIMARY KEY (id)
+  CONSTRAINT webhooks_rate_limit_check CHECK ((rate_limit > (0)::double precision))
+  CONSTRAINT webhooks_timeout_seconds_check CHECK (((timeout_seconds >= (1)::double precision) AND (timeout_seconds <= (60)::double precision)))
 
 CREATE UNIQUE INDEX api_tokens_pkey ON whisperer.api_tokens USING btree (id);
 CREATE INDEX attempts_delivery_idx ON ONLY whisperer.attempts USING btree (delivery_id, attempt);
@@ -144,6 +166,7 @@ CREATE UNIQUE INDEX idempotency_keys_pkey ON whisperer.idempotency_keys USING bt
 CREATE UNIQUE INDEX migrations_pkey ON whisperer.migrations USING btree (version);
 CREATE INDEX portal_sessions_expires_at ON whisperer.portal_sessions USING btree (expires_at);
 CREATE UNIQUE INDEX portal_sessions_pkey ON whisperer.portal_sessions USING btree (id);
+CREATE UNIQUE INDEX webhook_rates_pkey ON whisperer.webhook_rates USING btree (webhook_id);
 CREATE INDEX webhooks_event_types_idx ON whisperer.webhooks USING gin (event_types) WHERE (is_active AND (deleted_at IS NULL));
 CREATE INDEX webhooks_filtered_event_types_idx ON whisperer.webhooks USING gin (event_types) WHERE ((conditions IS NOT NULL) AND is_active AND (deleted_at IS NULL));
 CREATE INDEX webhooks_keys_expire_idx ON whisperer.webhooks USING btree (keys_expire_at) WHERE (keys_expire_at IS NOT NULL);

@@ -25,6 +25,7 @@ import * as idempotency from './sql/idempotency.ts'
 import * as metrics from './sql/metrics.ts'
 import * as operational from './sql/operational.ts'
 import * as portalSessions from './sql/portal-sessions.ts'
+import * as rates from './sql/rates.ts'
 import * as replay from './sql/replay.ts'
 import * as retention from './sql/retention.ts'
 import * as routing from './sql/routing.ts'
@@ -50,6 +51,7 @@ export type { StoredPublish } from './sql/idempotency.ts'
 export type { MetricsSnapshot } from './sql/metrics.ts'
 export type { Emitted, OperationsOptions } from './sql/operational.ts'
 export type { PortalSessionSecrets } from './sql/portal-sessions.ts'
+export type { RateSignal } from './sql/rates.ts'
 export type { ReplayFilter } from './sql/replay.ts'
 export type { EventRouting, RoutingReason, WebhookRouting } from './sql/routing.ts'
 export type { RewrapBatch } from './sql/secrets.ts'
@@ -218,6 +220,14 @@ export class Store {
 
   deliveryComplete(params: Params<typeof completions.deliveryComplete>): Promise<completions.Completed> {
     return completions.deliveryComplete(this.#sql, params)
+  }
+
+  webhookRatesAdjust(params: Params<typeof rates.webhookRatesAdjust>): Promise<number> {
+    return rates.webhookRatesAdjust(this.#sql, params)
+  }
+
+  webhookRateGet(params: Params<typeof rates.webhookRateGet>): ReturnType<typeof rates.webhookRateGet> {
+    return rates.webhookRateGet(this.#sql, params)
   }
 
   operationalEventList(params: Params<typeof operational.operationalEventList>): Promise<OperationalEvent[]> {

@@ -422,6 +422,10 @@ forEachDatabase((db) => {
       json: { webhook: created, created_date__gte: halfway, limit: 1 },
     })
     expect(late.body).toEqual({ replayed: 1, more: true })
+    // The 503s limited the webhook to the rate observed, halved (0.25/s): its next send is paced
+    // 4 s after the one just made, whose success alone does not lift the limit yet.
+    expect(await whisperer.processDue()).toBe(0)
+    clock.advance(4_000)
     expect(await whisperer.processDue()).toBe(1)
     expect(await status(third!)).toBe('delivered')
     expect((await call('POST', 'hook_events/replay/', { json: {} })).body).toEqual({

@@ -59,6 +59,9 @@ forEachDatabase((db) => {
       filters: {},
       fields: null,
       send_traceparent: false,
+      rate_limit: null,
+      rate_limit_current: null,
+      timeout: null,
       disabled_reason: null,
       failing_since: null,
       created_date: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
@@ -255,6 +258,34 @@ forEachDatabase((db) => {
     const invalid = await call('PATCH', `hooks/${id}/`, { json: { send_traceparent: 'yes' } })
     expectError(invalid, 400, 'validation_error')
     expect(Object.keys(invalid.body.errors)).toEqual(['send_traceparent'])
+  })
+
+  test('rate_limit and timeout: set, read back with the rate in force, changed by PATCH, reset by PUT', async () => {
+    const created = await call('POST', 'hooks/', { json: hook({ rate_limit: 50, timeout: 5 }) })
+    expect(created.status).toBe(201)
+    expect(created.body).toMatchObject({ rate_limit: 50, rate_limit_current: 50, timeout: 5 })
+    const id = created.body.id
+    const auto = await call('PATCH', `hooks/${id}/`, { json: { rate_limit: 'auto' } })
+    expect(auto.body).toMatchObject({ rate_limit: 'auto', rate_limit_current: 10, timeout: 5 })
+    expect((await call('GET', `hooks/${id}/`)).body).toMatchObject({
+      rate_limit: 'auto',
+      rate_limit_current: 10,
+    })
+    const put = await call('PUT', `hooks/${id}/`, { json: hook() })
+    expect(put.body).toMatchObject({ rate_limit: null, rate_limit_current: null, timeout: null })
+    for (const [body, field] of [
+      [{ rate_limit: 0 }, 'rate_limit'],
+      [{ rate_limit: 'fast' }, 'rate_limit'],
+      [{ timeout: 0 }, 'timeout'],
+      [{ timeout: 61 }, 'timeout'],
+      [{ timeout: 'long' }, 'timeout'],
+    ] as const) {
+      const refused = await call('PATCH', `hooks/${id}/`, { json: body })
+      expectError(refused, 400, 'validation_error')
+      expect(Object.keys(refused.body.errors)).toEqual([field])
+    }
+    const message = (await call('POST', 'hooks/', { json: hook({ timeout: 90 }) })).body.errors.timeout
+    expect(message).toEqual(['Must be at most 60 seconds.'])
   })
 
   test('delete answers 204 with no body; the webhook is gone and its URL may subscribe again', async () => {

@@ -138,6 +138,8 @@ test('every $ref of the document resolves to one of its schemas', () => {
     'filters',
     'fields',
     'send_traceparent',
+    'rate_limit',
+    'timeout',
   ])
 })
 

@@ -63,6 +63,8 @@ describe('create', () => {
       filters: {},
       fields: null,
       sendTraceparent: false,
+      rateLimit: null,
+      timeout: null,
     })
   })
 
@@ -77,6 +79,8 @@ describe('create', () => {
         additionalHeaders: { 'X-Tenant': 'acme' },
         config: { tenant: 'acme', auth: { auth_type: 'bearer', token: 't' } },
         sendTraceparent: true,
+        rateLimit: 'auto',
+        timeout: 2.5,
       }),
     ).toEqual({
       eventTypes: ['package-created'],
@@ -90,6 +94,8 @@ describe('create', () => {
       filters: {},
       fields: null,
       sendTraceparent: true,
+      rateLimit: 'auto',
+      timeout: 2.5,
     })
   })
 
@@ -155,6 +161,21 @@ describe('create', () => {
         parseWebhookInput({ ...url, eventTypes: ['order.refunded'], fields: ['amount'] }, exposing),
       ),
     ).toEqual([{ path: 'fields', message: '"amount" is not a field of event type "order.refunded".' }])
+  })
+
+  test('rateLimit is a positive number of requests per second, "auto" or null; timeout 1 to 60 s', () => {
+    expect(create({ ...valid, rateLimit: 0.5, timeout: 60 })).toMatchObject({ rateLimit: 0.5, timeout: 60 })
+    expect(create({ ...valid, rateLimit: null, timeout: null })).toMatchObject({
+      rateLimit: null,
+      timeout: null,
+    })
+    expect(issuesOf(() => create({ ...valid, rateLimit: 0, timeout: 0.9 }))).toEqual([
+      { path: 'rateLimit', message: 'Must be at least 0.1 requests per second, or "auto", or null.' },
+      { path: 'timeout', message: 'Must be at least 1 second.' },
+    ])
+    expect(pathsOf(() => create({ ...valid, rateLimit: 'fast' }))).toEqual(['rateLimit'])
+    expect(pathsOf(() => create({ ...valid, rateLimit: 10_001 }))).toEqual(['rateLimit'])
+    expect(pathsOf(() => create({ ...valid, timeout: 61 }))).toEqual(['timeout'])
   })
 
   test('eventType and targetUrl are required', () => {

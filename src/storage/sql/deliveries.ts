@@ -1,5 +1,6 @@
 import type { Delivery } from '../../core/delivery.ts'
 import type { DeliveryStatus } from '../../core/delivery-state.ts'
+import { slotHorizonMs } from '../../core/rate-limit.ts'
 import type { Actor } from '../../core/webhook.ts'
 import { type ClaimedDelivery, claimedColumns, deliveryColumns, toClaimedRow, toDelivery } from '../rows.ts'
 import type { Sql } from './context.ts'
@@ -23,31 +24,97 @@ export interface DeliveryFilter {
   beforeId?: number
 }
 
+/**
+ * How much longer than the service's a lease must be for webhook `w`, whose own timeout may exceed
+ * the service's read timeout (`read`, seconds): an attempt waits up to twice the read timeout (the
+ * headers, then the body), and leases are twice the longest attempt.
+ */
+export const longerLease = (w: string, read: string) =>
+  `greatest(0, 4 * (coalesce(${w}.timeout_seconds, ${read}) - ${read})) * interval '1 second'`
+
+// Deliveries of rate-governed webhooks (those with a rate row in force) take send slots from their
+// webhook's budget: one every 1/rate seconds from `next_slot_at` (a generic cell rate algorithm,
+// without burst), handed out up to $4 seconds ahead. Each is claimed with its slot (`slot_at`), at
+// which the worker sends it. The rest are held back: pending again, due $4 seconds before the
+// slots that follow the ones already promised (`paced_until`), so that the claim that takes them
+// finds their slots within its reach and no slot passes unused; no attempt or retry is counted. Rate rows are
+// locked in webhook order, so concurrent claims cannot deadlock and share one budget. Unlimited
+// webhooks' deliveries only pass a look-up in the (small) rate table.
+// A webhook's own timeout lengthens its deliveries' leases by the longer attempt it allows ($5
+// the service's read timeout, in seconds); a slot ahead lengthens them by the wait.
 const claim = statement(
   'deliveryClaim',
   (s) => `
     WITH due AS (
-      SELECT id FROM ${s}.deliveries
+      SELECT id, webhook_id, next_attempt_at FROM ${s}.deliveries
       WHERE status IN ('pending', 'delivering') AND next_attempt_at <= $1
       ORDER BY next_attempt_at
       LIMIT $2
       FOR UPDATE SKIP LOCKED
+    ), wanted AS (
+      SELECT due.webhook_id, count(*) AS n
+      FROM due JOIN ${s}.webhook_rates r ON r.webhook_id = due.webhook_id AND r.rate IS NOT NULL
+      GROUP BY due.webhook_id
+    ), locked AS (
+      SELECT r.webhook_id, r.rate, greatest(r.next_slot_at, $1) AS start, r.paced_until, wanted.n
+      FROM ${s}.webhook_rates r JOIN wanted ON wanted.webhook_id = r.webhook_id
+      WHERE r.rate IS NOT NULL
+      ORDER BY r.webhook_id
+      FOR UPDATE OF r
+    ), budget AS (
+      SELECT l.*, least(l.n, greatest(0,
+          floor(extract(epoch FROM $1::timestamptz - l.start) * l.rate + $4 * l.rate) + 1))::int AS granted
+      FROM locked l
+    ), slots AS (
+      SELECT b.*, b.start + b.granted / b.rate * interval '1 second' AS granted_until FROM budget b
+    ), taken AS (
+      UPDATE ${s}.webhook_rates r SET next_slot_at = b.granted_until,
+        paced_until = CASE WHEN b.n > b.granted
+          THEN greatest(b.paced_until, b.granted_until) + (b.n - b.granted) / b.rate * interval '1 second'
+          ELSE r.paced_until END
+      FROM slots b WHERE r.webhook_id = b.webhook_id
+    ), ranked AS (
+      SELECT due.id, b.granted, b.rate, b.start, greatest(b.paced_until, b.granted_until) AS pace_from,
+        row_number() OVER (PARTITION BY due.webhook_id ORDER BY due.next_attempt_at, due.id) AS k
+      FROM due JOIN slots b ON b.webhook_id = due.webhook_id
+    ), held AS (
+      UPDATE ${s}.deliveries d SET status = 'pending',
+        next_attempt_at = greatest($1::timestamptz,
+          r.pace_from + ((r.k - r.granted - 1) / r.rate - $4) * interval '1 second')
+      FROM ranked r WHERE d.id = r.id AND r.k > r.granted
+    ), claimed AS (
+      SELECT due.id, r.id IS NOT NULL AS rated, r.rate AS slot_rate,
+        CASE WHEN r.id IS NOT NULL THEN r.start + (r.k - 1) / r.rate * interval '1 second' END AS slot_at
+      FROM due LEFT JOIN ranked r ON r.id = due.id
+      WHERE r.id IS NULL OR r.k <= r.granted
     )
-    UPDATE ${s}.deliveries d SET status = 'delivering', next_attempt_at = $3
-    FROM due, ${s}.events e, ${s}.webhooks w
-    WHERE d.id = due.id AND e.id = d.event_id AND w.id = d.webhook_id
-    RETURNING ${claimedColumns}`,
+    UPDATE ${s}.deliveries d SET status = 'delivering',
+      next_attempt_at = CASE WHEN c.slot_at IS NULL AND w.timeout_seconds IS NULL THEN $3::timestamptz
+        ELSE $3::timestamptz + greatest(interval '0', coalesce(c.slot_at - $1::timestamptz, interval '0'))
+          + ${longerLease('w', '$5')} END
+    FROM claimed c, ${s}.events e, ${s}.webhooks w
+    WHERE d.id = c.id AND e.id = d.event_id AND w.id = d.webhook_id
+    RETURNING ${claimedColumns}, c.rated, c.slot_at, c.slot_rate`,
 )
 
 /**
  * Claims up to `limit` due deliveries (pending ones, and delivering ones whose lease expired) with
- * `FOR UPDATE SKIP LOCKED`, leasing them until `leaseUntil`. One prepared statement.
+ * `FOR UPDATE SKIP LOCKED`, leasing them until `leaseUntil` (longer for a webhook whose own
+ * timeout is longer than the service's `readTimeoutMs` (default 10 s), or whose slot is ahead). Rate-governed
+ * webhooks' deliveries are claimed as their budget allows, each with its send slot (`notBefore`),
+ * and the others are held back in the queue. One prepared statement.
  */
 export async function deliveryClaim(
   sql: Sql,
-  params: { limit: number; now: Date; leaseUntil: Date },
+  params: { limit: number; now: Date; leaseUntil: Date; readTimeoutMs?: number },
 ): Promise<ClaimedDelivery[]> {
-  const values = bind({ $1: params.now, $2: params.limit, $3: params.leaseUntil })
+  const values = bind({
+    $1: params.now,
+    $2: params.limit,
+    $3: params.leaseUntil,
+    $4: slotHorizonMs / 1000,
+    $5: (params.readTimeoutMs ?? 10_000) / 1000,
+  })
   const { rows } = await sql.query(claim, values, { prepare: true })
   return sql.webhooks.attach(sql, rows.map(toClaimedRow))
 }
@@ -55,7 +122,8 @@ export async function deliveryClaim(
 const claimOne = statement(
   'deliveryClaimOne',
   (s) => `
-    UPDATE ${s}.deliveries d SET status = 'delivering', next_attempt_at = $4
+    UPDATE ${s}.deliveries d SET status = 'delivering',
+      next_attempt_at = $4::timestamptz + ${longerLease('w', '$5')}
     FROM ${s}.events e, ${s}.webhooks w
     WHERE d.id = $1 AND e.id = d.event_id AND w.id = d.webhook_id AND w.deleted_at IS NULL
       AND d.status = ANY($2::text[]) AND NOT (d.status = 'delivering' AND d.next_attempt_at > $3)
@@ -64,13 +132,20 @@ const claimOne = statement(
 
 /**
  * Claims one delivery for a manual attempt, whatever its due time, if its status is one of
- * `statuses` and no live lease holds it.
+ * `statuses` and no live lease holds it; a webhook's own timeout lengthens the lease as in
+ * {@link deliveryClaim}. A rate limit does not hold it back: it is an explicit, single attempt.
  */
 export async function deliveryClaimOne(
   sql: Sql,
-  params: { id: number; statuses: DeliveryStatus[]; now: Date; leaseUntil: Date },
+  params: { id: number; statuses: DeliveryStatus[]; now: Date; leaseUntil: Date; readTimeoutMs?: number },
 ): Promise<ClaimedDelivery | null> {
-  const values = bind({ $1: params.id, $2: params.statuses, $3: params.now, $4: params.leaseUntil })
+  const values = bind({
+    $1: params.id,
+    $2: params.statuses,
+    $3: params.now,
+    $4: params.leaseUntil,
+    $5: (params.readTimeoutMs ?? 10_000) / 1000,
+  })
   const { rows } = await sql.query(claimOne, values)
   if (!rows[0]) return null
   const [claimed] = await sql.webhooks.attach(sql, [toClaimedRow(rows[0])])

@@ -9,6 +9,7 @@ import {
   toEnqueuedByEvent,
 } from '../rows.ts'
 import type { Sql } from './context.ts'
+import { longerLease } from './deliveries.ts'
 import { bind, statement } from './statement.ts'
 
 /** A new event, serialized. */
@@ -38,6 +39,10 @@ export interface Enqueued {
   deliveries: Map<string, EnqueuedDelivery[]>
   claimed: ClaimedDelivery[]
 }
+
+/** Whether webhook `w` is rate-governed now (its deliveries are never claimed as they are inserted). */
+const rated = (s: string, w: string) =>
+  `EXISTS (SELECT 1 FROM ${s}.webhook_rates r WHERE r.webhook_id = ${w}.id AND r.rate IS NOT NULL)`
 
 /** The webhooks' own filters on the event's data (compiled conditions; see filters_match). */
 const filtersMatch = (s: string, data: string) =>
@@ -72,7 +77,8 @@ const notify = `notified AS (SELECT pg_notify($10, '') AS n WHERE EXISTS (SELECT
 
 // Any number of events, each fanned out to the live webhooks of its type matching its config
 // filter and their own filters, in one statement. A webhook that chose some fields gets a body of
-// its own, built here. Claimed, the deliveries start out leased (next_attempt_at is the lease).
+// its own, built here. Claimed, the deliveries start out leased (next_attempt_at is the lease),
+// except those of rate-governed webhooks: they start pending, to be claimed within their budget.
 const eventsInsertText = (claimed: boolean) => (s: string) =>
   `
   WITH given AS (
@@ -89,7 +95,9 @@ const eventsInsertText = (claimed: boolean) => (s: string) =>
       ) THEN i.data::jsonb END AS doc
     FROM given i WHERE i.key IS NULL OR i.uuid IN (SELECT uuid FROM keyed)
   ), targets AS (
-    SELECT i.n, w.id AS webhook_id, gen_random_uuid() AS uuid, w.fields FROM input i
+    SELECT i.n, w.id AS webhook_id, gen_random_uuid() AS uuid, w.fields, ${claimed ? rated(s, 'w') : 'false'} AS rated,
+      ${claimed ? `$11::timestamptz + ${longerLease('w', '$17')}` : '$11::timestamptz'} AS lease
+    FROM input i
     JOIN ${s}.webhooks w ON w.event_types && ${s}.type_patterns(i.type) AND w.is_active AND w.deleted_at IS NULL
     WHERE (i.config_filter IS NULL OR NOT EXISTS (
       SELECT 1 FROM jsonb_each(i.config_filter::jsonb) f
@@ -105,21 +113,22 @@ const eventsInsertText = (claimed: boolean) => (s: string) =>
     RETURNING id, uuid
   ), inserted AS (
     INSERT INTO ${s}.deliveries (uuid, event_id, webhook_id, status, next_attempt_at, body, created_at, updated_at)
-    SELECT t.uuid, e.id, t.webhook_id, $9, $11,
+    SELECT t.uuid, e.id, t.webhook_id, CASE WHEN t.rated THEN 'pending' ELSE $9 END,
+      CASE WHEN t.rated THEN $8 ELSE t.lease END,
       CASE WHEN t.fields IS NOT NULL THEN ('{"event":{"type":' || to_json(i.type)::text || ',"uuid":"'
         || replace(t.uuid::text, '-', '') || '"},"' || i.payload_key || '":'
         || ${s}.pick_fields(i.data::json, t.fields) || '}')::json END,
       $8, $8
     FROM targets t JOIN input i ON i.n = t.n JOIN event e ON e.uuid = i.uuid
     ORDER BY t.n, t.webhook_id
-    RETURNING id, uuid, webhook_id, event_id, next_attempt_at, retry_count, body, created_at
+    RETURNING id, uuid, webhook_id, event_id, status, next_attempt_at, retry_count, body, created_at
   ), ${notify}
   ${
     claimed
       ? `SELECT d.id, d.uuid::text AS uuid, d.next_attempt_at AS lease, d.retry_count, d.body::text AS body,
            i.type AS event_type, i.data, i.payload_key, i.subject_id, d.webhook_id,
            w.updated_at AS webhook_updated_at, e.uuid::text AS event_uuid,
-           d.created_at, i.trace_context, w.failing_since IS NOT NULL AS webhook_failing
+           d.created_at, i.trace_context, w.failing_since IS NOT NULL AS webhook_failing, d.status
          FROM inserted d JOIN event e ON e.id = d.event_id JOIN input i ON i.uuid = e.uuid
          JOIN ${s}.webhooks w ON w.id = d.webhook_id LEFT JOIN notified ON true`
       : `SELECT d.id, d.uuid::text AS uuid, d.webhook_id, e.uuid::text AS event_uuid
@@ -140,6 +149,8 @@ export async function eventsInsert(
     events: { event: NewEvent; configFilter: Record<string, unknown> | null }[]
     now: Date
     lease?: Date
+    /** The service's read timeout (ms), which a webhook's own timeout replaces. @default 10000 */
+    readTimeoutMs?: number
   },
 ): Promise<Enqueued> {
   const { events, lease } = params
@@ -162,14 +173,22 @@ export async function eventsInsert(
     // A batch holds at most one key (a keyed publish is never batched): its lifetime is the batch's.
     $16: events.find(({ event }) => event.idempotency)?.event.idempotency?.expiredBefore ?? params.now,
   })
+  // Claimed, a webhook's own timeout lengthens its deliveries' leases (see longerLease).
+  if (lease) values.push((params.readTimeoutMs ?? 10_000) / 1000)
   const { rows } = await sql.query(lease ? insertEventsClaimed : insertEvents, values, {
     tx: params.tx,
     prepare: true,
   })
   return {
     deliveries: toEnqueuedByEvent(rows),
-    claimed: lease ? await sql.webhooks.attach(sql, rows.map(toClaimedRow)) : [],
+    claimed: lease ? await claimedOf(sql, rows) : [],
   }
+}
+
+/** The deliveries an enqueue claimed: all it inserted but those left pending for their rate limit. */
+function claimedOf(sql: Sql, rows: Record<string, unknown>[]): Promise<ClaimedDelivery[]> {
+  const claimed = rows.filter((row) => row.status === 'delivering')
+  return sql.webhooks.attach(sql, claimed.map(toClaimedRow))
 }
 
 // One event whose every delivery has its own body (a customized payload); as above otherwise.
@@ -179,6 +198,13 @@ const eventInsertBodiesText = (claimed: boolean) => (s: string) =>
     SELECT $1::uuid AS uuid, $16::text AS key_owner, $17::text AS key, $18::text AS request_hash
   ), ${idempotencyKeys(s, 'given', '$7', '$19')}, targets AS (
     SELECT b.uuid, b.webhook_id AS id, b.body
+      , ${claimed ? rated(s, 'b').replace('b.id', 'b.webhook_id') : 'false'} AS rated,
+      ${
+        claimed
+          ? `$9::timestamptz + coalesce((SELECT ${longerLease('w', '$20')} FROM ${s}.webhooks w
+              WHERE w.id = b.webhook_id), interval '0')`
+          : '$9::timestamptz'
+      } AS lease
     FROM unnest($12::uuid[], $13::bigint[], $14::text[]) AS b(uuid, webhook_id, body)
     WHERE b.webhook_id IN (${liveTargets(s, '$2', '$11', '$3')})
       AND ($17::text IS NULL OR EXISTS (SELECT 1 FROM keyed))
@@ -189,13 +215,14 @@ const eventInsertBodiesText = (claimed: boolean) => (s: string) =>
     RETURNING id
   ), inserted AS (
     INSERT INTO ${s}.deliveries (uuid, event_id, webhook_id, status, next_attempt_at, body, created_at, updated_at)
-    SELECT targets.uuid, event.id, targets.id, $8, $9, targets.body::json, $7, $7
+    SELECT targets.uuid, event.id, targets.id, CASE WHEN targets.rated THEN 'pending' ELSE $8 END,
+      CASE WHEN targets.rated THEN $7 ELSE targets.lease END, targets.body::json, $7, $7
     FROM event, targets
     RETURNING *
   ), ${notify}
   ${
     claimed
-      ? `SELECT ${insertedClaimedColumns}, $1::text AS event_uuid FROM inserted d
+      ? `SELECT ${insertedClaimedColumns}, $1::text AS event_uuid, d.status FROM inserted d
          JOIN ${s}.webhooks w ON w.id = d.webhook_id LEFT JOIN notified ON true`
       : `SELECT inserted.id, inserted.uuid::text AS uuid, inserted.webhook_id, $1::text AS event_uuid
          FROM inserted LEFT JOIN notified ON true`
@@ -217,6 +244,8 @@ export async function eventInsertBodies(
     bodies: { uuid: string; webhookId: number; body: string }[]
     now: Date
     lease?: Date
+    /** The service's read timeout (ms), which a webhook's own timeout replaces. @default 10000 */
+    readTimeoutMs?: number
   },
 ): Promise<Enqueued> {
   const { event, lease, bodies } = params
@@ -241,12 +270,13 @@ export async function eventInsertBodies(
     $18: event.idempotency?.requestHash ?? null,
     $19: event.idempotency?.expiredBefore ?? params.now,
   })
+  if (lease) values.push((params.readTimeoutMs ?? 10_000) / 1000)
   const { rows } = await sql.query(lease ? insertBodiesClaimed : insertBodies, values, {
     tx: params.tx,
   })
   return {
     deliveries: toEnqueuedByEvent(rows),
-    claimed: lease ? await sql.webhooks.attach(sql, rows.map(toClaimedRow)) : [],
+    claimed: lease ? await claimedOf(sql, rows) : [],
   }
 }
 

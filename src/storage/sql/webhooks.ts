@@ -1,11 +1,12 @@
 import { WhispererError } from '../../core/errors.ts'
 import { compileFilters, type Filters } from '../../core/filters.ts'
+import { autoCeilingRate, autoStartRate } from '../../core/rate-limit.ts'
 import { maxLiveKeys, type SigningKey } from '../../core/signing-keys.ts'
 import { overlappingEntries } from '../../core/type-patterns.ts'
 import type { Actor, Webhook, WebhookInput } from '../../core/webhook.ts'
 import type { ParsedWebhookInput } from '../../core/webhook-input.ts'
 import type { Queryable } from '../database.ts'
-import { toWebhook, webhookColumns } from '../rows.ts'
+import { rateCurrentColumn, toWebhook, webhookColumns } from '../rows.ts'
 import type { Sql } from './context.ts'
 import {
   type Emitted,
@@ -19,13 +20,32 @@ import {
 import { sealAuth, sealKeys } from './secrets.ts'
 import { bind, eventTypeScope, ownerScope, statement } from './statement.ts'
 
+/** The rate row a webhook's new `rate_limit` asks for (from `w`, at `now`); auto rates from $auto/$ceiling. */
+const rateRowValues = (w: string, now: string, auto: string, ceiling: string) =>
+  `${w}.id, CASE WHEN ${w}.rate_auto THEN ${auto}::float8 ELSE ${w}.rate_limit END,
+    CASE WHEN ${w}.rate_auto THEN ${ceiling}::float8 ELSE ${w}.rate_limit END,
+    CASE WHEN ${w}.rate_auto THEN 'auto' ELSE 'limit' END,
+    greatest(1, CASE WHEN ${w}.rate_auto THEN ${auto}::float8 ELSE ${w}.rate_limit END / 20), ${now}, ${now}, ${now}`
+
+const rateRowColumns = 'webhook_id, rate, ceiling, origin, step, next_slot_at, paced_until, adjusted_at'
+
 const insert = statement(
   'webhookInsert',
   (s) => `
-    INSERT INTO ${s}.webhooks (owner, event_types, target_url, signing_keys, is_active, retry_countdown_config,
-      callback, additional_headers, config, filters, conditions, fields, send_traceparent, created_at, updated_at)
-    VALUES ($1, $2::text[], $3, $4::jsonb, $5, $6::jsonb, $7, $8::jsonb, $9::jsonb, $11::jsonb, $12::jsonb, $13::text[], $14, $10, $10)
-    RETURNING ${webhookColumns}`,
+    WITH inserted AS (
+      INSERT INTO ${s}.webhooks (owner, event_types, target_url, signing_keys, is_active, retry_countdown_config,
+        callback, additional_headers, config, filters, conditions, fields, send_traceparent, created_at, updated_at,
+        rate_limit, rate_auto, timeout_seconds)
+      VALUES ($1, $2::text[], $3, $4::jsonb, $5, $6::jsonb, $7, $8::jsonb, $9::jsonb, $11::jsonb, $12::jsonb, $13::text[], $14,
+        $10, $10, $15, $16, $17)
+      RETURNING ${webhookColumns}
+    ), rated AS (
+      INSERT INTO ${s}.webhook_rates (${rateRowColumns})
+      SELECT ${rateRowValues('i', '$10::timestamptz', '$18', '$19')} FROM inserted i
+      WHERE i.rate_auto OR i.rate_limit IS NOT NULL
+      RETURNING rate
+    )
+    SELECT inserted.*, (SELECT rate FROM rated) AS rate_limit_current FROM inserted`,
 )
 
 export async function webhookInsert(
@@ -48,6 +68,11 @@ export async function webhookInsert(
     $12: conditionsJson(input.filters),
     $13: input.fields,
     $14: input.sendTraceparent,
+    $15: typeof input.rateLimit === 'number' ? input.rateLimit : null,
+    $16: input.rateLimit === 'auto',
+    $17: input.timeout,
+    $18: autoStartRate,
+    $19: autoCeilingRate,
   })
   return sql.db.transaction(async (tx) => {
     await refuseOverlap(sql, tx, {
@@ -110,7 +135,7 @@ async function refuseOverlap(
 const get = statement(
   'webhookGet',
   (s) => `
-    SELECT ${webhookColumns} FROM ${s}.webhooks
+    SELECT ${webhookColumns}, ${rateCurrentColumn(s, 'webhooks')} FROM ${s}.webhooks
     WHERE id = $1 AND deleted_at IS NULL AND ($2::text IS NULL OR owner = $2)
       AND ($3::text[] IS NULL OR event_types <@ $3::text[])`,
 )
@@ -123,7 +148,8 @@ export async function webhookGet(sql: Sql, params: { id: number; actor: Actor })
 
 const getMany = statement(
   'webhookGetMany',
-  (s) => `SELECT ${webhookColumns} FROM ${s}.webhooks WHERE id = ANY($1::bigint[])`,
+  (s) =>
+    `SELECT ${webhookColumns}, ${rateCurrentColumn(s, 'webhooks')} FROM ${s}.webhooks WHERE id = ANY($1::bigint[])`,
 )
 
 export async function webhookGetMany(sql: Sql, params: { ids: number[] }): Promise<Webhook[]> {
@@ -135,7 +161,7 @@ export async function webhookGetMany(sql: Sql, params: { ids: number[] }): Promi
 const list = statement(
   'webhookList',
   (s) => `
-    SELECT ${webhookColumns} FROM ${s}.webhooks
+    SELECT ${webhookColumns}, ${rateCurrentColumn(s, 'webhooks')} FROM ${s}.webhooks
     WHERE deleted_at IS NULL AND ($1::text IS NULL OR owner = $1)
       AND ($2::text IS NULL OR EXISTS (
         SELECT 1 FROM unnest(event_types) t WHERE lower(t) = ANY(${s}.type_patterns(lower($2)))))
@@ -192,6 +218,9 @@ const update = statement(
         conditions = CASE WHEN $13::jsonb IS NULL THEN conditions ELSE $14::jsonb END,
         fields = CASE WHEN $15 THEN $16::text[] ELSE fields END,
         send_traceparent = coalesce($17, send_traceparent),
+        rate_limit = CASE WHEN $18 THEN $19 ELSE rate_limit END,
+        rate_auto = CASE WHEN $18 THEN $20 ELSE rate_auto END,
+        timeout_seconds = CASE WHEN $21 THEN $22 ELSE timeout_seconds END,
         updated_at = $12
       WHERE id = $1 AND deleted_at IS NULL AND ($2::text IS NULL OR owner = $2)
       RETURNING ${webhookColumns}
@@ -199,8 +228,25 @@ const update = statement(
       UPDATE ${s}.deliveries SET status = 'cancelled', updated_at = $12
       WHERE webhook_id = $1 AND status = 'pending' AND EXISTS (SELECT 1 FROM updated WHERE NOT updated.is_active)
       RETURNING 1
+    ), unlimited AS (
+      -- No limit any more: the rate row goes, an observed one with it.
+      DELETE FROM ${s}.webhook_rates WHERE $18 AND webhook_id IN (
+        SELECT id FROM updated WHERE NOT rate_auto AND rate_limit IS NULL)
+    ), rated AS (
+      -- A changed limit starts again from its new value; the same one keeps its state.
+      INSERT INTO ${s}.webhook_rates AS r (${rateRowColumns})
+      SELECT ${rateRowValues('u', '$12::timestamptz', '$23', '$24')} FROM updated u
+      WHERE $18 AND (u.rate_auto OR u.rate_limit IS NOT NULL)
+      ON CONFLICT (webhook_id) DO UPDATE SET rate = excluded.rate, ceiling = excluded.ceiling,
+        origin = excluded.origin, step = excluded.step, adjusted_at = excluded.adjusted_at, decreased_at = NULL
+      WHERE r.origin <> excluded.origin OR r.ceiling <> excluded.ceiling
+      RETURNING rate
     )
-    SELECT *, (SELECT count(*) FROM cancelled) AS cancelled FROM updated`,
+    SELECT *, (SELECT count(*) FROM cancelled) AS cancelled,
+      CASE WHEN $18 AND NOT rate_auto AND rate_limit IS NULL THEN NULL
+        ELSE coalesce((SELECT rate FROM rated), (SELECT r.rate FROM ${s}.webhook_rates r WHERE r.webhook_id = updated.id))
+      END AS rate_limit_current
+    FROM updated`,
 )
 
 /**
@@ -238,6 +284,13 @@ export async function webhookUpdate(
     $15: patch.fields !== undefined,
     $16: patch.fields ?? null,
     $17: patch.sendTraceparent ?? null,
+    $18: patch.rateLimit !== undefined,
+    $19: typeof patch.rateLimit === 'number' ? patch.rateLimit : null,
+    $20: patch.rateLimit === 'auto',
+    $21: patch.timeout !== undefined,
+    $22: patch.timeout ?? null,
+    $23: autoStartRate,
+    $24: autoCeilingRate,
   })
   const apply = async (tx?: Queryable) => {
     const { rows } = await sql.query(update, values, { tx })
@@ -289,7 +342,8 @@ const rotate = statement(
       FROM next WHERE w.id = (SELECT id FROM current) AND jsonb_array_length(next.keys) <= ${maxLiveKeys}
       RETURNING w.*
     )
-    SELECT rotated.*, (SELECT count(*) FROM current) AS found, (SELECT jsonb_array_length(keys) FROM next) AS live
+    SELECT rotated.*, (SELECT count(*) FROM current) AS found,
+      (SELECT r.rate FROM ${s}.webhook_rates r WHERE r.webhook_id = rotated.id) AS rate_limit_current, (SELECT jsonb_array_length(keys) FROM next) AS live
     FROM (SELECT 1) AS one LEFT JOIN rotated ON true`,
 )
 
