@@ -14,6 +14,9 @@ export default defineConfig({
     exclude: [...configDefaults.exclude, 'test/chaos/**'],
     globalSetup: ['test/support/global-setup.ts'],
     pool: 'forks',
+    // Two files at a time: most of a file's time is spent waiting on receivers, processes and
+    // databases, and vitest's default on a 2-core machine (cores - 1) runs them one by one.
+    maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },
