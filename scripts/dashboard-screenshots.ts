@@ -194,7 +194,7 @@ async function main(): Promise<void> {
     await second.getByLabel('Value', { exact: true }).fill('(a|a)*$')
     await page.getByLabel('Countdown').selectOption('exponential')
     await page.getByLabel('base').fill('2')
-    await page.getByLabel('limit').fill('3600')
+    await page.getByLabel('limit', { exact: true }).fill('3600')
     await page.getByLabel('Target URL').fill('https://hooks.example.com/orders')
     await page.getByLabel('Sign requests with').selectOption('own')
     await page.getByLabel('Secret key').fill('a-long-random-secret')

@@ -135,6 +135,40 @@ export function targetEditor({ webhook }) {
   authSelect.addEventListener('change', () => drawAuth(null))
   drawAuth(stored)
 
+  const rate = h('input', {
+    type: 'text',
+    inputmode: 'decimal',
+    value: webhook?.rate_limit ?? '',
+    placeholder: 'no limit',
+    ...plain,
+  })
+  const rateField = field({
+    label: 'Rate limit (optional)',
+    control: rate,
+    hint: 'Requests per second, shared by every worker, or "auto" to find the rate the receiver takes. A 429 or 503 halves it either way.',
+    paths: ['rate_limit'],
+  })
+  const timeout = h('input', {
+    type: 'text',
+    inputmode: 'decimal',
+    value: webhook?.timeout ?? '',
+    placeholder: 'the service’s',
+    ...plain,
+  })
+  const timeoutField = field({
+    label: 'Timeout (optional)',
+    control: timeout,
+    hint: 'How many seconds to wait for the receiver’s answer, from 1 to 60.',
+    paths: ['timeout'],
+  })
+  /** A field's number, null when empty; anything else as written, for the API to name. */
+  const numberOr = (text, word) => {
+    const value = text.trim()
+    if (value === '') return null
+    if (value === word) return value
+    return Number.isNaN(Number(value)) ? value : Number(value)
+  }
+
   const headers = headersEditor(webhook?.additional_headers)
   const active = h('input', { type: 'checkbox', id: uid('active'), checked: webhook?.is_active ?? true })
   const traceparent = h('input', {
@@ -150,6 +184,8 @@ export function targetEditor({ webhook }) {
       authField.element,
       authBox,
       headers.element,
+      rateField.element,
+      timeoutField.element,
       h('div', { class: 'check' }, active, h('label', { for: active.id }, 'Active: receives new events')),
       h(
         'div',
@@ -164,6 +200,8 @@ export function targetEditor({ webhook }) {
       authField,
       ...authFields,
       ...headers.targets(),
+      rateField,
+      timeoutField,
       { paths: ['is_active'], control: active, show: () => {} },
       { paths: ['send_traceparent'], control: traceparent, show: () => {} },
     ],
@@ -184,6 +222,8 @@ export function targetEditor({ webhook }) {
         is_active: active.checked,
         send_traceparent: traceparent.checked,
         additional_headers: headers.read(),
+        rate_limit: numberOr(rate.value, 'auto'),
+        timeout: numberOr(timeout.value, null),
         config: auth ? { ...config, auth } : config,
       }
     },

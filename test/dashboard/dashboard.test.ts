@@ -121,9 +121,15 @@ forEachDatabase((db) => {
       await page.getByLabel('Send a W3C traceparent header with each request').check()
       // More event types: a pattern that matches no type is refused beside the field.
       await page.getByLabel('More event types (optional)').fill('nope.*')
+      // A rate limit and a timeout: bad ones are named beside their fields too.
+      await page.getByLabel('Rate limit (optional)').fill('fast')
+      await page.getByLabel('Timeout (optional)').fill('90')
       await page.getByRole('button', { name: 'Create webhook' }).click()
       await page.getByText('"nope.*" matches no registered event type.').waitFor(wait)
+      await expect(page.locator('#main .error:not([hidden])').count()).resolves.toBe(3)
       await page.getByLabel('More event types (optional)').fill('')
+      await page.getByLabel('Rate limit (optional)').fill('50')
+      await page.getByLabel('Timeout (optional)').fill('10')
       await page.getByRole('button', { name: 'Create webhook' }).click()
       await page.getByText(/^Webhook #\d+ created/).waitFor(wait)
       // The generated secret is shown this once; the ping is signed with it.
@@ -136,6 +142,8 @@ forEachDatabase((db) => {
         filters: { name: { startswith: 'J' } },
         retry_countdown_config: { choice: 'fixed', kwargs: { seconds: 3600 } },
         send_traceparent: true,
+        rate_limit: 50,
+        timeout: 10,
       })
       await page.getByRole('button', { name: 'Send a test ping' }).click()
       await page.getByText('Delivered: HTTP 200').waitFor(wait)
