@@ -56,7 +56,7 @@ const configMatches = (filter: string) => `(${filter}::jsonb IS NULL OR NOT EXIS
 /** The live webhooks of an event type whose config and filters match (placeholders given). */
 const liveTargets = (s: string, type: string, filter: string, data: string, columns = 'w.id') =>
   `SELECT ${columns} FROM ${s}.webhooks w
-   WHERE w.event_types && ${s}.type_patterns(${type}) AND w.is_active AND w.deleted_at IS NULL
+   WHERE w.event_types && (SELECT ${s}.type_patterns(${type})) AND w.is_active AND w.deleted_at IS NULL
      AND ${configMatches(filter)} AND ${filtersMatch(s, data)}`
 
 /**
@@ -87,18 +87,23 @@ const eventsInsertText = (claimed: boolean) => (s: string) =>
       WITH ORDINALITY AS i(uuid, type, data, payload_key, subject_type, subject_id, config_filter, trace_context,
         key_owner, key, request_hash, n)
   ), ${idempotencyKeys(s, 'given', '$8', '$16')}, input AS (
-    -- The data as jsonb, parsed once per event and only when a webhook of its type has filters.
-    -- An event whose idempotency key is live already is left out.
+    -- The entries that match each event's type, listed once per event (not once per webhook
+    -- compared); the data as jsonb, parsed once per event and only when a webhook of its type has
+    -- filters. An event whose idempotency key is live already is left out.
     SELECT i.*, CASE WHEN EXISTS (
         SELECT 1 FROM ${s}.webhooks f
-        WHERE f.event_types && ${s}.type_patterns(i.type) AND f.conditions IS NOT NULL AND f.is_active AND f.deleted_at IS NULL
+        WHERE f.event_types && i.patterns AND f.conditions IS NOT NULL AND f.is_active AND f.deleted_at IS NULL
       ) THEN i.data::jsonb END AS doc
-    FROM given i WHERE i.key IS NULL OR i.uuid IN (SELECT uuid FROM keyed)
+    FROM (
+      SELECT g.*, ${s}.type_patterns(g.type) AS patterns FROM given g
+      WHERE g.key IS NULL OR g.uuid IN (SELECT uuid FROM keyed)
+      OFFSET 0
+    ) i
   ), targets AS (
     SELECT i.n, w.id AS webhook_id, gen_random_uuid() AS uuid, w.fields, ${claimed ? rated(s, 'w') : 'false'} AS rated,
       ${claimed ? `$11::timestamptz + ${longerLease('w', '$17')}` : '$11::timestamptz'} AS lease
     FROM input i
-    JOIN ${s}.webhooks w ON w.event_types && ${s}.type_patterns(i.type) AND w.is_active AND w.deleted_at IS NULL
+    JOIN ${s}.webhooks w ON w.event_types && i.patterns AND w.is_active AND w.deleted_at IS NULL
     WHERE (i.config_filter IS NULL OR NOT EXISTS (
       SELECT 1 FROM jsonb_each(i.config_filter::jsonb) f
       WHERE w.config #> string_to_array(f.key, '__') IS DISTINCT FROM f.value))

@@ -38,10 +38,11 @@ export interface FanOutParams {
  */
 export const operationalFanOut = (s: string, p: FanOutParams) => `,
   op_events AS (
-    SELECT gen_random_uuid() AS uuid, o.webhook_id, o.owner, o.type, o.data FROM ops o
+    SELECT gen_random_uuid() AS uuid, o.webhook_id, o.owner, o.type, o.data, ${s}.type_patterns(o.type) AS patterns
+    FROM ops o
   ), op_targets AS (
     SELECT e.uuid AS event_uuid, w.id AS webhook_id, gen_random_uuid() AS uuid, w.fields
-    FROM op_events e JOIN ${s}.webhooks w ON w.event_types && ${s}.type_patterns(e.type) AND w.is_active AND w.deleted_at IS NULL
+    FROM op_events e JOIN ${s}.webhooks w ON w.event_types && e.patterns AND w.is_active AND w.deleted_at IS NULL
     WHERE (w.owner = e.owner OR w.owner = ${p.operationsOwner})
       AND (w.conditions IS NULL OR ${s}.filters_match(w.conditions, e.data::jsonb))
   ), op_stored AS (

@@ -44,12 +44,13 @@ const routing = statement(
   'eventRouting',
   (s) => `
   WITH e AS (
-    SELECT id, uuid, type, data::jsonb AS doc, config_filter, created_at FROM ${s}.events
+    SELECT id, uuid, type, ${s}.type_patterns(type) AS patterns, data::jsonb AS doc, config_filter, created_at
+    FROM ${s}.events
     WHERE uuid = $1 AND ($3::text[] IS NULL OR type = ANY($3::text[]))
   )
   SELECT e.uuid::text AS event_uuid, e.type, e.config_filter, e.created_at AS published_at, w.id, w.owner, w.target_url, w.is_active,
     w.disabled_reason, w.deleted_at, w.created_at, w.updated_at > e.created_at AS changed,
-    w.event_types, w.event_types && ${s}.type_patterns(e.type) AS subscribed,
+    w.event_types, w.event_types && e.patterns AS subscribed,
     d.uuid::text AS delivery_uuid, d.status,
     (SELECT json_agg(json_build_object('key', f.key, 'expected', f.value,
         'actual', w.config #> string_to_array(f.key, '__')) ORDER BY f.key)
@@ -63,7 +64,7 @@ const routing = statement(
       WHERE NOT ${s}.filters_match(jsonb_build_array(c.condition), e.doc)) AS failed_conditions
   FROM e
   LEFT JOIN ${s}.webhooks w ON ($2::text IS NULL OR w.owner = $2) AND ($4::bigint IS NULL OR w.id = $4)
-    AND (w.event_types && ${s}.type_patterns(e.type)
+    AND (w.event_types && e.patterns
       OR w.id IN (SELECT webhook_id FROM ${s}.deliveries WHERE event_id = e.id)
       OR $4::bigint IS NOT NULL)
   LEFT JOIN ${s}.deliveries d ON d.event_id = e.id AND d.webhook_id = w.id

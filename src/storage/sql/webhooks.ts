@@ -164,7 +164,7 @@ const list = statement(
     SELECT ${webhookColumns}, ${rateCurrentColumn(s, 'webhooks')} FROM ${s}.webhooks
     WHERE deleted_at IS NULL AND ($1::text IS NULL OR owner = $1)
       AND ($2::text IS NULL OR EXISTS (
-        SELECT 1 FROM unnest(event_types) t WHERE lower(t) = ANY(${s}.type_patterns(lower($2)))))
+        SELECT 1 FROM unnest(event_types) t WHERE lower(t) = ANY((SELECT ${s}.type_patterns(lower($2)))::text[])))
       AND ($3::text IS NULL OR lower(target_url) = lower($3))
       AND ($4::boolean IS NULL OR is_active = $4)
       AND id > $5
