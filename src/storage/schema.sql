@@ -168,7 +168,7 @@ CREATE INDEX portal_sessions_expires_at ON whisperer.portal_sessions USING btree
 CREATE UNIQUE INDEX portal_sessions_pkey ON whisperer.portal_sessions USING btree (id);
 CREATE UNIQUE INDEX webhook_rates_pkey ON whisperer.webhook_rates USING btree (webhook_id);
 CREATE INDEX webhooks_event_types_idx ON whisperer.webhooks USING gin (event_types) WHERE (is_active AND (deleted_at IS NULL));
-CREATE INDEX webhooks_filtered_event_types_idx ON whisperer.webhooks USING gin (event_types) WHERE ((conditions IS NOT NULL) AND is_active AND (deleted_at IS NULL));
+CREATE INDEX webhooks_filtered_idx ON whisperer.webhooks USING btree (id) WHERE ((conditions IS NOT NULL) AND is_active AND (deleted_at IS NULL));
 CREATE INDEX webhooks_keys_expire_idx ON whisperer.webhooks USING btree (keys_expire_at) WHERE (keys_expire_at IS NOT NULL);
 CREATE INDEX webhooks_owner_idx ON whisperer.webhooks USING btree (owner, id) WHERE (deleted_at IS NULL);
 CREATE INDEX webhooks_owner_target_url_idx ON whisperer.webhooks USING btree (owner, target_url) WHERE (deleted_at IS NULL);

@@ -30,6 +30,6 @@ $$;
 
 CREATE INDEX webhooks_event_types_idx ON webhooks USING gin (event_types) WHERE is_active AND deleted_at IS NULL;
 -- Whether any live webhook of an event type has filters, so that the fan-out parses an event's
--- data only when one does.
-CREATE INDEX webhooks_filtered_event_types_idx ON webhooks USING gin (event_types)
-  WHERE conditions IS NOT NULL AND is_active AND deleted_at IS NULL;
+-- data only when one does: the live webhooks with filters, few and most often none, whose types
+-- are then compared (an empty btree is found empty at once; a GIN scan costs more to set up).
+CREATE INDEX webhooks_filtered_idx ON webhooks (id) WHERE conditions IS NOT NULL AND is_active AND deleted_at IS NULL;

@@ -1,5 +1,6 @@
 import type { Subject } from '../../core/event-types.ts'
 import type { PayloadKey } from '../../core/payload.ts'
+import { typeCandidates } from '../../core/type-patterns.ts'
 import type { Queryable } from '../database.ts'
 import {
   type ClaimedDelivery,
@@ -83,27 +84,27 @@ const eventsInsertText = (claimed: boolean) => (s: string) =>
   `
   WITH given AS (
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-        $12::text[], $13::text[], $14::text[], $15::text[])
+        $12::text[], $13::text[], $14::text[], $15::text[], $17::text[])
       WITH ORDINALITY AS i(uuid, type, data, payload_key, subject_type, subject_id, config_filter, trace_context,
-        key_owner, key, request_hash, n)
+        key_owner, key, request_hash, patterns, n)
   ), ${idempotencyKeys(s, 'given', '$8', '$16')}, input AS (
-    -- The entries that match each event's type, listed once per event (not once per webhook
-    -- compared); the data as jsonb, parsed once per event and only when a webhook of its type has
-    -- filters. An event whose idempotency key is live already is left out.
+    -- The entries that match each event's type (given, one per line: what type_patterns(type)
+    -- lists, computed by the caller); the data as jsonb, parsed once per event and only when a
+    -- webhook of its type has filters. An event whose idempotency key is live already is left out.
     SELECT i.*, CASE WHEN EXISTS (
         SELECT 1 FROM ${s}.webhooks f
-        WHERE f.event_types && i.patterns AND f.conditions IS NOT NULL AND f.is_active AND f.deleted_at IS NULL
+        WHERE f.event_types && i.matching AND f.conditions IS NOT NULL AND f.is_active AND f.deleted_at IS NULL
       ) THEN i.data::jsonb END AS doc
     FROM (
-      SELECT g.*, ${s}.type_patterns(g.type) AS patterns FROM given g
+      SELECT g.*, string_to_array(g.patterns, E'\n') AS matching FROM given g
       WHERE g.key IS NULL OR g.uuid IN (SELECT uuid FROM keyed)
       OFFSET 0
     ) i
   ), targets AS (
     SELECT i.n, w.id AS webhook_id, gen_random_uuid() AS uuid, w.fields, ${claimed ? rated(s, 'w') : 'false'} AS rated,
-      ${claimed ? `$11::timestamptz + ${longerLease('w', '$17')}` : '$11::timestamptz'} AS lease
+      ${claimed ? `$11::timestamptz + ${longerLease('w', '$18')}` : '$11::timestamptz'} AS lease
     FROM input i
-    JOIN ${s}.webhooks w ON w.event_types && i.patterns AND w.is_active AND w.deleted_at IS NULL
+    JOIN ${s}.webhooks w ON w.event_types && i.matching AND w.is_active AND w.deleted_at IS NULL
     WHERE (i.config_filter IS NULL OR NOT EXISTS (
       SELECT 1 FROM jsonb_each(i.config_filter::jsonb) f
       WHERE w.config #> string_to_array(f.key, '__') IS DISTINCT FROM f.value))
@@ -177,6 +178,8 @@ export async function eventsInsert(
     $15: events.map(({ event }) => event.idempotency?.requestHash ?? null),
     // A batch holds at most one key (a keyed publish is never batched): its lifetime is the batch's.
     $16: events.find(({ event }) => event.idempotency)?.event.idempotency?.expiredBefore ?? params.now,
+    // The entries that match each type, as type_patterns(type) lists them, without its cost per event.
+    $17: events.map(({ event }) => typeCandidates(event.type).join('\n')),
   })
   // Claimed, a webhook's own timeout lengthens its deliveries' leases (see longerLease).
   if (lease) values.push((params.readTimeoutMs ?? 10_000) / 1000)
