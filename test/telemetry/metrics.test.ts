@@ -45,7 +45,7 @@ forEachDatabase((db) => {
   beforeEach(async () => {
     receiver = await startReceiver((request) => {
       if (request.path.includes('/fail')) return { status: 500 }
-      if (request.path.includes('/slow')) return { status: 200, delayMs: 1000 }
+      if (request.path.includes('/slow')) return { status: 200, delayMs: 3000 }
       if (request.path.includes('/gone')) return { status: 410 }
       if (request.path.includes('/moved')) return { status: 302, headers: { location: '/ok' } }
       return { status: 200 }
@@ -55,7 +55,9 @@ forEachDatabase((db) => {
 
   test('after successes, 500s, a timeout and a 410, every counter equals the database and the receiver', async () => {
     const clock = new ManualClock()
-    const whisperer = await db.whisperer({ clock: clock.now, maxAttempts: 2, requestTimeout: [1, 0.3] })
+    // A read timeout of 1 s: the slow receiver (3 s) always times out, the others never do, even on a
+    // loaded machine whose receiver shares the event loop with PGlite.
+    const whisperer = await db.whisperer({ clock: clock.now, maxAttempts: 2, requestTimeout: [1, 1] })
     const { schema } = whisperer.config
     whisperer.eventTypes.register({ type: 'order-created' })
     whisperer.eventTypes.register({ type: 'order-paid' })
