@@ -19,6 +19,13 @@ export const autoCeilingRate = 1_000
 export const floorRate = 0.1
 /** Multiplicative decrease happens at most once per this many ms (a burst of 429s halves once). */
 export const decreaseIntervalMs = 1_000
+/** A rate grows at most once per this many ms (or once per slot, when slots are further apart). */
+export const growthIntervalMs = 1_000
+/**
+ * The share of a rate's slots that the claims must have handed out for it to grow: below it, the
+ * workers did not use the rate (they could not keep up), so a higher one would be untried.
+ */
+export const bindingUse = 0.8
 /** How far ahead a claim hands out send slots, in ms; later deliveries are held back in the queue. */
 export const slotHorizonMs = 250
 /** The longest a `Retry-After` from a 429 or 503 pauses a whole webhook, in ms. */

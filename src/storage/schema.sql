@@ -110,6 +110,7 @@ TABLE whisperer.webhook_rates
   paced_until timestamp with time zone NOT NULL
   adjusted_at timestamp with time zone NOT NULL
   decreased_at timestamp with time zone
+  granted double precision NOT NULL DEFAULT 0
   CONSTRAINT webhook_rates_ceiling_check CHECK ((ceiling > (0)::double precision))
   CONSTRAINT webhook_rates_origin_check CHECK ((origin = ANY (ARRAY['limit'::text, 'auto'::text, 'observed'::text])))
   CONSTRAINT webhook_rates_pkey PRIMARY KEY (webhook_id)

@@ -68,7 +68,7 @@ const claim = statement(
     ), slots AS (
       SELECT b.*, b.start + b.granted / b.rate * interval '1 second' AS granted_until FROM budget b
     ), taken AS (
-      UPDATE ${s}.webhook_rates r SET next_slot_at = b.granted_until,
+      UPDATE ${s}.webhook_rates r SET next_slot_at = b.granted_until, granted = r.granted + b.granted,
         paced_until = CASE WHEN b.n > b.granted
           THEN greatest(b.paced_until, b.granted_until) + (b.n - b.granted) / b.rate * interval '1 second'
           ELSE r.paced_until END

@@ -1,4 +1,4 @@
-import { decreaseIntervalMs, floorRate } from '../../core/rate-limit.ts'
+import { bindingUse, decreaseIntervalMs, floorRate, growthIntervalMs } from '../../core/rate-limit.ts'
 import type { Sql } from './context.ts'
 import { bind, statement } from './statement.ts'
 
@@ -19,12 +19,15 @@ const observedWindowSeconds = 2
 // Additive increase, multiplicative decrease, shared by every worker: a 429 or 503 halves the rate
 // (at most once per $6 seconds, never below $7) and sets its step to a twentieth of the rate it
 // had (at least 1); attempts that succeeded grow it by its step per second since it last changed,
-// up to the ceiling, so that it recovers from halving in about ten seconds. It grows only while it
-// binds (deliveries are being held back by it), so an idle webhook's rate does not climb unused. An observed limit
-// that grows back to its ceiling stops limiting (its rate is null). A webhook without a rate row
-// that answers 429 or 503 gets one: its rate observed over the last seconds, halved; the ceiling is
-// the rate observed. A Retry-After pauses the whole webhook until then. Rows are locked in webhook
-// order, as the claim locks them.
+// up to the ceiling, so that it recovers from halving in about ten seconds. It grows at most once
+// per $9 seconds (or per slot, if slower), and only while it binds: deliveries are being held back
+// by it, and the claims handed out at least $10 of the slots it allowed in that time (`granted`).
+// A rate its workers could not use (a busy machine) is thus never raised untried, as TCP does not
+// grow an application-limited window (RFC 7661). An observed limit always grows, and stops
+// limiting (its rate is null) once back at its ceiling. A webhook without a rate row that answers
+// 429 or 503 gets one: its rate observed over the last seconds, halved; the ceiling is the rate
+// observed. A Retry-After pauses the whole webhook until then. Rows are locked in webhook order,
+// as the claim locks them.
 const adjust = statement(
   'webhookRatesAdjust',
   (s) => `
@@ -50,27 +53,31 @@ const adjust = statement(
         CASE WHEN l.rate IS NULL THEN NULL
           ELSE least(l.ceiling, l.rate + l.step * greatest(0, extract(epoch FROM $5::timestamptz - l.adjusted_at)))
           END AS grown,
-        -- It grows only while it binds (deliveries are held back by it); an observed one always,
-        -- so that it stops limiting once it is back where it was.
-        l.paced_until > $5 OR l.origin = 'observed' AS binding,
+        l.rate IS NULL
+          OR extract(epoch FROM $5::timestamptz - l.adjusted_at) >= greatest($9, 1 / l.rate) AS ripe,
+        l.origin = 'observed' OR (l.paced_until > $5
+          AND l.granted >= $10 * l.rate * extract(epoch FROM $5::timestamptz - l.adjusted_at)) AS binding,
         l.rate, l.ceiling, l.origin, l.step, i.ok, i.throttled, o.rate AS observed
       FROM locked l JOIN input i ON i.webhook_id = l.webhook_id
       LEFT JOIN observed o ON o.webhook_id = l.webhook_id
+    ), settled AS (
+      SELECT n.*, n.decrease OR (n.ripe AND ((n.ok > 0 AND n.throttled = 0) OR NOT n.binding)) AS reset
+      FROM next n
     ), changed AS (
       UPDATE ${s}.webhook_rates r SET
         rate = CASE
           WHEN n.decrease AND n.rate IS NULL THEN greatest($7, n.observed / 2)
           WHEN n.decrease THEN greatest($7, n.rate / 2)
-          WHEN n.throttled > 0 OR n.ok = 0 OR NOT n.binding THEN n.rate
+          WHEN n.throttled > 0 OR n.ok = 0 OR NOT n.ripe OR NOT n.binding THEN n.rate
           WHEN n.origin = 'observed' AND n.grown >= n.ceiling THEN NULL
           ELSE n.grown END,
         ceiling = CASE WHEN n.decrease AND n.rate IS NULL THEN n.observed ELSE n.ceiling END,
         step = CASE WHEN n.decrease THEN greatest(1, coalesce(n.rate, n.observed) / 20) ELSE r.step END,
-        adjusted_at = CASE WHEN n.decrease OR (n.ok > 0 AND n.throttled = 0) OR NOT n.binding THEN $5
-          ELSE r.adjusted_at END,
+        adjusted_at = CASE WHEN n.reset THEN $5 ELSE r.adjusted_at END,
+        granted = CASE WHEN n.reset THEN 0 ELSE r.granted END,
         decreased_at = CASE WHEN n.decrease THEN $5 ELSE r.decreased_at END,
         next_slot_at = greatest(r.next_slot_at, coalesce(n.pause_until, '-infinity'))
-      FROM next n WHERE r.webhook_id = n.webhook_id
+      FROM settled n WHERE r.webhook_id = n.webhook_id
       RETURNING r.webhook_id
     ), created AS (
       INSERT INTO ${s}.webhook_rates (webhook_id, rate, ceiling, origin, step, next_slot_at, paced_until,
@@ -105,6 +112,8 @@ export async function webhookRatesAdjust(
     $6: decreaseIntervalMs / 1000,
     $7: floorRate,
     $8: observedWindowSeconds,
+    $9: growthIntervalMs / 1000,
+    $10: bindingUse,
   })
   const { rows } = await sql.query(adjust, values)
   return Number(rows[0]?.adjusted ?? 0)

@@ -238,7 +238,8 @@ const update = statement(
       SELECT ${rateRowValues('u', '$12::timestamptz', '$23', '$24')} FROM updated u
       WHERE $18 AND (u.rate_auto OR u.rate_limit IS NOT NULL)
       ON CONFLICT (webhook_id) DO UPDATE SET rate = excluded.rate, ceiling = excluded.ceiling,
-        origin = excluded.origin, step = excluded.step, adjusted_at = excluded.adjusted_at, decreased_at = NULL
+        origin = excluded.origin, step = excluded.step, adjusted_at = excluded.adjusted_at, granted = 0,
+        decreased_at = NULL
       WHERE r.origin <> excluded.origin OR r.ceiling <> excluded.ceiling
       RETURNING rate
     )
