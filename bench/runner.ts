@@ -12,6 +12,7 @@
 import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { api } from './scenarios/api.ts'
 import { bigfanout } from './scenarios/bigfanout.ts'
 import { claimCeiling, httpCeiling } from './scenarios/ceilings.ts'
 import { filters } from './scenarios/filters.ts'
@@ -58,6 +59,7 @@ const scenarios: Record<ScenarioName, Scenario> = {
   fanout10,
   fanout1,
   latency,
+  api,
   failing,
   bigfanout,
   filters,
@@ -79,6 +81,7 @@ export function scenarioBudgetSeconds(name: ScenarioName, plan: Plan): number {
       return plan.fanoutWorkers.length * throughput
     case 'fanout1':
     case 'failing':
+    case 'api':
       return throughput
     case 'latency':
       return plan.latency + plan.drain + slack

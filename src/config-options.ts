@@ -208,6 +208,14 @@ export const optionTable: { [K in keyof Required<WhispererOptions>]: OptionRow }
     schema: z.number().min(1),
     doc: 'how long a publish’s idempotency key lives: a repeat within it returns the first publish’s result; maintenance deletes older keys; at least 1',
   },
+  apiRateLimit: {
+    type: 'number',
+    default: 50,
+    unit: 'requests/s',
+    env: { name: 'WHISPERER_API_RATE_LIMIT', read: number },
+    schema: z.number().min(0),
+    doc: 'requests per second each owner may make to the REST API, with a burst of twice that (then 429 `rate_limited` with `Retry-After`); `0` for no limit; raise it for publishers that publish faster through the API; at least 0',
+  },
   encryptionKeys: {
     type: '`string[]`',
     default: [],

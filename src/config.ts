@@ -81,6 +81,12 @@ export interface WhispererOptions {
    */
   idempotencyTtl?: number
   /**
+   * Requests per second each owner may make to the REST API that `whisperer.api()` builds (with a
+   * burst of twice that), unless its `rateLimit` option says otherwise; 0 for no limit.
+   * Env: `WHISPERER_API_RATE_LIMIT`. @default 50
+   */
+  apiRateLimit?: number
+  /**
    * Keys that encrypt webhook secrets and `config.auth` credentials at rest (AES-256-GCM): each
    * `id:base64key` of 32 bytes. The first encrypts; all decrypt. Without keys, secrets are stored
    * in clear (and a warning says so). Env: `WHISPERER_ENCRYPTION_KEYS`, comma-separated. @default []
@@ -132,6 +138,7 @@ export interface ResolvedConfig {
   operationsOwner: string
   portalFrameAncestors: string[]
   idempotencyTtlMs: number
+  apiRateLimit: number
   /** Seals and opens secrets at rest; its `current` is null without keys. */
   keys: KeyRing
   maintenanceIntervalMs: number
@@ -207,6 +214,7 @@ export function resolveConfig(options: WhispererOptions, version: string): Resol
     operationsOwner: o.operationsOwner,
     portalFrameAncestors: o.portalFrameAncestors,
     idempotencyTtlMs: o.idempotencyTtl * 1000,
+    apiRateLimit: o.apiRateLimit,
     keys: KeyRing.parse(o.encryptionKeys),
     maintenanceIntervalMs: o.maintenanceInterval,
     tokenTtlMs: o.tokenTtl * 1000,

@@ -219,6 +219,16 @@ export class Whisperer {
       readTimeoutMs: config.readTimeoutMs,
       idempotencyTtlMs: config.idempotencyTtlMs,
       onEnqueued: () => this.#worker.wake(),
+      // On PGlite this process is the only one that can claim: what it publishes goes straight to
+      // its worker, without a claim statement, while the worker has room.
+      ...(store.db.kind === 'pglite'
+        ? {
+            handOff: {
+              reserve: () => this.#worker.reserve(),
+              accept: (claimed, reserved) => this.#worker.accept(claimed, reserved),
+            },
+          }
+        : {}),
     })
   }
 
@@ -285,7 +295,11 @@ export class Whisperer {
    * framework. `authenticate` tells who sends each request.
    */
   api(options: ApiOptions): ApiHandler {
-    return createApiHandler(this, options)
+    const limit = this.config.apiRateLimit
+    return createApiHandler(this, {
+      rateLimit: limit > 0 ? { requestsPerSecond: limit, burst: 2 * limit } : false,
+      ...options,
+    })
   }
 
   /**

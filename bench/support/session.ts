@@ -70,7 +70,7 @@ export class Session {
   static async open(
     ctx: RunnerContext,
     eventType: string,
-    options: Pick<WhispererOptions, 'metrics' | 'metricsInterval'> = {},
+    options: Pick<WhispererOptions, 'metrics' | 'metricsInterval' | 'apiRateLimit'> = {},
   ): Promise<Session> {
     const schema = `bench_${randomBytes(5).toString('hex')}`
     const database = await ctx.openDatabase(schema)
@@ -149,6 +149,14 @@ export class Session {
    * Starts `count` workers and resolves once they all claim. On PostgreSQL each is a process of its
    * own (bench/worker-process.ts); on PGlite the publishing Whisperer itself starts its worker.
    */
+  /**
+   * The Whisperer started its own worker (the service does, as `whisperer serve` runs): measured
+   * as the in-process worker, on either database.
+   */
+  adoptInProcessWorker(): void {
+    this.#inProcessWorker = true
+  }
+
   async startWorkers(count: number): Promise<void> {
     if (this.ctx.kind === 'pglite') {
       await this.whisperer.start()

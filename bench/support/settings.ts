@@ -21,6 +21,7 @@ export const scenarioNames = [
   'fanout10',
   'fanout1',
   'latency',
+  'api',
   'failing',
   'bigfanout',
   'filters',

@@ -29,7 +29,10 @@ export interface ApiOptions {
   prefix?: string
   /** The largest request body accepted, in bytes. @default 1048576 */
   maxBodyBytes?: number
-  /** Requests per caller, or false for none. @default { requestsPerSecond: 50, burst: 100 } */
+  /**
+   * Requests per caller, or false for none. @default { requestsPerSecond: 50, burst: 100 } (through
+   * `whisperer.api()`: the `apiRateLimit` option, with a burst of twice that)
+   */
   rateLimit?: RateLimit | false
 }
 

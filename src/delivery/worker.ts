@@ -36,6 +36,8 @@ export class Worker {
   readonly #o: WorkerOptions
   readonly #slots: HostSlots
   #running = 0
+  /** Room set aside for deliveries this process's publisher is claiming as it inserts them. */
+  #reserved = 0
   readonly #inFlight = new Set<Promise<void>>()
   /** Deliveries claimed with a send slot ahead (a rate limit), waiting for it: each one's timer and how to cancel it. */
   readonly #waiting = new Map<ClaimedDelivery, () => void>()
@@ -68,9 +70,12 @@ export class Worker {
     this.#slots = new HostSlots(options.perHostConcurrency, options.leaseMs)
   }
 
-  /** Deliveries claimed and not finished: in flight, waiting for a host slot, or not yet recorded. */
+  /**
+   * Deliveries claimed and not finished (in flight, waiting for a host slot, or not yet recorded),
+   * and the room reserved for those being claimed as they are inserted.
+   */
   get held(): number {
-    return this.#running + this.#slots.parked + this.#waiting.size + this.#o.recorder.pending
+    return this.#running + this.#slots.parked + this.#waiting.size + this.#o.recorder.pending + this.#reserved
   }
 
   /** Starts listening and claiming. */
@@ -242,6 +247,43 @@ export class Worker {
       readTimeoutMs: this.#o.readTimeoutMs,
     })
     this.#o.attempt.metrics?.claimed(performance.now() - claimStarted)
+    // Given back because their host was full: the loop wakes when one of them is due or a slot is
+    // freed, rather than after a poll interval while the host sits idle.
+    if ((await this.#dispatch(claimed, now, unlimitedLine)) !== null) this.#hostFull = true
+    return claimed.length
+  }
+
+  /**
+   * Reserves the room this worker has now (while it runs) for deliveries that this process's
+   * publisher claims in the statement that inserts them, and returns it: the worker's own claims
+   * leave it alone until `accept` gives it back.
+   */
+  reserve(): number {
+    if (this.#state !== 'running') return 0
+    const room = Math.max(0, Math.min(this.#o.claimBatch, this.#o.concurrency - this.held))
+    this.#reserved += room
+    return room
+  }
+
+  /**
+   * Takes deliveries that this process claimed as it inserted them (none if the insert failed), as
+   * if its own claim had taken them, and frees what `reserve` set aside: one claim statement fewer
+   * per publish, and on PGlite's one connection a publish that never waits behind a claim.
+   */
+  async accept(claimed: ClaimedDelivery[], reserved: number): Promise<void> {
+    this.#reserved -= reserved
+    if (claimed.length > 0) {
+      // Some were given back (their host was full): the loop sleeps until they are due.
+      if ((await this.#dispatch(claimed, this.#o.clock(), false)) !== null) this.wake()
+    }
+    if (claimed.length < reserved) this.roomFreed()
+  }
+
+  /**
+   * Starts, parks or gives back claimed deliveries; returns when the first of those given back
+   * (their host was full) is due again, or null.
+   */
+  async #dispatch(claimed: ClaimedDelivery[], now: Date, unlimitedLine: boolean): Promise<number | null> {
     const { sendable, held } = holdUnopenable(claimed, this.#o.attempt.logger)
     const giveBack = held.map((delivery) => ({ delivery, at: now.getTime() + heldForSecretsMs }))
     for (const delivery of sendable) {
@@ -249,14 +291,10 @@ export class Worker {
         this.#wait(delivery, delivery.notBefore.getTime() - now.getTime(), unlimitedLine)
       else this.#admit(delivery, now.getTime(), unlimitedLine, giveBack)
     }
-    if (giveBack.length > 0) {
-      // Their host was full: the loop wakes when one of them is due or a slot is freed, rather
-      // than after a poll interval while the host sits idle.
-      this.#hostFull = true
-      this.#hint(Math.min(...giveBack.map(({ at }) => at)))
-    }
+    const first = giveBack.length > 0 ? Math.min(...giveBack.map(({ at }) => at)) : null
+    if (first !== null) this.#hint(first)
     await this.#release(giveBack)
-    return claimed.length
+    return first
   }
 
   /** Gives a claimed delivery a host slot, a place in its host's line, or back to the queue (into `giveBack`). */

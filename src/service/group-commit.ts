@@ -27,7 +27,13 @@ export class GroupCommit<I, R> {
   }
 
   async #drain(): Promise<void> {
-    while (this.#queue.length > 0) {
+    for (;;) {
+      if (this.#queue.length === 0) {
+        // One turn of the event loop, so that calls whose requests arrived while writing join the
+        // next batch: on PGlite, whose queries run on this thread, none could be read meanwhile.
+        await new Promise((resolve) => setImmediate(resolve))
+        if (this.#queue.length === 0) break
+      }
       const batch = this.#queue.splice(0, this.#maxBatch)
       try {
         const results = await this.#write(batch.map((entry) => entry.item))

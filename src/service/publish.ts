@@ -60,6 +60,11 @@ export interface PublisherOptions {
   idempotencyTtlMs: number
   /** Called after deliveries were queued outside a caller's transaction: wakes the local worker. */
   onEnqueued: () => void
+  /**
+   * This process's worker, when the deliveries published here may go straight to it, claimed in
+   * the statement that inserts them (PGlite: no other process can claim them).
+   */
+  handOff?: { reserve: () => number; accept: (claimed: ClaimedDelivery[], reserved: number) => Promise<void> }
 }
 
 /** `deliverEvent`: turns an instance into an event and its deliveries, one per matching webhook. */
@@ -74,8 +79,35 @@ export class Publisher {
   constructor(options: PublisherOptions) {
     this.#o = options
     this.#batch = new GroupCommit(async (items) => {
-      const { deliveries } = await options.store.eventsInsert({ events: items, now: options.context.clock() })
-      return items.map(({ event }) => deliveries.get(event.uuid) ?? [])
+      const now = options.context.clock()
+      const handOff = options.handOff
+      const room = handOff?.reserve() ?? 0
+      let claimed: ClaimedDelivery[] = []
+      try {
+        const stored = await options.store.eventsInsert({
+          events: items,
+          now,
+          ...(room > 0
+            ? {
+                lease: new Date(now.getTime() + options.leaseMs),
+                claimLimit: room,
+                readTimeoutMs: options.readTimeoutMs,
+              }
+            : {}),
+        })
+        claimed = stored.claimed
+        let total = 0
+        for (const list of stored.deliveries.values()) total += list.length
+        // Those left pending are for the workers' claims.
+        if (total > claimed.length) options.onEnqueued()
+        return items.map(({ event }) => stored.deliveries.get(event.uuid) ?? [])
+      } finally {
+        handOff
+          ?.accept(claimed, room)
+          .catch((error) =>
+            options.context.logger.error({ err: error }, 'handing deliveries to the worker failed'),
+          )
+      }
     }, 500)
   }
 
@@ -136,6 +168,7 @@ export class Publisher {
     }
     let deliveries: EnqueuedDelivery[]
     let claimed: ClaimedDelivery[] = []
+    let batched = false
     if (definition.customizePayload) {
       const customize = definition.customizePayload
       const targets = await this.#o.store.webhookTargets({ tx, eventType: type, configFilter, dataJson })
@@ -157,8 +190,10 @@ export class Publisher {
       deliveries = stored.deliveries.get(event.uuid) ?? []
       claimed = stored.claimed
     } else if (!tx && !sync && !event.idempotency) {
-      // Concurrent calls share one statement (a keyed publish has one of its own).
+      // Concurrent calls share one statement (a keyed publish has one of its own), which wakes
+      // the workers itself.
       deliveries = await this.#batch.submit({ event, configFilter })
+      batched = true
     } else {
       const stored = await this.#o.store.eventsInsert({
         tx,
@@ -182,7 +217,7 @@ export class Publisher {
     if (deliveries.length > 0) this.#o.context.metrics?.published(type, deliveries.length)
     const result: DeliverResult = { eventUuid: deliveries.length > 0 ? event.uuid : null, deliveries }
     if (!sync) {
-      if (!tx && deliveries.length > 0) this.#o.onEnqueued()
+      if (!tx && !batched && deliveries.length > 0) this.#o.onEnqueued()
       return result
     }
     // Deliveries to rate-limited webhooks were left pending, for the workers to send within the budget.

@@ -92,6 +92,18 @@ forEachDatabase((db) => {
     expect(await whisperer.webhooks.list({ owner: '', admin: true })).toEqual([])
   })
 
+  test('the apiRateLimit option sets the limit of whisperer.api() (a burst of twice it); 0 lifts it', async () => {
+    const limited = await db.whisperer({ apiRateLimit: 1 })
+    call = caller(limited.api({ authenticate }))
+    expect((await call('GET', 'hooks/')).status).toBe(200)
+    expect((await call('GET', 'hooks/')).status).toBe(200)
+    expectError(await call('GET', 'hooks/'), 429, 'rate_limited')
+    const unlimited = await db.whisperer({ apiRateLimit: 0 })
+    call = caller(unlimited.api({ authenticate }))
+    // Bounded: 150 requests, three times the default limit's burst.
+    for (let i = 0; i < 150; i += 1) expect((await call('GET', 'hooks/')).status).toBe(200)
+  })
+
   test('an unknown route is 404; a trailing slash is optional', async () => {
     expectError(await call('GET', 'nothing-here/'), 404, 'not_found')
     expectError(await call('DELETE', 'hook_events/'), 404, 'not_found')

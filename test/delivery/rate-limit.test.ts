@@ -157,8 +157,10 @@ forEachDatabase((db) => {
     expect(perSecond).toBeLessThanOrEqual(21)
     expect(Math.min(...rates)).toBeGreaterThanOrEqual(5)
     // The rate in force follows the answers: it grows only while its slots are used, so a busy
-    // machine whose worker sends slower than the rate does not raise it untried.
-    expect(Math.max(...rates)).toBeLessThan(25)
+    // machine whose worker sends slower than the rate does not raise it untried. It peaks a little
+    // above 20/s just before a 429 halves it (later on a busy machine, where the answers take
+    // longer to be recorded), and never climbs on towards its limit of 50.
+    expect(Math.max(...rates)).toBeLessThan(30)
   }, 60_000)
 
   test('a rate grows only while its slots are used: a worker that falls behind does not raise it untried', async () => {

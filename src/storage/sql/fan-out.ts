@@ -74,12 +74,15 @@ const idempotencyKeys = (s: string, rows: string, now: string, expiredBefore: st
     RETURNING event_uuid AS uuid
   )`
 
-const notify = `notified AS (SELECT pg_notify($10, '') AS n WHERE EXISTS (SELECT 1 FROM inserted))`
+// Workers are woken for deliveries left pending, not for those the statement claimed.
+const notify = `notified AS (
+    SELECT pg_notify($10, '') AS n WHERE EXISTS (SELECT 1 FROM inserted WHERE status = 'pending'))`
 
 // Any number of events, each fanned out to the live webhooks of its type matching its config
 // filter and their own filters, in one statement. A webhook that chose some fields gets a body of
 // its own, built here. Claimed, the deliveries start out leased (next_attempt_at is the lease),
-// except those of rate-governed webhooks: they start pending, to be claimed within their budget.
+// except those of rate-governed webhooks, and those past the first $19: they start pending, to be
+// claimed (within their budget).
 const eventsInsertText = (claimed: boolean) => (s: string) =>
   `
   WITH given AS (
@@ -101,7 +104,8 @@ const eventsInsertText = (claimed: boolean) => (s: string) =>
       OFFSET 0
     ) i
   ), targets AS (
-    SELECT i.n, w.id AS webhook_id, gen_random_uuid() AS uuid, w.fields, ${claimed ? rated(s, 'w') : 'false'} AS rated,
+    SELECT i.n, w.id AS webhook_id, gen_random_uuid() AS uuid, w.fields,
+      ${claimed ? `${rated(s, 'w')} OR row_number() OVER (ORDER BY i.n, w.id) > $19` : 'false'} AS unclaimed,
       ${claimed ? `$11::timestamptz + ${longerLease('w', '$18')}` : '$11::timestamptz'} AS lease
     FROM input i
     JOIN ${s}.webhooks w ON w.event_types && i.matching AND w.is_active AND w.deleted_at IS NULL
@@ -119,8 +123,8 @@ const eventsInsertText = (claimed: boolean) => (s: string) =>
     RETURNING id, uuid
   ), inserted AS (
     INSERT INTO ${s}.deliveries (uuid, event_id, webhook_id, status, next_attempt_at, body, created_at, updated_at)
-    SELECT t.uuid, e.id, t.webhook_id, CASE WHEN t.rated THEN 'pending' ELSE $9 END,
-      CASE WHEN t.rated THEN $8 ELSE t.lease END,
+    SELECT t.uuid, e.id, t.webhook_id, CASE WHEN t.unclaimed THEN 'pending' ELSE $9 END,
+      CASE WHEN t.unclaimed THEN $8 ELSE t.lease END,
       CASE WHEN t.fields IS NOT NULL THEN ('{"event":{"type":' || to_json(i.type)::text || ',"uuid":"'
         || replace(t.uuid::text, '-', '') || '"},"' || i.payload_key || '":'
         || ${s}.pick_fields(i.data::json, t.fields) || '}')::json END,
@@ -155,6 +159,8 @@ export async function eventsInsert(
     events: { event: NewEvent; configFilter: Record<string, unknown> | null }[]
     now: Date
     lease?: Date
+    /** With `lease`, how many deliveries to claim at most (the rest start pending). @default all */
+    claimLimit?: number
     /** The service's read timeout (ms), which a webhook's own timeout replaces. @default 10000 */
     readTimeoutMs?: number
   },
@@ -182,7 +188,7 @@ export async function eventsInsert(
     $17: events.map(({ event }) => typeCandidates(event.type).join('\n')),
   })
   // Claimed, a webhook's own timeout lengthens its deliveries' leases (see longerLease).
-  if (lease) values.push((params.readTimeoutMs ?? 10_000) / 1000)
+  if (lease) values.push((params.readTimeoutMs ?? 10_000) / 1000, params.claimLimit ?? null)
   const { rows } = await sql.query(lease ? insertEventsClaimed : insertEvents, values, {
     tx: params.tx,
     prepare: true,
