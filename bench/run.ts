@@ -35,6 +35,7 @@ import {
   within,
 } from './support/settings.ts'
 import { addRatios, applyTargets } from './support/targets.ts'
+import { createWorkerNetwork, type WorkerNetwork } from './support/worker-network.ts'
 
 const usage = `Usage: npm run bench -- [scenario ...] [--quick] [--db pglite|postgres|both] [--seconds N] [--no-save]
        npm run bench -- soak [--db pglite|postgres|both] [--seconds N] [--no-save]
@@ -112,6 +113,8 @@ const engine = {
 // Children to stop however this process ends.
 const children = new Set<ChildProcess>()
 let postgres: BenchPostgres | null = null
+/** The network namespaces of the multi-worker runs' worker processes, when they could be made. */
+let network: WorkerNetwork | null = null
 /** PGlite's data directories (a template and one per scenario run), under the system's temp dir. */
 let pgliteDir: string | null = null
 const cleanUp = () => {
@@ -122,6 +125,8 @@ const cleanUp = () => {
     console.error(`stopping PostgreSQL failed: ${(error as Error).message}`)
   }
   postgres = null
+  network?.remove()
+  network = null
   if (pgliteDir) rmSync(pgliteDir, { recursive: true, force: true })
   pgliteDir = null
 }
@@ -143,7 +148,7 @@ function forkChild(script: string, env: Record<string, string>): ChildProcess {
 }
 
 async function startReceiver(): Promise<number> {
-  const child = forkChild('./receiver.ts', {})
+  const child = forkChild('./receiver.ts', network ? { BENCH_RECEIVER_ALSO_ON: network.host } : {})
   return new Promise((resolve, reject) => {
     child.once('message', (message: { port: number }) => resolve(message.port))
     child.once('exit', (code) => reject(new Error(`the receiver exited with ${code}`)))
@@ -224,8 +229,20 @@ const backgroundBusy = machineBusySince(idleFrom)
 if (backgroundBusy > 0.1) {
   console.log(`Warning: the machine was ${Math.round(backgroundBusy * 100)}% busy before the bench started.`)
 }
+// The multi-worker runs put each worker process in a network namespace of its own: only on a
+// cluster the bench starts, which it can make listen on the namespaces' bridge.
+const mostWorkers = Math.max(...plan.fanoutWorkers)
+let workersNote = 'each worker process in a network namespace of its own (a veth pair on a bridge)'
+if (!wantPostgres || !selected.includes('fanout10')) workersNote = ''
+else if (process.env.DATABASE_URL)
+  workersNote = "in the bench's network namespace: DATABASE_URL names a server the namespaces may not reach"
+else {
+  const made = createWorkerNetwork(mostWorkers)
+  if ('unavailable' in made) workersNote = `in the bench's network namespace: ${made.unavailable}`
+  else network = made
+}
 const receiverPort = await within(startReceiver(), 30_000, 'starting the receiver')
-const base = { receiverPort, quick: plan.quick, seconds }
+const base = { receiverPort, quick: plan.quick, seconds, serverPid: null, workerNetwork: null }
 const runners: Runner[] = []
 const databases: RunRecord['databases'] = {}
 try {
@@ -237,12 +254,36 @@ try {
   const pglite = pgliteDir ? startRunner({ ...base, db: 'pglite', url: null, pgliteDir }) : null
   if (wantPostgres) {
     try {
-      postgres = await startPostgres(process.env)
+      postgres = await startPostgres(process.env, network)
       if (!postgres) console.error('  PostgreSQL: no DATABASE_URL and no server binaries found; skipped')
     } catch (error) {
       console.error(`  PostgreSQL could not start; skipped: ${(error as Error).message}`)
     }
-    if (postgres) runners.push(startRunner({ ...base, db: 'postgres', url: postgres.url, pgliteDir: null }))
+    if (postgres && network && !postgres.workerUrl) {
+      workersNote =
+        "in the bench's network namespace: the server could not be made to listen on the namespaces' bridge"
+      network.remove()
+      network = null
+    }
+    if (postgres)
+      runners.push(
+        startRunner({
+          ...base,
+          db: 'postgres',
+          url: postgres.url,
+          pgliteDir: null,
+          serverPid: postgres.serverPid,
+          workerNetwork:
+            network && postgres.workerUrl
+              ? {
+                  host: network.host,
+                  cidr: network.cidr,
+                  namespaces: network.namespaces,
+                  url: postgres.workerUrl,
+                }
+              : null,
+        }),
+      )
   }
   if (pglite) runners.push(pglite)
   const setupFailures: ScenarioResult[] = []
@@ -250,7 +291,13 @@ try {
     const names = runner.db === 'none' ? ['ceilings'] : selected
     try {
       const info = await within(runner.ready, 180_000, `setting up the ${runner.db} runner`)
-      if (runner.db === 'postgres' && info) databases.postgres = { ...info, origin: postgres!.origin }
+      if (runner.db === 'postgres' && info)
+        databases.postgres = {
+          ...info,
+          origin: postgres!.origin,
+          serverCpu: postgres!.serverPid ? 'measured' : 'n/a (not a cluster this bench started)',
+          ...(workersNote ? { workers: workersNote } : {}),
+        }
       if (runner.db === 'pglite' && info) databases.pglite = info
     } catch (error) {
       runner.child.kill('SIGKILL')

@@ -1,3 +1,4 @@
+import { cpus } from 'node:os'
 import type { CountdownConfig } from '../../src/core/retry-countdown.ts'
 import type { RunnerContext } from '../support/context.ts'
 import { loadNote } from '../support/load.ts'
@@ -8,6 +9,7 @@ import {
   resourceMetrics,
   type ScenarioResult,
   statementsNote,
+  workersNote,
 } from '../support/result.ts'
 import { Session } from '../support/session.ts'
 
@@ -41,7 +43,7 @@ export interface ThroughputRun {
 export async function measureThroughput(ctx: RunnerContext, run: ThroughputRun): Promise<ScenarioResult> {
   const eventType = `bench.${run.scenario}`
   const { plan, receiver } = ctx
-  const session = await Session.open(ctx, eventType, { metrics: run.metrics ?? true })
+  const session = await Session.open(ctx, eventType, { metrics: run.metrics ?? true }, run.workers > 1)
   try {
     const setupSeconds = await session.createWebhooks(run.webhooks, {
       eventType,
@@ -105,7 +107,16 @@ export async function measureThroughput(ctx: RunnerContext, run: ThroughputRun):
     if (attempts !== null)
       notes.push(`${(attempts / Math.max(1, counts.delivered)).toFixed(2)} attempts/delivery`)
     if (ctx.kind === 'pglite') notes.push(`sampled RSS ${Math.round(session.sampledRssMb)} MB`)
-    notes.push(statementsNote(resources), ...resources.errors)
+    notes.push(statementsNote(resources))
+    const perWorker = workersNote(resources, seconds)
+    if (perWorker && run.workers > 1) {
+      notes.push(perWorker)
+      if (cpus().length < 2 * run.workers + 2)
+        notes.push(
+          `${cpus().length} cores cannot show scaling: the workers share them with PostgreSQL, the receiver and the publisher, so more workers only add their own cost`,
+        )
+    }
+    notes.push(...resources.errors)
     return {
       scenario: run.scenario,
       db: ctx.kind,

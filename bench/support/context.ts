@@ -7,6 +7,7 @@ import { type CountingDatabase, countingDatabase } from './counting-database.ts'
 import type { ReceiverClient } from './receiver-client.ts'
 import type { ScenarioResult } from './result.ts'
 import type { DbKind, Plan } from './settings.ts'
+import type { WorkerNetworkInfo } from './worker-network.ts'
 
 /** The harness's own queries: not counted. */
 export type HarnessSql = <R = Record<string, unknown>>(text: string, values?: unknown[]) => Promise<R[]>
@@ -26,6 +27,10 @@ export interface RunnerContext {
   kind: DbKind
   /** The PostgreSQL URL workers connect to; null on PGlite. */
   url: string | null
+  /** PostgreSQL: the postmaster's pid when the bench started the cluster, so its CPU can be read. */
+  serverPid: number | null
+  /** PostgreSQL: namespaces for the workers of multi-worker runs, and the server's URL from them. */
+  workerNetwork: (WorkerNetworkInfo & { url: string }) | null
   receiver: ReceiverClient
   plan: Plan
   /** Reports a result at once (a scenario with several variants reports each as it ends). */
@@ -40,6 +45,7 @@ export function postgresContext(
   receiver: ReceiverClient,
   plan: Plan,
   emit: RunnerContext['emit'],
+  server: Pick<RunnerContext, 'serverPid' | 'workerNetwork'>,
 ): RunnerContext & { sql: HarnessSql } {
   const monitor = new pg.Pool({ connectionString: url, max: 2, application_name: 'whisperer-bench-monitor' })
   monitor.on('error', () => {})
@@ -48,6 +54,7 @@ export function postgresContext(
   return {
     kind: 'postgres',
     url,
+    ...server,
     receiver,
     plan,
     emit,
@@ -84,6 +91,8 @@ export function pgliteContext(
   return {
     kind: 'pglite',
     url: null,
+    serverPid: null,
+    workerNetwork: null,
     receiver,
     plan,
     emit,
