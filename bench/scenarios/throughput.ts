@@ -66,6 +66,7 @@ export async function measureThroughput(ctx: RunnerContext, run: ThroughputRun):
 
     const { counts, finished } = await session.drain(enqueued, deadline)
     const resources = await session.stopWorkers()
+    const stored = await session.storedBytes()
     const stats = await receiver.stats()
     let attempts: number | null = null
     if (run.mode === 'failing') {
@@ -98,6 +99,15 @@ export async function measureThroughput(ctx: RunnerContext, run: ThroughputRun):
       })
     }
     metrics.push(...resourceMetrics(resources, counts.delivered, run.per))
+    if (stored !== null && run.per === 'delivery')
+      metrics.push(
+        metric(
+          'stored_bytes_per_delivery',
+          'stored bytes/delivery',
+          stored / Math.max(1, counts.delivered),
+          '',
+        ),
+      )
     const notes = [
       `${counts.delivered.toLocaleString('en-US')} of ${enqueued.toLocaleString('en-US')} delivered in ${seconds?.toFixed(1) ?? '?'} s`,
       `published ${events.toLocaleString('en-US')} events at ${Math.round(events / publishSeconds).toLocaleString('en-US')}/s${heldBack < 0.05 ? ' (never held back: the enqueue was the limit)' : ''}`,
@@ -141,6 +151,7 @@ export async function measureThroughput(ctx: RunnerContext, run: ThroughputRun):
         attempts,
         resources,
         sampledRssMb: session.sampledRssMb,
+        storedBytes: stored,
       },
     }
   } finally {

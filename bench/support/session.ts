@@ -253,6 +253,20 @@ export class Session {
     this.#rssSampledKb = Math.max(this.#rssSampledKb, process.memoryUsage.rss() / 1024)
   }
 
+  /**
+   * PostgreSQL: the bytes the run's schema holds (every table with its indexes and TOAST, attempt
+   * partitions included), dead rows not yet vacuumed included; harness query, not counted.
+   */
+  async storedBytes(): Promise<number | null> {
+    if (this.ctx.kind !== 'postgres') return null
+    const [row] = await this.sql<{ bytes: string | null }>(
+      `SELECT sum(pg_total_relation_size(c.oid))::text AS bytes FROM pg_class c
+       JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'`,
+      [this.schema],
+    )
+    return row?.bytes ? Number(row.bytes) : null
+  }
+
   /** Where the deliveries stand; harness query, not counted. */
   async counts(): Promise<QueueCounts> {
     const [row] = await this.sql<{
