@@ -38,7 +38,11 @@ export interface RunnerJob {
   /** PostgreSQL: the postmaster's pid when the bench started the cluster (its CPU is measured). */
   serverPid: number | null
   /** PostgreSQL: the network namespaces of the multi-worker runs, and the server's URL from them. */
-  workerNetwork: (WorkerNetworkInfo & { url: string }) | null
+  workerNetwork: (WorkerNetworkInfo & { url: string; listenUrl: string | null }) | null
+  /** PostgreSQL through PgBouncer (`--pgbouncer`): `url` is the pooler's; LISTEN goes here. */
+  pooled: { listenUrl: string; pid: number | null } | null
+  /** PostgreSQL: named prepared statements (false with `--pgbouncer` or `--unprepared`). */
+  prepare: boolean
 }
 
 /**
@@ -124,6 +128,8 @@ if (job.db === 'postgres') {
   const postgres = postgresContext(job.url!, receiver, plan, emit, {
     serverPid: job.serverPid,
     workerNetwork: job.workerNetwork,
+    pooled: job.pooled,
+    prepare: job.prepare,
   })
   ctx = postgres
   const [version] = await postgres.sql<{ version: string }>('SELECT version()')

@@ -24,7 +24,7 @@ export interface WorkerReport {
   netns: string | null
 }
 
-const { url, schema, metrics, applicationName, allowedTargets } = JSON.parse(
+const { url, schema, metrics, applicationName, allowedTargets, prepare, listenUrl } = JSON.parse(
   process.env.BENCH_WORKER ?? '{}',
 ) as {
   url: string
@@ -32,11 +32,18 @@ const { url, schema, metrics, applicationName, allowedTargets } = JSON.parse(
   metrics?: boolean
   applicationName?: string
   allowedTargets?: string[]
+  /** Through PgBouncer in transaction mode: false, and LISTEN on `listenUrl`, straight to the server. */
+  prepare?: boolean
+  listenUrl?: string
 }
 process.on('disconnect', () => process.exit(1))
 
 const db = countingDatabase(
-  postgresDatabase(url, { applicationName: applicationName ?? 'whisperer-bench-worker' }),
+  postgresDatabase(url, {
+    applicationName: applicationName ?? 'whisperer-bench-worker',
+    ...(prepare === false ? { prepare } : {}),
+    ...(listenUrl ? { listenUrl } : {}),
+  }),
   schema,
 )
 const log = quietLog()

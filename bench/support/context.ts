@@ -30,7 +30,14 @@ export interface RunnerContext {
   /** PostgreSQL: the postmaster's pid when the bench started the cluster, so its CPU can be read. */
   serverPid: number | null
   /** PostgreSQL: namespaces for the workers of multi-worker runs, and the server's URL from them. */
-  workerNetwork: (WorkerNetworkInfo & { url: string }) | null
+  workerNetwork: (WorkerNetworkInfo & { url: string; listenUrl: string | null }) | null
+  /**
+   * PostgreSQL through PgBouncer in transaction mode: `url` is the pooler's, and every Whisperer
+   * runs with `preparedStatements: false` and LISTENs on `listenUrl`, straight to the server.
+   */
+  pooled: { listenUrl: string; pid: number | null } | null
+  /** PostgreSQL: whether every Whisperer runs with named prepared statements (`preparedStatements`). */
+  prepare: boolean
   receiver: ReceiverClient
   plan: Plan
   /** Reports a result at once (a scenario with several variants reports each as it ends). */
@@ -45,9 +52,14 @@ export function postgresContext(
   receiver: ReceiverClient,
   plan: Plan,
   emit: RunnerContext['emit'],
-  server: Pick<RunnerContext, 'serverPid' | 'workerNetwork'>,
+  server: Pick<RunnerContext, 'serverPid' | 'workerNetwork' | 'pooled' | 'prepare'>,
 ): RunnerContext & { sql: HarnessSql } {
-  const monitor = new pg.Pool({ connectionString: url, max: 2, application_name: 'whisperer-bench-monitor' })
+  // The harness reads the server directly, never through the pooler.
+  const monitor = new pg.Pool({
+    connectionString: server.pooled?.listenUrl ?? url,
+    max: 2,
+    application_name: 'whisperer-bench-monitor',
+  })
   monitor.on('error', () => {})
   const sql: HarnessSql = async <R>(text: string, values: unknown[] = []) =>
     (await monitor.query(text, values)).rows as R[]
@@ -60,7 +72,14 @@ export function postgresContext(
     emit,
     sql,
     async openDatabase(schema) {
-      const db = countingDatabase(postgresDatabase(url, { applicationName: 'whisperer-bench' }), schema)
+      const db = countingDatabase(
+        postgresDatabase(url, {
+          applicationName: 'whisperer-bench',
+          prepare: server.prepare,
+          ...(server.pooled ? { listenUrl: server.pooled.listenUrl } : {}),
+        }),
+        schema,
+      )
       return {
         db,
         sql,
@@ -93,6 +112,8 @@ export function pgliteContext(
     url: null,
     serverPid: null,
     workerNetwork: null,
+    pooled: null,
+    prepare: true,
     receiver,
     plan,
     emit,

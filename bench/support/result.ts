@@ -54,6 +54,8 @@ export interface Resources {
   walBytes?: number | null
   /** PostgreSQL: CPU of the server's processes while measuring (µs); null when not ours to read. */
   serverCpuMicros?: number | null
+  /** `--pgbouncer`: CPU of the PgBouncer process while measuring (µs); absent without it. */
+  poolerCpuMicros?: number
   /** PostgreSQL: what each worker process cost, in the order they were started. */
   workers?: WorkerCost[]
   /** PostgreSQL: the worker processes ran in network namespaces of their own. */
@@ -93,6 +95,15 @@ export function resourceMetrics(resources: Resources, per: number, perWhat = 'de
             divide(resources.serverCpuMicros),
             'µs',
           ),
+    )
+  if (resources.poolerCpuMicros !== undefined)
+    server.push(
+      metric(
+        'pooler_cpu_us_per_delivery',
+        `PgBouncer CPU µs/${perWhat}`,
+        divide(resources.poolerCpuMicros),
+        'µs',
+      ),
     )
   return [
     metric('statements_per_delivery', `statements/${perWhat}`, divide(resources.statements), ''),

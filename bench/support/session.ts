@@ -51,6 +51,8 @@ export class Session {
   #machineBusy: number | null = null
   /** PostgreSQL: where the server stood when the measurement began (WAL position, CPU). */
   #serverAtMeasure: Promise<ServerMark | null> | null = null
+  /** `--pgbouncer`: the pooler's CPU when the measurement began (µs). */
+  #poolerAtMeasure: number | null = null
   /** The worker processes run in network namespaces of their own (PostgreSQL, multi-worker runs). */
   readonly #isolated: boolean
 
@@ -191,6 +193,8 @@ export class Session {
             metrics: this.whisperer.config.metrics,
             allowedTargets: network ? [...allowedTargets, network.cidr] : allowedTargets,
             applicationName: `whisperer-bench-worker-${i}`,
+            prepare: this.ctx.prepare,
+            ...(this.ctx.pooled ? { listenUrl: network?.listenUrl ?? this.ctx.pooled.listenUrl } : {}),
           }),
         },
         // `ip netns exec <namespace> node …`: the IPC channel's descriptor survives the exec.
@@ -216,6 +220,8 @@ export class Session {
     this.#cpuAtMeasure = process.cpuUsage()
     this.#rssSampledKb = 0
     this.#machineAtMeasure = machineTimes()
+    const poolerPid = this.ctx.pooled?.pid ?? null
+    this.#poolerAtMeasure = poolerPid === null ? null : processCpuMicros(poolerPid)
     this.#serverAtMeasure =
       this.ctx.kind === 'postgres'
         ? serverMark((t, v) => this.sql(t, v), this.ctx.serverPid).catch(() => null)
@@ -227,7 +233,9 @@ export class Session {
    * CPU of each worker's open connections (all their life: connections closed before are missed).
    */
   private async serverCost(): Promise<
-    Pick<Resources, 'walBytes' | 'serverCpuMicros'> & { backends: Map<number, number | null> }
+    Pick<Resources, 'walBytes' | 'serverCpuMicros' | 'poolerCpuMicros'> & {
+      backends: Map<number, number | null>
+    }
   > {
     const before = await this.#serverAtMeasure
     this.#serverAtMeasure = null
@@ -235,7 +243,8 @@ export class Session {
     if (!before) return { backends }
     const sql = <R>(text: string, values?: unknown[]) => this.sql<R>(text, values)
     const cost = await serverCostSince(sql, this.ctx.serverPid, before)
-    if (this.ctx.serverPid !== null) {
+    // Through a pooler, a server connection serves every process in turn: no backend is a worker's.
+    if (this.ctx.serverPid !== null && !this.ctx.pooled) {
       const rows = await sql<{ pid: number; name: string }>(
         `SELECT pid, application_name AS name FROM pg_stat_activity WHERE application_name LIKE 'whisperer-bench-worker-%'`,
       )
@@ -245,7 +254,16 @@ export class Session {
         backends.set(worker, cpu === null ? null : (backends.get(worker) ?? 0) + cpu)
       }
     }
-    return { walBytes: cost.walBytes, serverCpuMicros: cost.cpuMicros, backends }
+    const poolerPid = this.ctx.pooled?.pid ?? null
+    const poolerNow = poolerPid === null ? null : processCpuMicros(poolerPid)
+    const poolerCpuMicros =
+      this.#poolerAtMeasure === null || poolerNow === null ? undefined : poolerNow - this.#poolerAtMeasure
+    return {
+      walBytes: cost.walBytes,
+      serverCpuMicros: cost.cpuMicros,
+      ...(poolerCpuMicros === undefined ? {} : { poolerCpuMicros }),
+      backends,
+    }
   }
 
   /** Notes this process's RSS now (the progress loop calls it), for the sampled peak. */
@@ -355,6 +373,7 @@ export class Session {
     return {
       walBytes: server.walBytes ?? null,
       serverCpuMicros: server.serverCpuMicros ?? null,
+      ...(server.poolerCpuMicros === undefined ? {} : { poolerCpuMicros: server.poolerCpuMicros }),
       workers,
       // Isolated only if every worker says it ran in a namespace of its own, not this one's.
       isolated:

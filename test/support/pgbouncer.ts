@@ -9,6 +9,9 @@ import { freePort } from './postgres-server.ts'
 export interface Pgbouncer {
   /** The same database as the server's URL, through the pooler. */
   url: string
+  port: number
+  /** Its process id, where it could be started. */
+  pid: number | null
   stop(): Promise<void>
 }
 
@@ -33,7 +36,12 @@ const quoted = (value: string) => `'${value.replaceAll('\\', '\\\\').replaceAll(
 export async function startPgbouncer(
   binary: string,
   serverUrl: string,
-  options: { poolMode: 'transaction' | 'session'; poolSize: number },
+  options: {
+    poolMode: 'transaction' | 'session'
+    poolSize: number
+    /** Addresses to listen on; the URL names the first. @default ['127.0.0.1'] */
+    listen?: string[]
+  },
 ): Promise<Pgbouncer> {
   const server = new URL(serverUrl)
   const dir = mkdtempSync(join(tmpdir(), 'whisperer-pgbouncer-'))
@@ -52,7 +60,7 @@ export async function startPgbouncer(
       '[databases]',
       `* = ${login}`,
       '[pgbouncer]',
-      'listen_addr = 127.0.0.1',
+      `listen_addr = ${(options.listen ?? ['127.0.0.1']).join(',')}`,
       `listen_port = ${port}`,
       'unix_socket_dir =',
       'auth_type = any',
@@ -75,7 +83,7 @@ export async function startPgbouncer(
     }
     rmSync(dir, { recursive: true, force: true })
   }
-  const url = `postgres://${server.username || 'postgres'}@127.0.0.1:${port}${server.pathname}`
+  const url = `postgres://${server.username || 'postgres'}@${options.listen?.[0] ?? '127.0.0.1'}:${port}${server.pathname}`
   // Up to 10 s for it to accept a query.
   for (let attempt = 0; ; attempt += 1) {
     const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 })
@@ -83,7 +91,7 @@ export async function startPgbouncer(
       await client.connect()
       await client.query('SELECT 1')
       await client.end()
-      return { url, stop }
+      return { url, port, pid: child.pid ?? null, stop }
     } catch (error) {
       await client.end().catch(() => {})
       if (attempt >= 50 || child.exitCode !== null) {
