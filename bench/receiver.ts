@@ -11,6 +11,9 @@
  * everything (`record=0`: count requests without keeping their ids and times),
  * `GET /_stats` returns the counters, `GET /_times` the recorded ids and times.
  *
+ * With BENCH_RECEIVER_ALSO_ON set to an address, it listens on that address too, on the same port
+ * (the bridge of the workers' network namespaces).
+ *
  * Alone: `node bench/receiver.ts [port]`. Forked, it reports its port over IPC and exits when its
  * parent goes.
  */
@@ -138,10 +141,18 @@ const server = createServer((req, res) => {
 server.keepAliveTimeout = 60_000
 
 const port = Number(process.argv[2] ?? 0)
+/** The workers' bridge address, when they run in network namespaces: listened on too, same port. */
+const alsoOn = process.env.BENCH_RECEIVER_ALSO_ON
 server.listen(port, '127.0.0.1', () => {
   const { port: bound } = server.address() as { port: number }
-  if (process.send) {
-    process.send({ type: 'listening', port: bound })
-    process.on('disconnect', () => process.exit(0))
-  } else console.log(`receiver listening on http://127.0.0.1:${bound}`)
+  const ready = () => {
+    if (process.send) {
+      process.send({ type: 'listening', port: bound })
+      process.on('disconnect', () => process.exit(0))
+    } else console.log(`receiver listening on http://127.0.0.1:${bound}`)
+  }
+  if (!alsoOn) return ready()
+  const bridged = createServer((req, res) => server.emit('request', req, res))
+  bridged.keepAliveTimeout = server.keepAliveTimeout
+  bridged.listen(bound, alsoOn, ready)
 })

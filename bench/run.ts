@@ -11,13 +11,14 @@
  * worker processes (bench/worker-process.ts). Every scenario has a deadline, and each runner a hard
  * one on top: a run never hangs.
  */
-import { type ChildProcess, fork } from 'node:child_process'
+import { type ChildProcess, execFileSync, fork } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { resolveConfig } from '../src/config.ts'
 import { version } from '../src/whisperer.ts'
+import { findPgbouncer, type Pgbouncer, startPgbouncer } from '../test/support/pgbouncer.ts'
 import { type BenchPostgres, startPostgres } from './postgres.ts'
 import { type DatabaseInfo, type RunnerJob, type RunnerMessage, scenarioBudgetSeconds } from './runner.ts'
 import { machineBusySince, machineTimes } from './support/load.ts'
@@ -35,8 +36,20 @@ import {
   within,
 } from './support/settings.ts'
 import { addRatios, applyTargets } from './support/targets.ts'
+import { createWorkerNetwork, type WorkerNetwork } from './support/worker-network.ts'
 
-const usage = `Usage: npm run bench -- [scenario ...] [--quick] [--db pglite|postgres|both] [--seconds N] [--no-save]
+/** `PgBouncer 1.18.0` → `1.18.0`. */
+function bouncerVersion(binary: string): string {
+  try {
+    return execFileSync(binary, ['--version'], { encoding: 'utf8' })
+      .split('\n')[0]!
+      .replace(/^PgBouncer /, '')
+  } catch {
+    return '?'
+  }
+}
+
+const usage = `Usage: npm run bench -- [scenario ...] [--quick] [--db pglite|postgres|both] [--seconds N] [--no-save] [--pgbouncer | --unprepared]
        npm run bench -- soak [--db pglite|postgres|both] [--seconds N] [--no-save]
 
 Scenarios (default: all, in this order): ${scenarioNames.join(', ')}
@@ -45,7 +58,10 @@ Scenarios (default: all, in this order): ${scenarioNames.join(', ')}
   --quick       a smoke run of everything, under a minute
   --db          the databases to measure on (default both; PostgreSQL is DATABASE_URL or a throwaway cluster)
   --seconds N   the measuring window of the timed scenarios (publishing, latency schedule, ceilings)
-  --no-save     print only: write no results and leave bench/README.md alone`
+  --no-save     print only: write no results and leave bench/README.md alone
+  --pgbouncer   PostgreSQL through PgBouncer in transaction mode (preparedStatements: false, LISTEN
+                straight to the server); its results are printed only, never saved
+  --unprepared  PostgreSQL with preparedStatements: false, straight to the server; printed only`
 
 const args = process.argv.slice(2)
 const fail = (message: string): never => {
@@ -62,6 +78,8 @@ const parsed = (() => {
         db: { type: 'string', default: 'both' },
         seconds: { type: 'string' },
         'no-save': { type: 'boolean', default: false },
+        pgbouncer: { type: 'boolean', default: false },
+        unprepared: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     })
@@ -112,6 +130,12 @@ const engine = {
 // Children to stop however this process ends.
 const children = new Set<ChildProcess>()
 let postgres: BenchPostgres | null = null
+/** The network namespaces of the multi-worker runs' worker processes, when they could be made. */
+let network: WorkerNetwork | null = null
+/** `--pgbouncer`: the pooler in front of the bench's PostgreSQL. */
+let bouncer: Pgbouncer | null = null
+let pooledNote = ''
+const bouncerPoolSize = 20
 /** PGlite's data directories (a template and one per scenario run), under the system's temp dir. */
 let pgliteDir: string | null = null
 const cleanUp = () => {
@@ -122,6 +146,10 @@ const cleanUp = () => {
     console.error(`stopping PostgreSQL failed: ${(error as Error).message}`)
   }
   postgres = null
+  void bouncer?.stop()
+  bouncer = null
+  network?.remove()
+  network = null
   if (pgliteDir) rmSync(pgliteDir, { recursive: true, force: true })
   pgliteDir = null
 }
@@ -143,7 +171,7 @@ function forkChild(script: string, env: Record<string, string>): ChildProcess {
 }
 
 async function startReceiver(): Promise<number> {
-  const child = forkChild('./receiver.ts', {})
+  const child = forkChild('./receiver.ts', network ? { BENCH_RECEIVER_ALSO_ON: network.host } : {})
   return new Promise((resolve, reject) => {
     child.once('message', (message: { port: number }) => resolve(message.port))
     child.once('exit', (code) => reject(new Error(`the receiver exited with ${code}`)))
@@ -224,8 +252,28 @@ const backgroundBusy = machineBusySince(idleFrom)
 if (backgroundBusy > 0.1) {
   console.log(`Warning: the machine was ${Math.round(backgroundBusy * 100)}% busy before the bench started.`)
 }
+// The multi-worker runs put each worker process in a network namespace of its own: only on a
+// cluster the bench starts, which it can make listen on the namespaces' bridge.
+const mostWorkers = Math.max(...plan.fanoutWorkers)
+let workersNote = 'each worker process in a network namespace of its own (a veth pair on a bridge)'
+if (!wantPostgres || !selected.includes('fanout10')) workersNote = ''
+else if (process.env.DATABASE_URL)
+  workersNote = "in the bench's network namespace: DATABASE_URL names a server the namespaces may not reach"
+else {
+  const made = createWorkerNetwork(mostWorkers)
+  if ('unavailable' in made) workersNote = `in the bench's network namespace: ${made.unavailable}`
+  else network = made
+}
 const receiverPort = await within(startReceiver(), 30_000, 'starting the receiver')
-const base = { receiverPort, quick: plan.quick, seconds }
+const base = {
+  receiverPort,
+  quick: plan.quick,
+  seconds,
+  serverPid: null,
+  workerNetwork: null,
+  pooled: null,
+  prepare: true,
+}
 const runners: Runner[] = []
 const databases: RunRecord['databases'] = {}
 try {
@@ -237,12 +285,62 @@ try {
   const pglite = pgliteDir ? startRunner({ ...base, db: 'pglite', url: null, pgliteDir }) : null
   if (wantPostgres) {
     try {
-      postgres = await startPostgres(process.env)
+      postgres = await startPostgres(process.env, network)
       if (!postgres) console.error('  PostgreSQL: no DATABASE_URL and no server binaries found; skipped')
     } catch (error) {
       console.error(`  PostgreSQL could not start; skipped: ${(error as Error).message}`)
     }
-    if (postgres) runners.push(startRunner({ ...base, db: 'postgres', url: postgres.url, pgliteDir: null }))
+    if (postgres && network && !postgres.workerUrl) {
+      workersNote =
+        "in the bench's network namespace: the server could not be made to listen on the namespaces' bridge"
+      network.remove()
+      network = null
+    }
+    if (postgres && values.pgbouncer) {
+      const binary = findPgbouncer()
+      if (!binary) {
+        console.error(
+          '  --pgbouncer: PgBouncer is not installed (Debian: apt-get install pgbouncer); PostgreSQL skipped',
+        )
+        postgres.stop()
+        postgres = null
+      } else {
+        bouncer = await startPgbouncer(binary, postgres.url, {
+          poolMode: 'transaction',
+          poolSize: bouncerPoolSize,
+          listen: network && postgres.workerUrl ? ['127.0.0.1', network.host] : ['127.0.0.1'],
+        })
+        pooledNote = `through PgBouncer ${bouncerVersion(binary)} in transaction mode (${bouncerPoolSize} server connections), preparedStatements: false, LISTEN straight to the server`
+      }
+    }
+    if (postgres) {
+      const onBridge = (url: string) => {
+        const parsed = new URL(url)
+        parsed.hostname = network!.host
+        return parsed.toString()
+      }
+      runners.push(
+        startRunner({
+          ...base,
+          db: 'postgres',
+          url: bouncer ? bouncer.url : postgres.url,
+          pgliteDir: null,
+          serverPid: postgres.serverPid,
+          workerNetwork:
+            network && postgres.workerUrl
+              ? {
+                  host: network.host,
+                  cidr: network.cidr,
+                  namespaces: network.namespaces,
+                  url: bouncer ? onBridge(bouncer.url) : postgres.workerUrl,
+                  listenUrl: bouncer ? postgres.workerUrl : null,
+                }
+              : null,
+          pooled: bouncer ? { listenUrl: postgres.url, pid: bouncer.pid } : null,
+          prepare: !bouncer && !values.unprepared,
+        }),
+      )
+    }
   }
   if (pglite) runners.push(pglite)
   const setupFailures: ScenarioResult[] = []
@@ -250,7 +348,17 @@ try {
     const names = runner.db === 'none' ? ['ceilings'] : selected
     try {
       const info = await within(runner.ready, 180_000, `setting up the ${runner.db} runner`)
-      if (runner.db === 'postgres' && info) databases.postgres = { ...info, origin: postgres!.origin }
+      if (runner.db === 'postgres' && info)
+        databases.postgres = {
+          ...info,
+          origin: pooledNote
+            ? `${postgres!.origin}, ${pooledNote}`
+            : values.unprepared
+              ? `${postgres!.origin}, preparedStatements: false`
+              : postgres!.origin,
+          serverCpu: postgres!.serverPid ? 'measured' : 'n/a (not a cluster this bench started)',
+          ...(workersNote ? { workers: workersNote } : {}),
+        }
       if (runner.db === 'pglite' && info) databases.pglite = info
     } catch (error) {
       runner.child.kill('SIGKILL')
@@ -294,7 +402,9 @@ try {
   console.log('')
   console.log(textTable(record.results))
   console.log('')
-  if (!values['no-save']) for (const path of saveRecord(record)) console.log(`wrote ${path}`)
+  // A run through PgBouncer is not the configuration the saved figures and targets describe.
+  if (!values['no-save'] && !values.pgbouncer && !values.unprepared)
+    for (const path of saveRecord(record)) console.log(`wrote ${path}`)
   console.log(`done in ${record.seconds.toFixed(1)} s`)
 } finally {
   cleanUp()

@@ -26,6 +26,7 @@ import { pgliteContext, postgresContext, type RunnerContext } from './support/co
 import { ReceiverClient } from './support/receiver-client.ts'
 import { errorResult, type ScenarioResult } from './support/result.ts'
 import { type DbKind, makePlan, type Plan, type ScenarioName, within } from './support/settings.ts'
+import type { WorkerNetworkInfo } from './support/worker-network.ts'
 
 export interface RunnerJob {
   db: DbKind | 'none'
@@ -35,6 +36,14 @@ export interface RunnerJob {
   receiverPort: number
   quick: boolean
   seconds: number | null
+  /** PostgreSQL: the postmaster's pid when the bench started the cluster (its CPU is measured). */
+  serverPid: number | null
+  /** PostgreSQL: the network namespaces of the multi-worker runs, and the server's URL from them. */
+  workerNetwork: (WorkerNetworkInfo & { url: string; listenUrl: string | null }) | null
+  /** PostgreSQL through PgBouncer (`--pgbouncer`): `url` is the pooler's; LISTEN goes here. */
+  pooled: { listenUrl: string; pid: number | null } | null
+  /** PostgreSQL: named prepared statements (false with `--pgbouncer` or `--unprepared`). */
+  prepare: boolean
 }
 
 /**
@@ -119,7 +128,12 @@ process.on('disconnect', () => process.exit(1))
 let ctx: RunnerContext | null = null
 let database: DatabaseInfo | null = null
 if (job.db === 'postgres') {
-  const postgres = postgresContext(job.url!, receiver, plan, emit)
+  const postgres = postgresContext(job.url!, receiver, plan, emit, {
+    serverPid: job.serverPid,
+    workerNetwork: job.workerNetwork,
+    pooled: job.pooled,
+    prepare: job.prepare,
+  })
   ctx = postgres
   const [version] = await postgres.sql<{ version: string }>('SELECT version()')
   const settings = await postgres.sql<{ name: string; setting: string; unit: string | null }>(

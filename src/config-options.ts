@@ -56,6 +56,27 @@ export const optionTable: { [K in keyof Required<WhispererOptions>]: OptionRow }
     env: { name: 'DATABASE_URL', read: text },
     doc: 'where data lives; see [below](#how-database-is-interpreted)',
   },
+  preparedStatements: {
+    type: '`boolean`',
+    default: true,
+    env: {
+      name: 'WHISPERER_PREPARED_STATEMENTS',
+      read: (value: string) => !['0', 'false', 'no'].includes(value),
+      note: '(`0`, `false` or `no` turns them off)',
+    },
+    schema: z.boolean(),
+    doc: 'PostgreSQL: send the hot statements (publish, claim, complete) as named prepared statements; `false` behind a pooler in transaction mode that does not keep them, such as PgBouncer before 1.21 (see [scaling](scaling.md#pgbouncer))',
+  },
+  listenUrl: {
+    type: '`string`',
+    shownDefault: 'none: LISTEN through `database`',
+    env: { name: 'WHISPERER_LISTEN_URL', read: text },
+    schema: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+      .optional(),
+    doc: 'PostgreSQL: a URL straight to the server (not through a pooler) for the one connection on which a worker LISTENs for new deliveries; set it when `database` goes through a pooler in transaction mode, where LISTEN is lost and workers in other processes only find new deliveries every `pollInterval`',
+  },
   schema: {
     type: '`string`',
     default: 'whisperer',

@@ -14,6 +14,18 @@ export interface WhispererOptions {
    * @default './.whisperer' (embedded PGlite)
    */
   database?: string | Database | object
+  /**
+   * PostgreSQL: run the hot statements as named prepared statements. Turn off behind a pooler in
+   * transaction mode that does not keep them (PgBouncer before 1.21).
+   * Env: `WHISPERER_PREPARED_STATEMENTS`. @default true
+   */
+  preparedStatements?: boolean
+  /**
+   * PostgreSQL: a URL straight to the server for the connection a worker LISTENs on, when
+   * `database` goes through a pooler in transaction mode (which loses LISTEN).
+   * Env: `WHISPERER_LISTEN_URL`. @default none (LISTEN through `database`)
+   */
+  listenUrl?: string
   /** The PostgreSQL schema holding Whisperer's tables. Env: `WHISPERER_SCHEMA`. @default 'whisperer' */
   schema?: string
   /** Run migrations on start. @default true */
@@ -116,6 +128,8 @@ export interface WhispererOptions {
 
 export interface ResolvedConfig {
   database: string | Database | object
+  preparedStatements: boolean
+  listenUrl: string | null
   schema: string
   migrate: boolean
   payloadKey: PayloadKey
@@ -193,6 +207,8 @@ export function resolveConfig(options: WhispererOptions, version: string): Resol
   const attemptMaxMs = 2 * (connect + 2 * read) * 1000
   return {
     database: o.database,
+    preparedStatements: o.preparedStatements,
+    listenUrl: o.listenUrl ?? null,
     schema: o.schema,
     migrate: o.migrate,
     payloadKey: o.payloadKey,

@@ -370,7 +370,10 @@ const emptyRegistry = new Registry()
  */
 export async function createWhisperer(options: WhispererOptions = {}): Promise<Whisperer> {
   const config = resolveConfig(options, version)
-  const database = await openDatabase(config.database)
+  const database = await openDatabase(config.database, {
+    prepare: config.preparedStatements,
+    listenUrl: config.listenUrl,
+  })
   const store = new Store(database, config.schema, { keys: config.keys })
   try {
     if (config.migrate) await migrate(database, config.schema)

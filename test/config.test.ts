@@ -59,3 +59,12 @@ test('invalid options are refused with a message naming each one', () => {
   expect(() => resolve({ env: { WHISPERER_MAX_ATTEMPTS: 'many' } })).toThrow(/maxAttempts/)
   expect(() => resolve({ payloadKey: 'body' as 'data' })).toThrow(/payloadKey/)
 })
+
+test('behind a pooler: prepared statements can be turned off and LISTEN sent straight to the server', () => {
+  expect(resolve({})).toMatchObject({ preparedStatements: true, listenUrl: null })
+  const env = { WHISPERER_PREPARED_STATEMENTS: '0', WHISPERER_LISTEN_URL: 'postgres://db:5432/x' }
+  expect(resolve({ env })).toMatchObject({ preparedStatements: false, listenUrl: 'postgres://db:5432/x' })
+  expect(resolve({ env: { WHISPERER_PREPARED_STATEMENTS: 'false' } }).preparedStatements).toBe(false)
+  expect(resolve({ env: { WHISPERER_PREPARED_STATEMENTS: '1' } }).preparedStatements).toBe(true)
+  expect(() => resolve({ listenUrl: 'http://db/x' })).toThrow(/listenUrl: must be a postgres:\/\/ URL/)
+})

@@ -1,3 +1,4 @@
+import { cpus } from 'node:os'
 import type { CountdownConfig } from '../../src/core/retry-countdown.ts'
 import type { RunnerContext } from '../support/context.ts'
 import { loadNote } from '../support/load.ts'
@@ -8,6 +9,7 @@ import {
   resourceMetrics,
   type ScenarioResult,
   statementsNote,
+  workersNote,
 } from '../support/result.ts'
 import { Session } from '../support/session.ts'
 
@@ -41,7 +43,7 @@ export interface ThroughputRun {
 export async function measureThroughput(ctx: RunnerContext, run: ThroughputRun): Promise<ScenarioResult> {
   const eventType = `bench.${run.scenario}`
   const { plan, receiver } = ctx
-  const session = await Session.open(ctx, eventType, { metrics: run.metrics ?? true })
+  const session = await Session.open(ctx, eventType, { metrics: run.metrics ?? true }, run.workers > 1)
   try {
     const setupSeconds = await session.createWebhooks(run.webhooks, {
       eventType,
@@ -64,6 +66,7 @@ export async function measureThroughput(ctx: RunnerContext, run: ThroughputRun):
 
     const { counts, finished } = await session.drain(enqueued, deadline)
     const resources = await session.stopWorkers()
+    const stored = await session.storedBytes()
     const stats = await receiver.stats()
     let attempts: number | null = null
     if (run.mode === 'failing') {
@@ -96,6 +99,15 @@ export async function measureThroughput(ctx: RunnerContext, run: ThroughputRun):
       })
     }
     metrics.push(...resourceMetrics(resources, counts.delivered, run.per))
+    if (stored !== null && run.per === 'delivery')
+      metrics.push(
+        metric(
+          'stored_bytes_per_delivery',
+          'stored bytes/delivery',
+          stored / Math.max(1, counts.delivered),
+          '',
+        ),
+      )
     const notes = [
       `${counts.delivered.toLocaleString('en-US')} of ${enqueued.toLocaleString('en-US')} delivered in ${seconds?.toFixed(1) ?? '?'} s`,
       `published ${events.toLocaleString('en-US')} events at ${Math.round(events / publishSeconds).toLocaleString('en-US')}/s${heldBack < 0.05 ? ' (never held back: the enqueue was the limit)' : ''}`,
@@ -105,7 +117,16 @@ export async function measureThroughput(ctx: RunnerContext, run: ThroughputRun):
     if (attempts !== null)
       notes.push(`${(attempts / Math.max(1, counts.delivered)).toFixed(2)} attempts/delivery`)
     if (ctx.kind === 'pglite') notes.push(`sampled RSS ${Math.round(session.sampledRssMb)} MB`)
-    notes.push(statementsNote(resources), ...resources.errors)
+    notes.push(statementsNote(resources))
+    const perWorker = workersNote(resources, seconds)
+    if (perWorker && run.workers > 1) {
+      notes.push(perWorker)
+      if (cpus().length < 2 * run.workers + 2)
+        notes.push(
+          `${cpus().length} cores cannot show scaling: the workers share them with PostgreSQL, the receiver and the publisher, so more workers only add their own cost`,
+        )
+    }
+    notes.push(...resources.errors)
     return {
       scenario: run.scenario,
       db: ctx.kind,
@@ -130,6 +151,7 @@ export async function measureThroughput(ctx: RunnerContext, run: ThroughputRun):
         attempts,
         resources,
         sampledRssMb: session.sampledRssMb,
+        storedBytes: stored,
       },
     }
   } finally {

@@ -7,6 +7,7 @@ import { type CountingDatabase, countingDatabase } from './counting-database.ts'
 import type { ReceiverClient } from './receiver-client.ts'
 import type { ScenarioResult } from './result.ts'
 import type { DbKind, Plan } from './settings.ts'
+import type { WorkerNetworkInfo } from './worker-network.ts'
 
 /** The harness's own queries: not counted. */
 export type HarnessSql = <R = Record<string, unknown>>(text: string, values?: unknown[]) => Promise<R[]>
@@ -26,6 +27,17 @@ export interface RunnerContext {
   kind: DbKind
   /** The PostgreSQL URL workers connect to; null on PGlite. */
   url: string | null
+  /** PostgreSQL: the postmaster's pid when the bench started the cluster, so its CPU can be read. */
+  serverPid: number | null
+  /** PostgreSQL: namespaces for the workers of multi-worker runs, and the server's URL from them. */
+  workerNetwork: (WorkerNetworkInfo & { url: string; listenUrl: string | null }) | null
+  /**
+   * PostgreSQL through PgBouncer in transaction mode: `url` is the pooler's, and every Whisperer
+   * runs with `preparedStatements: false` and LISTENs on `listenUrl`, straight to the server.
+   */
+  pooled: { listenUrl: string; pid: number | null } | null
+  /** PostgreSQL: whether every Whisperer runs with named prepared statements (`preparedStatements`). */
+  prepare: boolean
   receiver: ReceiverClient
   plan: Plan
   /** Reports a result at once (a scenario with several variants reports each as it ends). */
@@ -40,20 +52,34 @@ export function postgresContext(
   receiver: ReceiverClient,
   plan: Plan,
   emit: RunnerContext['emit'],
+  server: Pick<RunnerContext, 'serverPid' | 'workerNetwork' | 'pooled' | 'prepare'>,
 ): RunnerContext & { sql: HarnessSql } {
-  const monitor = new pg.Pool({ connectionString: url, max: 2, application_name: 'whisperer-bench-monitor' })
+  // The harness reads the server directly, never through the pooler.
+  const monitor = new pg.Pool({
+    connectionString: server.pooled?.listenUrl ?? url,
+    max: 2,
+    application_name: 'whisperer-bench-monitor',
+  })
   monitor.on('error', () => {})
   const sql: HarnessSql = async <R>(text: string, values: unknown[] = []) =>
     (await monitor.query(text, values)).rows as R[]
   return {
     kind: 'postgres',
     url,
+    ...server,
     receiver,
     plan,
     emit,
     sql,
     async openDatabase(schema) {
-      const db = countingDatabase(postgresDatabase(url, { applicationName: 'whisperer-bench' }), schema)
+      const db = countingDatabase(
+        postgresDatabase(url, {
+          applicationName: 'whisperer-bench',
+          prepare: server.prepare,
+          ...(server.pooled ? { listenUrl: server.pooled.listenUrl } : {}),
+        }),
+        schema,
+      )
       return {
         db,
         sql,
@@ -84,6 +110,10 @@ export function pgliteContext(
   return {
     kind: 'pglite',
     url: null,
+    serverPid: null,
+    workerNetwork: null,
+    pooled: null,
+    prepare: true,
     receiver,
     plan,
     emit,

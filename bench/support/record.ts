@@ -41,7 +41,16 @@ export interface RunRecord {
   plan: Plan
   engine: { options: Record<string, unknown>; resolved: Record<string, unknown> }
   machine: Machine
-  databases: { postgres?: DatabaseInfo & { origin: string }; pglite?: DatabaseInfo }
+  databases: {
+    postgres?: DatabaseInfo & {
+      origin: string
+      /** Whether the server's CPU is measured: only on a cluster the bench started. */
+      serverCpu?: string
+      /** Where the multi-worker runs' worker processes run. */
+      workers?: string
+    }
+    pglite?: DatabaseInfo
+  }
   /** How busy the machine was (0–1) in the 300 ms before the bench started anything. */
   backgroundBusy: number
   results: ScenarioResult[]
@@ -64,8 +73,9 @@ export function setupLines(record: RunRecord): string[] {
   if (pg) {
     const s = pg.settings
     lines.push(
-      `PostgreSQL: ${pg.version.split(' on ')[0]} (${pg.origin}; fsync ${s.fsync}, synchronous_commit ${s.synchronous_commit}, shared_buffers ${s.shared_buffers}, max_wal_size ${s.max_wal_size})`,
+      `PostgreSQL: ${pg.version.split(' on ')[0]} (${pg.origin}; fsync ${s.fsync}, synchronous_commit ${s.synchronous_commit}, shared_buffers ${s.shared_buffers}, max_wal_size ${s.max_wal_size}); server CPU ${pg.serverCpu ?? 'n/a'}`,
     )
+    if (pg.workers) lines.push(`Multi-worker runs: ${pg.workers}`)
   }
   const lite = record.databases.pglite
   if (lite) {

@@ -50,10 +50,61 @@ export interface Resources {
   /** CPU of the publishing process (µs); on PGlite it is the worker too. */
   publisherCpuMicros: number
   errors: string[]
+  /** PostgreSQL: WAL written while measuring (bytes); absent on PGlite. */
+  walBytes?: number | null
+  /** PostgreSQL: CPU of the server's processes while measuring (µs); null when not ours to read. */
+  serverCpuMicros?: number | null
+  /** `--pgbouncer`: CPU of the PgBouncer process while measuring (µs); absent without it. */
+  poolerCpuMicros?: number
+  /** PostgreSQL: what each worker process cost, in the order they were started. */
+  workers?: WorkerCost[]
+  /** PostgreSQL: the worker processes ran in network namespaces of their own. */
+  isolated?: boolean
+}
+
+/** One worker process's share; null where it did not report or could not be read. */
+export interface WorkerCost {
+  statements: number | null
+  /** Claim statements among them (`deliveryClaim`). */
+  claims: number | null
+  /** The worker process's own CPU while measuring (µs). */
+  cpuMicros: number | null
+  /** CPU of the server backends of its connections open at the end, over their whole life (µs). */
+  serverCpuMicros: number | null
 }
 
 export function resourceMetrics(resources: Resources, per: number, perWhat = 'delivery'): Metric[] {
   const divide = (n: number) => (per > 0 ? n / per : null)
+  const server: Metric[] = []
+  if (resources.walBytes !== undefined)
+    server.push(
+      metric(
+        'wal_bytes_per_delivery',
+        `WAL bytes/${perWhat}`,
+        resources.walBytes === null ? null : divide(resources.walBytes),
+        '',
+      ),
+    )
+  if (resources.serverCpuMicros !== undefined)
+    server.push(
+      resources.serverCpuMicros === null
+        ? { ...metric('server_cpu_us_per_delivery', `server CPU µs/${perWhat}`, null, 'µs'), text: 'n/a' }
+        : metric(
+            'server_cpu_us_per_delivery',
+            `server CPU µs/${perWhat}`,
+            divide(resources.serverCpuMicros),
+            'µs',
+          ),
+    )
+  if (resources.poolerCpuMicros !== undefined)
+    server.push(
+      metric(
+        'pooler_cpu_us_per_delivery',
+        `PgBouncer CPU µs/${perWhat}`,
+        divide(resources.poolerCpuMicros),
+        'µs',
+      ),
+    )
   return [
     metric('statements_per_delivery', `statements/${perWhat}`, divide(resources.statements), ''),
     metric('cpu_us_per_delivery', `worker CPU µs/${perWhat}`, divide(resources.workerCpuMicros), 'µs'),
@@ -63,7 +114,28 @@ export function resourceMetrics(resources: Resources, per: number, perWhat = 'de
       resources.workerPeakRssKb === null ? null : resources.workerPeakRssKb / 1024,
       'MB',
     ),
+    ...server,
   ]
+}
+
+/**
+ * PostgreSQL: what each worker process cost, as a note: its statements (claims among them) and
+ * the server CPU of its connections.
+ */
+export function workersNote(resources: Resources, seconds: number | null): string | null {
+  const workers = resources.workers ?? []
+  if (workers.length === 0) return null
+  const n = (value: number | null) => (value === null ? '?' : Math.round(value).toLocaleString('en-US'))
+  const each = workers.map((w, i) => {
+    const rate = w.statements !== null && seconds ? ` (${n(w.statements / seconds)}/s)` : ''
+    const server =
+      w.serverCpuMicros === null ? '' : `, its backends ${n(w.serverCpuMicros / 1000)} ms server CPU`
+    return `#${i + 1} ${n(w.statements)} statements${rate}, ${n(w.claims)} claims, ${n((w.cpuMicros ?? 0) / 1000)} ms own CPU${server}`
+  })
+  const where = resources.isolated
+    ? 'each in a network namespace of its own'
+    : "in the bench's network namespace"
+  return `per worker (${where}): ${each.join('; ')}`
 }
 
 export function errorResult(

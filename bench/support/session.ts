@@ -8,7 +8,8 @@ import type { WorkerReport } from '../worker-process.ts'
 import type { BenchDatabase, RunnerContext } from './context.ts'
 import { addBreakdowns, type CountingDatabase } from './counting-database.ts'
 import { machineBusySince, machineTimes } from './load.ts'
-import type { Resources } from './result.ts'
+import type { Resources, WorkerCost } from './result.ts'
+import { processCpuMicros, type ServerMark, serverCostSince, serverMark } from './server-cost.ts'
 import {
   allowedTargets,
   engineOptions,
@@ -18,6 +19,7 @@ import {
   within,
   yieldToLoop,
 } from './settings.ts'
+import { networkNamespace } from './worker-network.ts'
 
 /** Where a scenario's deliveries stand, read from its deliveries table. */
 export interface QueueCounts {
@@ -47,6 +49,12 @@ export class Session {
   #rssSampledKb = 0
   #machineAtMeasure = machineTimes()
   #machineBusy: number | null = null
+  /** PostgreSQL: where the server stood when the measurement began (WAL position, CPU). */
+  #serverAtMeasure: Promise<ServerMark | null> | null = null
+  /** `--pgbouncer`: the pooler's CPU when the measurement began (µs). */
+  #poolerAtMeasure: number | null = null
+  /** The worker processes run in network namespaces of their own (PostgreSQL, multi-worker runs). */
+  readonly #isolated: boolean
 
   private constructor(
     ctx: RunnerContext,
@@ -54,7 +62,9 @@ export class Session {
     database: BenchDatabase,
     whisperer: Whisperer,
     log: QuietLog,
+    isolated: boolean,
   ) {
+    this.#isolated = isolated
     this.ctx = ctx
     this.schema = schema
     this.#database = database
@@ -65,13 +75,16 @@ export class Session {
 
   /**
    * A fresh schema `bench_<random>` (on PGlite, in a fresh directory of its own), migrated, with
-   * `eventType` registered.
+   * `eventType` registered. `isolated`: the worker processes will run in network namespaces of
+   * their own, where there are (webhook targets then name the receiver on the namespaces' bridge).
    */
   static async open(
     ctx: RunnerContext,
     eventType: string,
     options: Pick<WhispererOptions, 'metrics' | 'metricsInterval' | 'apiRateLimit'> = {},
+    isolated = false,
   ): Promise<Session> {
+    const network = isolated ? ctx.workerNetwork : null
     const schema = `bench_${randomBytes(5).toString('hex')}`
     const database = await ctx.openDatabase(schema)
     const log = quietLog()
@@ -79,13 +92,13 @@ export class Session {
       const whisperer = await createWhisperer({
         database: database.db,
         schema,
-        allowedTargets,
+        allowedTargets: network ? [...allowedTargets, network.cidr] : allowedTargets,
         ...engineOptions,
         ...options,
         logger: log.logger,
       })
       whisperer.eventTypes.register({ type: eventType })
-      return new Session(ctx, schema, database, whisperer, log)
+      return new Session(ctx, schema, database, whisperer, log, network !== null)
     } catch (error) {
       await database.close().catch(() => {})
       throw error
@@ -95,6 +108,18 @@ export class Session {
   /** The harness's own queries on this run's database: not counted. */
   sql<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<R[]> {
     return this.#database.sql<R>(text, values)
+  }
+
+  /** Whether the worker processes run in network namespaces of their own. */
+  get isolated(): boolean {
+    return this.#isolated
+  }
+
+  /** A webhook target on the receiver, as the workers reach it. */
+  target(path: string): string {
+    const url = new URL(this.ctx.receiver.url(path))
+    if (this.#isolated && this.ctx.workerNetwork) url.hostname = this.ctx.workerNetwork.host
+    return url.toString()
   }
 
   /** The process ids of the worker processes (PostgreSQL); none on PGlite. */
@@ -131,7 +156,7 @@ export class Session {
             ...(options.eventTypes
               ? { eventTypes: options.eventTypes(i) }
               : { eventType: options.eventType }),
-            targetUrl: this.ctx.receiver.url(`${options.path}/${i}`),
+            targetUrl: this.target(`${options.path}/${i}`),
             secretKey: 'bench-secret-key-of-a-realistic-length',
             ...(options.retry ? { retryCountdownConfig: options.retry } : {}),
             ...(options.filters ? { filters: options.filters(i) } : {}),
@@ -146,10 +171,6 @@ export class Session {
   }
 
   /**
-   * Starts `count` workers and resolves once they all claim. On PostgreSQL each is a process of its
-   * own (bench/worker-process.ts); on PGlite the publishing Whisperer itself starts its worker.
-   */
-  /**
    * The Whisperer started its own worker (the service does, as `whisperer serve` runs): measured
    * as the in-process worker, on either database.
    */
@@ -157,22 +178,37 @@ export class Session {
     this.#inProcessWorker = true
   }
 
+  /**
+   * Starts `count` workers and resolves once they all claim. On PostgreSQL each is a process of its
+   * own (bench/worker-process.ts), in a network namespace of its own when the session is isolated;
+   * on PGlite the publishing Whisperer itself starts its worker.
+   */
   async startWorkers(count: number): Promise<void> {
     if (this.ctx.kind === 'pglite') {
       await this.whisperer.start()
       this.#inProcessWorker = true
       return
     }
-    const starting = Array.from({ length: count }, () => {
+    const network = this.#isolated ? this.ctx.workerNetwork : null
+    const starting = Array.from({ length: count }, (_, i) => {
+      const namespace = network?.namespaces[i]
       const child = fork(workerScript, [], {
         env: {
           ...process.env,
           BENCH_WORKER: JSON.stringify({
-            url: this.ctx.url,
+            url: network ? network.url : this.ctx.url,
             schema: this.schema,
             metrics: this.whisperer.config.metrics,
+            allowedTargets: network ? [...allowedTargets, network.cidr] : allowedTargets,
+            applicationName: `whisperer-bench-worker-${i}`,
+            prepare: this.ctx.prepare,
+            ...(this.ctx.pooled ? { listenUrl: network?.listenUrl ?? this.ctx.pooled.listenUrl } : {}),
           }),
         },
+        // `ip netns exec <namespace> node …`: the IPC channel's descriptor survives the exec.
+        ...(namespace
+          ? { execPath: 'ip', execArgv: ['netns', 'exec', namespace, process.execPath, ...process.execArgv] }
+          : {}),
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       })
       this.#children.push(child)
@@ -192,11 +228,69 @@ export class Session {
     this.#cpuAtMeasure = process.cpuUsage()
     this.#rssSampledKb = 0
     this.#machineAtMeasure = machineTimes()
+    const poolerPid = this.ctx.pooled?.pid ?? null
+    this.#poolerAtMeasure = poolerPid === null ? null : processCpuMicros(poolerPid)
+    this.#serverAtMeasure =
+      this.ctx.kind === 'postgres'
+        ? serverMark((t, v) => this.sql(t, v), this.ctx.serverPid).catch(() => null)
+        : null
+  }
+
+  /**
+   * PostgreSQL: the WAL written and the server CPU used since the measurement began, and the server
+   * CPU of each worker's open connections (all their life: connections closed before are missed).
+   */
+  private async serverCost(): Promise<
+    Pick<Resources, 'walBytes' | 'serverCpuMicros' | 'poolerCpuMicros'> & {
+      backends: Map<number, number | null>
+    }
+  > {
+    const before = await this.#serverAtMeasure
+    this.#serverAtMeasure = null
+    const backends = new Map<number, number | null>()
+    if (!before) return { backends }
+    const sql = <R>(text: string, values?: unknown[]) => this.sql<R>(text, values)
+    const cost = await serverCostSince(sql, this.ctx.serverPid, before)
+    // Through a pooler, a server connection serves every process in turn: no backend is a worker's.
+    if (this.ctx.serverPid !== null && !this.ctx.pooled) {
+      const rows = await sql<{ pid: number; name: string }>(
+        `SELECT pid, application_name AS name FROM pg_stat_activity WHERE application_name LIKE 'whisperer-bench-worker-%'`,
+      )
+      for (const row of rows) {
+        const worker = Number(row.name.slice('whisperer-bench-worker-'.length))
+        const cpu = processCpuMicros(row.pid)
+        backends.set(worker, cpu === null ? null : (backends.get(worker) ?? 0) + cpu)
+      }
+    }
+    const poolerPid = this.ctx.pooled?.pid ?? null
+    const poolerNow = poolerPid === null ? null : processCpuMicros(poolerPid)
+    const poolerCpuMicros =
+      this.#poolerAtMeasure === null || poolerNow === null ? undefined : poolerNow - this.#poolerAtMeasure
+    return {
+      walBytes: cost.walBytes,
+      serverCpuMicros: cost.cpuMicros,
+      ...(poolerCpuMicros === undefined ? {} : { poolerCpuMicros }),
+      backends,
+    }
   }
 
   /** Notes this process's RSS now (the progress loop calls it), for the sampled peak. */
   sampleRss(): void {
     this.#rssSampledKb = Math.max(this.#rssSampledKb, process.memoryUsage.rss() / 1024)
+  }
+
+  /**
+   * PostgreSQL: the bytes the run's schema holds (every table with its indexes and TOAST, attempt
+   * partitions included), dead rows not yet vacuumed included; harness query, not counted.
+   */
+  async storedBytes(): Promise<number | null> {
+    if (this.ctx.kind !== 'postgres') return null
+    const [row] = await this.sql<{ bytes: string | null }>(
+      `SELECT sum(pg_total_relation_size(c.oid))::text AS bytes FROM pg_class c
+       JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'`,
+      [this.schema],
+    )
+    return row?.bytes ? Number(row.bytes) : null
   }
 
   /** Where the deliveries stand; harness query, not counted. */
@@ -254,6 +348,12 @@ export class Session {
             ...this.log.samples,
           ]
         : []
+    const server: Awaited<ReturnType<Session['serverCost']>> = await this.serverCost().catch(
+      (error: Error) => {
+        errors.push(`the server's WAL and CPU could not be read: ${error.message}`)
+        return { backends: new Map<number, number | null>() }
+      },
+    )
     if (this.#inProcessWorker) {
       const resources: Resources = {
         statements: this.db.count,
@@ -272,7 +372,22 @@ export class Session {
     const got = reports.filter((report): report is WorkerReport => report !== null)
     for (const report of got) errors.push(...report.errors)
     if (got.length < reports.length) errors.push(`${reports.length - got.length} worker(s) did not report`)
+    const workers: WorkerCost[] = reports.map((report, i) => ({
+      statements: report?.statements ?? null,
+      claims: report?.breakdown.deliveryClaim ?? null,
+      cpuMicros: report?.cpuMicros ?? null,
+      serverCpuMicros: server.backends.get(i) ?? null,
+    }))
     return {
+      walBytes: server.walBytes ?? null,
+      serverCpuMicros: server.serverCpuMicros ?? null,
+      ...(server.poolerCpuMicros === undefined ? {} : { poolerCpuMicros: server.poolerCpuMicros }),
+      workers,
+      // Isolated only if every worker says it ran in a namespace of its own, not this one's.
+      isolated:
+        got.length === reports.length &&
+        new Set(got.map((r) => r.netns)).size === got.length &&
+        got.every((r) => r.netns !== null && r.netns !== networkNamespace()),
       statements: this.db.count + got.reduce((sum, r) => sum + r.statements, 0),
       breakdown: addBreakdowns(this.db.breakdown(), ...got.map((r) => r.breakdown)),
       workerCpuMicros: got.reduce((sum, r) => sum + r.cpuMicros, 0),

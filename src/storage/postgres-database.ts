@@ -11,6 +11,17 @@ export interface PostgresOptions {
   connectTimeoutMs?: number
   /** Called when the LISTEN connection fails, before it is re-established. */
   onListenError?: (error: Error) => void
+  /**
+   * Run statements marked `prepare` as named prepared statements. Off behind a pooler in
+   * transaction mode that does not keep them (PgBouncer before 1.21). @default true
+   */
+  prepare?: boolean
+  /**
+   * LISTEN on a connection of its own to this URL rather than through the pool: a pooler in
+   * transaction mode hands the server connection on after each statement, and the LISTEN with it.
+   * @default null (LISTEN through the pool)
+   */
+  listenUrl?: string | null
 }
 
 /** A {@link Database} on node-postgres: a pool it opens from a URL, or one the caller owns. */
@@ -27,6 +38,17 @@ export function postgresDatabase(source: string | pg.Pool, options: PostgresOpti
       : source
   // An idle client's error (the server restarted) must not crash the process; the pool drops it.
   if (owned) pool.on('error', () => {})
+  const prepare = options.prepare ?? true
+  // Two connections at most: a broken one is released while its replacement connects.
+  const listenPool = options.listenUrl
+    ? new pg.Pool({
+        connectionString: options.listenUrl,
+        max: 2,
+        application_name: options.applicationName ?? 'whisperer',
+        connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+      })
+    : null
+  listenPool?.on('error', () => {})
   const names = new Map<string, string>()
   const statementName = (text: string): string => {
     let name = names.get(text)
@@ -40,7 +62,8 @@ export function postgresDatabase(source: string | pg.Pool, options: PostgresOpti
   return {
     kind: 'postgres',
     async query<R>(text: string, values: unknown[] = [], queryOptions: QueryOptions = {}) {
-      const config = queryOptions.prepare ? { name: statementName(text), text, values } : { text, values }
+      const config =
+        prepare && queryOptions.prepare ? { name: statementName(text), text, values } : { text, values }
       const result = await pool.query(config).catch(asUnavailable)
       return { rows: result.rows as R[] }
     },
@@ -71,7 +94,7 @@ export function postgresDatabase(source: string | pg.Pool, options: PostgresOpti
       let stopped = false
       let retry: NodeJS.Timeout | undefined
       const connect = async (): Promise<void> => {
-        const next = await pool.connect()
+        const next = await (listenPool ?? pool).connect()
         next.on('notification', (message) => {
           if (message.channel === channel) onNotify(message.payload ?? '')
         })
@@ -109,6 +132,7 @@ export function postgresDatabase(source: string | pg.Pool, options: PostgresOpti
       }
     },
     async close() {
+      await listenPool?.end()
       if (owned) await pool.end()
     },
   }
