@@ -1,6 +1,7 @@
 import type { Attempt } from '../../core/delivery.ts'
 import type { DeliveryStatus } from '../../core/delivery-state.ts'
 import type { Sql } from './context.ts'
+import { laneMoves, lanesWake, stalledColumn } from './lanes.ts'
 import {
   type Emitted,
   type OperationsOptions,
@@ -21,6 +22,8 @@ export interface Completion {
   webhookFailing: boolean
   /** The target answered 410 Gone: the webhook is disabled and its pending deliveries cancelled. */
   gone: boolean
+  /** The delivery has a lane (an ordering key): finishing it releases the lane's next one. */
+  ordered?: boolean
   /** The attempt as it is recorded, before it has an id (and a callback's error). */
   attempt: Omit<Attempt, 'id' | 'deliveryId' | 'callbackError'>
   next: { status: 'delivered' | 'pending' | 'failed'; retryCount: number; nextAttemptAt: Date }
@@ -55,10 +58,10 @@ const recorded = (s: string) => `recorded AS (
       RETURNING delivery_id, id
     )`
 
-// $1-$15 and $17-$18: the completions; $16 now; $19-$21 for operational events.
-const complete = statement(
-  'deliveryComplete',
-  (s) => `
+// $1-$15 and $17-$18: the completions; $16 now; $19-$21 for operational events. Ordered (a batch
+// with deliveries in lanes), the lanes their heads leave are moved on in the same statement.
+const completeText = (ordered: boolean) => (s: string) =>
+  `
     WITH ${input}, health AS (
       SELECT webhook_id, bool_or(status = 'delivered') AS ok, min(created_at) AS failed_at, bool_or(gone) AS gone
       FROM input GROUP BY webhook_id
@@ -100,12 +103,12 @@ const complete = statement(
       JOIN health h ON h.webhook_id = i.webhook_id
       WHERE d.id = i.id AND d.status = 'delivering' AND d.next_attempt_at = i.lease
       RETURNING d.id, d.status, d.uuid, d.event_id, d.webhook_id, d.retry_count, d.last_status,
-        d.last_error_kind, d.last_attempt_at, d.created_at
+        d.last_error_kind, d.last_attempt_at, d.created_at, d.ordering_key
     ), cancelled AS (
       UPDATE ${s}.deliveries SET status = 'cancelled', updated_at = $16
       WHERE webhook_id IN (SELECT id FROM hooks WHERE gone) AND status = 'pending'
-      RETURNING id
-    ), ${recorded(s)}, ops AS (
+      RETURNING id, webhook_id, ordering_key
+    ), ${recorded(s)}, ${ordered ? `${laneMoves(s)}, ` : ''}ops AS (
       -- The webhooks' changes of state, each named with the batch's latest attempt to it ...
       SELECT l.id AS webhook_id, l.owner, t.type, t.data
       FROM locked l
@@ -137,9 +140,11 @@ const complete = statement(
       WHERE m.status = 'failed' AND ${observed('w')}
     )${operationalFanOut(s, { now: '$16', payloadKey: '$19', operationsOwner: '$20', channel: '$21' })}
     SELECT r.delivery_id, r.id, (SELECT json_object_agg(id, status) FROM moved)::text AS statuses,
-      (SELECT count(*) FROM cancelled) AS cancelled, ${operationalColumns}
-    FROM recorded r`,
-)
+      (SELECT count(*) FROM cancelled) AS cancelled, ${operationalColumns}${ordered ? `, ${stalledColumn}` : ''}
+    FROM recorded r`
+
+const complete = statement('deliveryComplete', completeText(false))
+const completeOrdered = statement('deliveryCompleteOrdered', completeText(true))
 
 // The common batch: every attempt delivered, to webhooks that were not failing when claimed, so
 // no webhook's health changes and no operational event is due: only deliveries move and attempts
@@ -191,7 +196,10 @@ export async function deliveryComplete(
   params: { completions: Completion[]; now: Date; operations: OperationsOptions },
 ): Promise<Completed> {
   const c = params.completions
-  if (c.every((x) => x.next.status === 'delivered' && !x.webhookFailing)) return completeQuietly(sql, params)
+  const ordered = c.some((x) => x.ordered)
+  if (!ordered && c.every((x) => x.next.status === 'delivered' && !x.webhookFailing)) {
+    return completeQuietly(sql, params)
+  }
   const values = bind({
     ...attemptValues(c),
     $16: params.now,
@@ -206,7 +214,10 @@ export async function deliveryComplete(
     id: string | number
     statuses: string | null
     cancelled: string | number
-  }>(complete, values, { prepare: true })
+    stalled?: string | null
+  }>(ordered ? completeOrdered : complete, values, { prepare: true })
+  // Lanes whose next delivery was published while this statement ran: released in a statement of their own.
+  if (rows[0]?.stalled) await lanesWake(sql, { lanes: JSON.parse(rows[0].stalled), now: params.now })
   // One JSON object for the batch (by delivery id), not a join of the two lists.
   const moved = JSON.parse(rows[0]?.statuses ?? '{}') as Record<string, DeliveryStatus>
   const statuses = new Map(Object.entries(moved).map(([id, status]) => [Number(id), status]))
