@@ -19,9 +19,10 @@ export interface Lane {
  * `ordering_key`) and `cancelled` (`id`, `webhook_id`, `ordering_key`) CTEs of a statement, at `now`
  * ($16). A head that failed for good under `block` keeps its place and blocks its lane; any other
  * finished head, and every cancelled delivery, leaves the count. Lanes are locked in key order.
- * Defines `lane_moved` and `released`; `stalledColumn` reads them.
+ * Workers are woken at commit when a delivery is released. Defines `lane_moved`, `released` and
+ * `lane_notified`; `stalledColumn` reads them.
  */
-export const laneMoves = (s: string, now = '$16') => `finished AS (
+export const laneMoves = (s: string, now = '$16', channel = '$21') => `finished AS (
       SELECT m.webhook_id, m.ordering_key, m.id,
         m.status = 'failed' AND w.ordering_on_failure = 'block' AS blocks
       FROM moved m JOIN ${s}.webhooks w ON w.id = m.webhook_id
@@ -57,7 +58,7 @@ export const laneMoves = (s: string, now = '$16') => `finished AS (
       ) n
       WHERE d.id = n.id AND d.status = 'pending' AND d.next_attempt_at = 'infinity'
       RETURNING d.webhook_id, d.ordering_key
-    )`
+    ), lane_notified AS (SELECT pg_notify(${channel}, '') AS n WHERE EXISTS (SELECT 1 FROM released))`
 
 /**
  * A column naming (as JSON) the lanes {@link laneMoves} left with unfinished deliveries but no
@@ -66,7 +67,7 @@ export const laneMoves = (s: string, now = '$16') => `finished AS (
 export const stalledColumn = `(SELECT json_agg(json_build_object('webhookId', l.webhook_id, 'orderingKey', l.ordering_key))
     FROM lane_moved l WHERE l.unfinished > 0 AND l.blocked_delivery_id IS NULL
       AND NOT EXISTS (SELECT 1 FROM released r WHERE r.webhook_id = l.webhook_id AND r.ordering_key = l.ordering_key)
-  )::text AS stalled`
+  )::text AS stalled, (SELECT count(*) FROM lane_notified) AS lane_notified`
 
 // Releases the head of each lane given ($1, $2; every open lane when null) if it is parked: the
 // unfinished delivery of lowest sequence. A blocked lane is left as it is.
