@@ -592,10 +592,10 @@ forEachDatabase((db) => {
       json: { event_type: 'order-created', data: { id: 1 }, ordering_key: 'k'.repeat(256) },
     })
     expectError(tooLong, 400, 'validation_error')
-    expect(tooLong.body.errors.map((e: { path: string }) => e.path)).toEqual(['ordering_key'])
+    expect(Object.keys(tooLong.body.errors)).toEqual(['ordering_key'])
     const badPolicy = await call('PATCH', `hooks/${hook}/`, { json: { ordering_on_failure: 'wait' } })
     expectError(badPolicy, 400, 'validation_error')
-    expect(JSON.stringify(badPolicy.body)).toContain('ordering_on_failure')
+    expect(Object.keys(badPolicy.body.errors)).toEqual(['ordering_on_failure'])
     for (const id of [1, 2]) {
       const published = await call('POST', 'events/', {
         as: 'publisher',

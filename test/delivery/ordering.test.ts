@@ -100,6 +100,13 @@ forEachDatabase((db: TestDatabase) => {
     expect(received(receiver)).toEqual([1, 1, 10])
     const blocked = await whisperer.deliveries.blockedLanes('acme')
     expect(blocked).toMatchObject([{ webhookId, orderingKey: 'k', unfinished: 3 }])
+    const events = await whisperer.deliveries.operationalEvents('acme', { type: 'whisperer.lane.blocked' })
+    expect(events).toMatchObject([
+      {
+        webhookId,
+        data: { ordering_key: 'k', delivery: { sequence: 1, attempts: 2 }, attempt: { status: 500 } },
+      },
+    ])
     const [third, second, first] = (await whisperer.deliveries.list('acme', { webhookId })).filter(
       (d) => d.ordering?.key === 'k',
     )

@@ -69,6 +69,8 @@ const completeText = (ordered: boolean) => (s: string) =>
       -- Only webhooks whose health changes, or that are due a failing notice, are written; locked
       -- in id order, so that concurrent workers cannot deadlock on them. Read under the lock, their
       -- state is the latest committed one, so each change is seen (and announced) by one worker.
+      -- NO KEY UPDATE: a publish inserting deliveries of the webhook (whose foreign key takes KEY
+      -- SHARE) is not held, so one that holds an ordered lane this statement waits for cannot deadlock.
       SELECT w.id, w.owner, w.event_types, w.target_url, w.failing_since, h.ok, h.gone, h.failed_at,
         h.gone AND w.is_active AS disabling,
         h.ok AND w.failing_since IS NOT NULL AS recovering,
@@ -81,7 +83,7 @@ const completeText = (ordered: boolean) => (s: string) =>
         OR (NOT h.ok AND w.is_active AND ${observed('w')}
           AND coalesce(w.failing_notified_at, '-infinity') <= $16::timestamptz - interval '1 hour')
       ORDER BY w.id
-      FOR UPDATE OF w
+      FOR NO KEY UPDATE OF w
     ), hooks AS (
       UPDATE ${s}.webhooks w SET
         failing_since = CASE WHEN l.ok THEN NULL ELSE coalesce(w.failing_since, l.failed_at) END,
@@ -103,7 +105,7 @@ const completeText = (ordered: boolean) => (s: string) =>
       JOIN health h ON h.webhook_id = i.webhook_id
       WHERE d.id = i.id AND d.status = 'delivering' AND d.next_attempt_at = i.lease
       RETURNING d.id, d.status, d.uuid, d.event_id, d.webhook_id, d.retry_count, d.last_status,
-        d.last_error_kind, d.last_attempt_at, d.created_at, d.ordering_key
+        d.last_error_kind, d.last_attempt_at, d.created_at, d.ordering_key, d.sequence
     ), cancelled AS (
       UPDATE ${s}.deliveries SET status = 'cancelled', updated_at = $16
       WHERE webhook_id IN (SELECT id FROM hooks WHERE gone) AND status = 'pending'
@@ -137,11 +139,24 @@ const completeText = (ordered: boolean) => (s: string) =>
         'attempt', json_build_object('delivery_uuid', m.uuid, 'at', m.last_attempt_at, 'status', m.last_status,
           'error_kind', m.last_error_kind))
       FROM moved m JOIN ${s}.events e ON e.id = m.event_id JOIN ${s}.webhooks w ON w.id = m.webhook_id
-      WHERE m.status = 'failed' AND ${observed('w')}
+      WHERE m.status = 'failed' AND ${observed('w')}${ordered ? laneBlockedOps(s) : ''}
     )${operationalFanOut(s, { now: '$16', payloadKey: '$19', operationsOwner: '$20', channel: '$21' })}
     SELECT r.delivery_id, r.id, (SELECT json_object_agg(id, status) FROM moved)::text AS statuses,
       (SELECT count(*) FROM cancelled) AS cancelled, ${operationalColumns}${ordered ? `, ${stalledColumn}` : ''}
     FROM recorded r`
+
+/** The ops of lanes whose head failed for good under `block` (see `laneMoves`). */
+const laneBlockedOps = (s: string) => `
+      UNION ALL
+      SELECT w.id, w.owner, 'whisperer.lane.blocked', json_build_object('webhook', ${webhookJson('w')},
+        'ordering_key', m.ordering_key,
+        'delivery', json_build_object('uuid', m.uuid, 'event_type', e.type, 'sequence', m.sequence,
+          'attempts', m.retry_count),
+        'attempt', json_build_object('delivery_uuid', m.uuid, 'at', m.last_attempt_at, 'status', m.last_status,
+          'error_kind', m.last_error_kind))
+      FROM finished f JOIN moved m ON m.id = f.id JOIN ${s}.events e ON e.id = m.event_id
+      JOIN ${s}.webhooks w ON w.id = m.webhook_id
+      WHERE f.blocks AND ${observed('w')}`
 
 const complete = statement('deliveryComplete', completeText(false))
 const completeOrdered = statement('deliveryCompleteOrdered', completeText(true))

@@ -1,10 +1,10 @@
 import { createServer, type Server } from 'node:http'
-import { afterEach, expect, test } from 'vitest'
+import { expect } from 'vitest'
 import type { Whisperer } from '../../src/whisperer.ts'
 import { processEnv, startWorker, stop, type WhispererProcess } from '../chaos/processes.ts'
-import { forEachDatabase, type TestDatabase } from '../support/databases.ts'
+import type { TestDatabase } from '../support/databases.ts'
 
-// Ordered delivery under load: 200 keys × 20 events from 4 concurrent publishers, to a receiver
+// Ordered delivery under load (the ordering-load*.test.ts files, each within its time): 200 keys × 20 events from 4 concurrent publishers, to a receiver
 // that answers 500 to 30% of requests and lets 3% time out, on two worker processes (PostgreSQL).
 // PGlite allows one process: there the publishing process is the one worker, with the receiver,
 // and 100 keys keep the file within its time. Then the same with a worker SIGKILLed midway.
@@ -126,89 +126,85 @@ async function settle(receipts: Receipt[], keys: number, limitMs: number): Promi
   }
 }
 
-forEachDatabase((db: TestDatabase) => {
-  let workers: WhispererProcess[] = []
-  let server: Server | null = null
-  afterEach(async () => {
-    await Promise.all(workers.map((worker) => stop(worker, 'SIGTERM')))
-    workers = []
-    server?.closeAllConnections()
-    server?.close()
-    server = null
+/** What a load run leaves to close: the worker processes and the receiver. */
+export interface LoadRun {
+  workers: WhispererProcess[]
+  server: Server | null
+}
+
+export async function closeRun(run: LoadRun): Promise<void> {
+  await Promise.all(run.workers.map((worker) => stop(worker, 'SIGTERM')))
+  run.workers = []
+  run.server?.closeAllConnections()
+  run.server?.close()
+  run.server = null
+}
+
+async function setup(whisperer: Whisperer, url: string): Promise<void> {
+  whisperer.eventTypes.register({ type: 'order.changed' })
+  await whisperer.webhooks.create('acme', {
+    eventType: 'order.changed',
+    targetUrl: url,
+    timeout: 1,
+    retryCountdownConfig: { choice: 'fixed', kwargs: { seconds: 1 } },
   })
+}
 
-  async function setup(whisperer: Whisperer, url: string): Promise<void> {
-    whisperer.eventTypes.register({ type: 'order.changed' })
-    await whisperer.webhooks.create('acme', {
-      eventType: 'order.changed',
-      targetUrl: url,
-      timeout: 1,
-      retryCountdownConfig: { choice: 'fixed', kwargs: { seconds: 1 } },
-    })
+/** Every lane delivered in publish order, one attempt at a time, despite failures. */
+export async function orderUnderLoad(db: TestDatabase, run: LoadRun): Promise<void> {
+  const keys = db.kind === 'postgres' ? 200 : 100
+  const receiver = await startFlakyReceiver()
+  run.server = receiver.server
+  // On PGlite the publishing process is the one worker.
+  const whisperer = await db.whisperer({ maxAttempts: 1000, pollInterval: 200 })
+  await setup(whisperer, receiver.url)
+  if (db.kind === 'postgres') {
+    const env = processEnv(whisperer.config.database as string, whisperer.config.schema)
+    run.workers = await Promise.all([startWorker(env), startWorker(env)])
+  } else {
+    await whisperer.start()
   }
-
-  test('every lane is delivered in publish order, one attempt at a time, despite failures', async () => {
-    const keys = db.kind === 'postgres' ? 200 : 100
-    const receiver = await startFlakyReceiver()
-    server = receiver.server
-    // On PGlite the publishing process is the one worker.
-    const whisperer = await db.whisperer({ maxAttempts: 1000, pollInterval: 200 })
-    await setup(whisperer, receiver.url)
-    if (db.kind === 'postgres') {
-      const env = processEnv(whisperer.config.database as string, whisperer.config.schema)
-      workers = await Promise.all([startWorker(env), startWorker(env)])
-    } else {
-      await whisperer.start()
-    }
-    const started = Date.now()
-    await publish(whisperer, keys)
-    await settle(receiver.receipts, keys, 150_000)
-    const failed = receiver.receipts.filter((r) => !r.ok).length
-    console.info(
-      `${db.kind}: ${receiver.receipts.length} requests (${failed} failed) in ${Date.now() - started} ms`,
-    )
-    const { duplicates } = checkLanes(receiver.receipts, keys)
-    expect(failed).toBeGreaterThan(keys * perKey * 0.2)
-    // Without a crash, a success is sent again only when its worker did not see it: the answer came
-    // after the webhook's timeout (a busy event loop), and the attempt was recorded as a timeout.
-    const lost = await db.sql<{ id: string; lost: number }>(
-      `SELECT replace(d.uuid::text, '-', '') AS id,
-         count(*) FILTER (WHERE a.error_kind IN ('timeout', 'connect'))::int AS lost
-       FROM "${whisperer.config.schema}".deliveries d
-       JOIN "${whisperer.config.schema}".attempts a ON a.delivery_id = d.id GROUP BY d.uuid`,
-    )
-    const lostById = new Map(lost.map((row) => [row.id, Number(row.lost)]))
-    for (const [id, again] of duplicates) expect(again).toBeLessThanOrEqual(lostById.get(id) ?? 0)
-  }, 240_000)
-
-  test.runIf(db.kind === 'postgres')(
-    'a worker SIGKILLed midway: order holds, and only lane heads are sent twice',
-    async () => {
-      const receiver = await startFlakyReceiver()
-      server = receiver.server
-      const whisperer = await db.whisperer({ maxAttempts: 1000 })
-      await setup(whisperer, receiver.url)
-      const env = processEnv(whisperer.config.database as string, whisperer.config.schema)
-      workers = await Promise.all([startWorker(env), startWorker(env)])
-      const keys = 200
-      const publishing = publish(whisperer, keys)
-      // Midway: once a quarter of the events were received.
-      for (
-        let i = 0;
-        i < 1200 && receiver.receipts.filter((r) => r.ok).length < (keys * perKey) / 4;
-        i += 1
-      ) {
-        await new Promise((resolve) => setTimeout(resolve, 100))
-      }
-      await stop(workers[0], 'SIGKILL')
-      await publishing
-      await settle(receiver.receipts, keys, 150_000)
-      // Sequences never go back in a lane: a repeat (a head in flight when its worker died, sent
-      // again at its lease expiry) is never after a later delivery of its lane.
-      const { duplicates } = checkLanes(receiver.receipts, keys)
-      const again = [...duplicates.values()].reduce((a, b) => a + b, 0)
-      console.info(`postgres, killed: ${receiver.receipts.length} requests, ${again} successes sent again`)
-    },
-    240_000,
+  const started = Date.now()
+  await publish(whisperer, keys)
+  await settle(receiver.receipts, keys, 150_000)
+  const failed = receiver.receipts.filter((r) => !r.ok).length
+  console.info(
+    `${db.kind}: ${receiver.receipts.length} requests (${failed} failed) in ${Date.now() - started} ms`,
   )
-})
+  const { duplicates } = checkLanes(receiver.receipts, keys)
+  expect(failed).toBeGreaterThan(keys * perKey * 0.2)
+  // Without a crash, a success is sent again only when its worker did not see it: the answer came
+  // after the webhook's timeout (a busy event loop), and the attempt was recorded as a timeout.
+  const lost = await db.sql<{ id: string; lost: number }>(
+    `SELECT replace(d.uuid::text, '-', '') AS id,
+       count(*) FILTER (WHERE a.error_kind IN ('timeout', 'connect'))::int AS lost
+     FROM "${whisperer.config.schema}".deliveries d
+     JOIN "${whisperer.config.schema}".attempts a ON a.delivery_id = d.id GROUP BY d.uuid`,
+  )
+  const lostById = new Map(lost.map((row) => [row.id, Number(row.lost)]))
+  for (const [id, again] of duplicates) expect(again).toBeLessThanOrEqual(lostById.get(id) ?? 0)
+}
+
+/** The same on PostgreSQL with a worker SIGKILLed midway: order holds, only lane heads are sent twice. */
+export async function orderThroughKill(db: TestDatabase, run: LoadRun): Promise<void> {
+  const keys = 200
+  const receiver = await startFlakyReceiver()
+  run.server = receiver.server
+  const whisperer = await db.whisperer({ maxAttempts: 1000 })
+  await setup(whisperer, receiver.url)
+  const env = processEnv(whisperer.config.database as string, whisperer.config.schema)
+  run.workers = await Promise.all([startWorker(env), startWorker(env)])
+  const publishing = publish(whisperer, keys)
+  // Midway: once a quarter of the events were received.
+  for (let i = 0; i < 1200 && receiver.receipts.filter((r) => r.ok).length < (keys * perKey) / 4; i += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  await stop(run.workers[0], 'SIGKILL')
+  await publishing
+  await settle(receiver.receipts, keys, 150_000)
+  // Sequences never go back in a lane: a repeat (a head in flight when its worker died, sent
+  // again at its lease expiry) is never after a later delivery of its lane.
+  const { duplicates } = checkLanes(receiver.receipts, keys)
+  const again = [...duplicates.values()].reduce((a, b) => a + b, 0)
+  console.info(`postgres, killed: ${receiver.receipts.length} requests, ${again} successes sent again`)
+}
