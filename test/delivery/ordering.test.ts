@@ -203,6 +203,25 @@ forEachDatabase((db: TestDatabase) => {
     expect(receiver.requests[0]!.headers['x-whisperer-sequence']).toBe('4')
   })
 
+  test('maintenance releases a lane a crash left parked (its head finished, its release lost)', async () => {
+    const { whisperer } = await setup()
+    for (let n = 1; n <= 2; n += 1) await whisperer.deliverEvent({ n }, 'order.changed', { orderingKey: 'k' })
+    const schema = `"${whisperer.config.schema}"`
+    // As if a completion committed and its process died before the follow-up released sequence 2.
+    await db.sql(`UPDATE ${schema}.deliveries SET status = 'delivered' WHERE sequence = 1`)
+    await db.sql(`UPDATE ${schema}.ordering_lanes SET unfinished = unfinished - 1`)
+    expect(await whisperer.processDue()).toBe(0)
+    await whisperer.runMaintenance()
+    expect(await whisperer.processDue()).toBe(1)
+    expect(received(receiver)).toEqual([2])
+    // A lane whose head is due is left alone.
+    await whisperer.deliverEvent({ n: 3 }, 'order.changed', { orderingKey: 'k' })
+    await whisperer.deliverEvent({ n: 4 }, 'order.changed', { orderingKey: 'k' })
+    await whisperer.runMaintenance()
+    const [fourth] = await whisperer.deliveries.list('acme', { status: 'pending' })
+    expect([fourth!.ordering?.sequence, fourth!.nextAttemptAt]).toEqual([4, null])
+  })
+
   test('an ordering key of more than 255 characters is refused', async () => {
     const { whisperer } = await setup()
     await expect(

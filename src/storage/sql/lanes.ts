@@ -70,15 +70,23 @@ export const stalledColumn = `(SELECT json_agg(json_build_object('webhookId', l.
   )::text AS stalled, (SELECT count(*) FROM lane_notified) AS lane_notified`
 
 // Releases the head of each lane given ($1, $2; every open lane when null) if it is parked: the
-// unfinished delivery of lowest sequence. A blocked lane is left as it is.
+// unfinished delivery of lowest sequence. A blocked lane is left as it is. Only lanes with nothing
+// due or in flight are locked (the sweep over every open lane locks none of the others).
 const wake = statement(
   'lanesWake',
   (s) => `
-    WITH lane AS (
+    WITH stuck AS (
       SELECT l.webhook_id, l.ordering_key FROM ${s}.ordering_lanes l
       WHERE l.unfinished > 0 AND l.blocked_delivery_id IS NULL
         AND ($1::bigint[] IS NULL OR (l.webhook_id, l.ordering_key) IN (
           SELECT * FROM unnest($1::bigint[], $2::text[])))
+        AND NOT EXISTS (SELECT 1 FROM ${s}.deliveries p
+          WHERE p.webhook_id = l.webhook_id AND p.ordering_key = l.ordering_key
+            AND p.status IN ('pending', 'delivering') AND p.next_attempt_at < 'infinity')
+    ), lane AS (
+      SELECT l.webhook_id, l.ordering_key FROM ${s}.ordering_lanes l
+      JOIN stuck k ON k.webhook_id = l.webhook_id AND k.ordering_key = l.ordering_key
+      WHERE l.unfinished > 0 AND l.blocked_delivery_id IS NULL
       ORDER BY l.webhook_id, l.ordering_key
       FOR UPDATE OF l
     ), head AS (
