@@ -47,7 +47,7 @@ async function fill(options: { parked: boolean; headsOnly?: boolean }): Promise<
     `INSERT INTO ${s}.deliveries (uuid, event_id, webhook_id, status, next_attempt_at, created_at, updated_at,
        ordering_key, sequence)
      SELECT gen_random_uuid(), (SELECT min(id) FROM ${s}.events), $1, 'pending',
-       CASE WHEN $2 AND i / $3 > 0 THEN 'infinity'::timestamptz
+       CASE WHEN $2::boolean AND i / $3::int > 0 THEN 'infinity'::timestamptz
          ELSE now() - interval '1 hour' + (i % $3) * interval '1 ms' + (i / $3) * interval '1 s' END,
        now(), now(), 'order:' || (i % $3), i / $3 + 1
      FROM generate_series(0, $4 - 1) AS i`,
@@ -55,7 +55,7 @@ async function fill(options: { parked: boolean; headsOnly?: boolean }): Promise<
   )
   await pool.query(
     `INSERT INTO ${s}.ordering_lanes (webhook_id, ordering_key, last_sequence, unfinished)
-     SELECT $1, 'order:' || i, $2, $2 FROM generate_series(0, $3 - 1) AS i`,
+     SELECT $1, 'order:' || i, $2::int, $2::int FROM generate_series(0, $3::int - 1) AS i`,
     [webhook.id, options.headsOnly ? 1 : perLane, lanes],
   )
   await pool.query(`VACUUM ANALYZE ${s}.deliveries`)
