@@ -5,6 +5,7 @@ import type { Whisperer } from '../../src/whisperer.ts'
 import { ManualClock } from '../support/clock.ts'
 import { forEachDatabase, type TestDatabase } from '../support/databases.ts'
 import { type Receiver, startReceiver } from '../support/receiver.ts'
+import { busiestWindow } from '../support/windows.ts'
 
 /** The `n` of each request's data, in arrival order, for one ordering key (or all). */
 function received(receiver: Receiver, key?: string): number[] {
@@ -221,6 +222,27 @@ forEachDatabase((db: TestDatabase) => {
     const [fourth] = await whisperer.deliveries.list('acme', { status: 'pending' })
     expect([fourth!.ordering?.sequence, fourth!.nextAttemptAt]).toEqual([4, null])
   })
+
+  test('a rate limit applies to ordered deliveries as to the others', async () => {
+    const whisperer = await db.whisperer({ concurrency: 50, claimBatch: 50 })
+    whisperer.eventTypes.register({ type: 'order.changed' })
+    await whisperer.webhooks.create('acme', {
+      eventType: 'order.changed',
+      targetUrl: receiver.url,
+      rateLimit: 10,
+    })
+    // 20 lanes of one event, one lane of 10, and 10 unordered events.
+    for (let n = 0; n < 20; n += 1)
+      await whisperer.deliverEvent({ n }, 'order.changed', { orderingKey: `k${n}` })
+    for (let n = 20; n < 30; n += 1)
+      await whisperer.deliverEvent({ n }, 'order.changed', { orderingKey: 'long' })
+    for (let n = 30; n < 40; n += 1) await whisperer.deliverEvent({ n }, 'order.changed')
+    await whisperer.start()
+    await receiver.waitFor(40, 20_000)
+    await whisperer.close()
+    expect(busiestWindow(receiver.requests.map((r) => r.receivedAt))).toBeLessThanOrEqual(12)
+    expect(received(receiver, 'long')).toEqual([20, 21, 22, 23, 24, 25, 26, 27, 28, 29])
+  }, 30_000)
 
   test('an ordering key of more than 255 characters is refused', async () => {
     const { whisperer } = await setup()
