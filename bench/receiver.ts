@@ -7,6 +7,9 @@
  * all requests instead lets two retried deliveries fall into lockstep, one of them failing every
  * time until it runs out of attempts.)
  *
+ * A request of the ordering key `blocked` is always answered 500: its lane stays blocked (the
+ * `ordered` scenario measures how its peers fare).
+ *
  * Control paths, used by the orchestrator: `POST /_reset?mode=ok|failing[&record=0]` clears
  * everything (`record=0`: count requests without keeping their ids and times),
  * `GET /_stats` returns the counters, `GET /_times` the recorded ids and times.
@@ -127,6 +130,7 @@ const server = createServer((req, res) => {
     fail = !failedLast.delete(id)
     if (fail) failedLast.add(id)
   }
+  if (req.headers['x-whisperer-ordering-key'] === 'blocked') fail = true
   if (fail) failed += 1
   else {
     ok += 1

@@ -19,6 +19,7 @@ import { filters } from './scenarios/filters.ts'
 import { keyCost } from './scenarios/keys.ts'
 import { latency } from './scenarios/latency.ts'
 import { metricsCost, scrape } from './scenarios/metrics.ts'
+import { ordered } from './scenarios/ordered.ts'
 import { patterns } from './scenarios/patterns.ts'
 import { soak, soakDrainSeconds } from './scenarios/soak.ts'
 import { failing, fanout1, fanout10 } from './scenarios/throughput.ts'
@@ -76,6 +77,7 @@ const scenarios: Record<ScenarioName, Scenario> = {
   scrape,
   metricscost: metricsCost,
   keycost: keyCost,
+  ordered,
   soak,
 }
 
@@ -103,6 +105,7 @@ export function scenarioBudgetSeconds(name: ScenarioName, plan: Plan): number {
       return 120 + slack
     case 'metricscost':
     case 'keycost':
+    case 'ordered':
       return 4 * throughput
     case 'soak':
       return plan.soak + soakDrainSeconds + slack + 40

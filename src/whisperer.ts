@@ -243,7 +243,7 @@ export class Whisperer {
 
   /**
    * Calls `listener` with each operational event this process causes (`webhook.failing`,
-   * `webhook.disabled`, `webhook.recovered`, `delivery.exhausted`, or `*` for all), once it is
+   * `webhook.disabled`, `webhook.recovered`, `delivery.exhausted`, `lane.blocked`, or `*` for all), once it is
    * stored. Webhooks subscribed to the `whisperer.*` event types receive them from every process.
    * Returns a function that removes the listener.
    */

@@ -12,6 +12,7 @@ import {
   workersNote,
 } from '../support/result.ts'
 import { Session } from '../support/session.ts'
+import { payload } from '../support/settings.ts'
 
 /** One throughput run: fanout10, fanout1 and failing differ only in these. */
 export interface ThroughputRun {
@@ -29,6 +30,13 @@ export interface ThroughputRun {
   metrics?: boolean
   /** Live signing keys per webhook: more than 1 rotates each webhook's secret that often. @default 1 */
   keys?: number
+  /**
+   * Ordered: events round-robin over this many ordering keys, and one more lane per webhook
+   * (`blocked`, which the receiver always fails) blocked from the start.
+   */
+  orderingKeys?: number
+  /** Also report the lag of delivered deliveries (first attempt of the success minus enqueue). */
+  lag?: boolean
 }
 
 /**
@@ -50,9 +58,15 @@ export async function measureThroughput(ctx: RunnerContext, run: ThroughputRun):
       path: `/${run.scenario}`,
       ...(run.retry ? { retry: run.retry } : {}),
       ...(run.keys ? { keys: run.keys } : {}),
+      ...(run.orderingKeys ? { orderingOnFailure: 'block' as const } : {}),
     })
     await session.startWorkers(run.workers)
     await receiver.reset(run.mode)
+    if (run.orderingKeys) {
+      // A lane per webhook whose head never succeeds: its peers must not wait for it.
+      for (let i = 0; i < 3; i += 1)
+        await session.whisperer.deliverEvent(payload(0), eventType, { orderingKey: 'blocked' })
+    }
     session.beginMeasure()
 
     const windowEnd = Date.now() + plan.window * 1000
@@ -62,6 +76,7 @@ export async function measureThroughput(ctx: RunnerContext, run: ThroughputRun):
       lanes: run.lanes,
       until: windowEnd,
       maxEvents: Math.floor(plan.maxDeliveries / run.webhooks),
+      ...(run.orderingKeys ? { orderingKeys: run.orderingKeys } : {}),
     })
 
     const { counts, finished } = await session.drain(enqueued, deadline)
@@ -97,6 +112,21 @@ export async function measureThroughput(ctx: RunnerContext, run: ThroughputRun):
         target: { op: '=', value: 1 },
         met: attempts === stats.requests,
       })
+    }
+    if (run.lag) {
+      // From the enqueue to the start of the attempt that delivered it, over every delivered one
+      // (in an ordered run, all are peers of a blocked lane of their webhook).
+      const [lag] = await session.sql<{ p50: number | null; p99: number | null; max: number | null }>(
+        `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50,
+           percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99, max(ms) AS max
+         FROM (SELECT extract(epoch FROM last_attempt_at - created_at) * 1000 AS ms
+           FROM "${session.schema}".deliveries WHERE status = 'delivered') l`,
+      )
+      metrics.push(
+        metric('lag_p50_ms', 'enqueue to delivering attempt, p50', numberOr(lag?.p50), 'ms'),
+        metric('lag_p99_ms', 'enqueue to delivering attempt, p99', numberOr(lag?.p99), 'ms'),
+        metric('lag_max_ms', 'enqueue to delivering attempt, max', numberOr(lag?.max), 'ms'),
+      )
     }
     metrics.push(...resourceMetrics(resources, counts.delivered, run.per))
     if (stored !== null && run.per === 'delivery')
@@ -158,6 +188,9 @@ export async function measureThroughput(ctx: RunnerContext, run: ThroughputRun):
     await session.close()
   }
 }
+
+const numberOr = (value: unknown): number | null =>
+  value === null || value === undefined ? null : Number(value)
 
 /** fanout10: 10 webhooks, 1 KB events; one worker, then two and four worker processes on PostgreSQL. */
 export async function fanout10(ctx: RunnerContext): Promise<ScenarioResult[]> {

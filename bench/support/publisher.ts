@@ -12,6 +12,8 @@ export interface PublishOptions {
   until: number
   /** Events published at most. */
   maxEvents: number
+  /** Events are published with ordering keys, round-robin over this many (`key:0`, `key:1`, …). */
+  orderingKeys?: number
 }
 
 export interface Published {
@@ -64,7 +66,8 @@ export async function publishPaced(session: Session, options: PublishOptions): P
         continue
       }
       events += 1
-      const result = await session.whisperer.deliverEvent(payload(events), options.eventType)
+      const key = options.orderingKeys ? { orderingKey: `key:${events % options.orderingKeys}` } : {}
+      const result = await session.whisperer.deliverEvent(payload(events), options.eventType, key)
       enqueued += result.deliveries.length
       // PGlite's queries settle without I/O: yield so that the worker's sockets and timers run.
       await yieldToLoop()

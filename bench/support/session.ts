@@ -143,6 +143,8 @@ export class Session {
       filters?: (i: number) => Filters
       /** Live signing keys of each webhook: it is rotated `keys - 1` times, with a day's grace. */
       keys?: number
+      /** What each webhook's ordered lanes do when their head fails for good. */
+      orderingOnFailure?: 'skip' | 'block'
     },
   ): Promise<number> {
     const started = performance.now()
@@ -160,6 +162,7 @@ export class Session {
             secretKey: 'bench-secret-key-of-a-realistic-length',
             ...(options.retry ? { retryCountdownConfig: options.retry } : {}),
             ...(options.filters ? { filters: options.filters(i) } : {}),
+            ...(options.orderingOnFailure ? { orderingOnFailure: options.orderingOnFailure } : {}),
           })
           for (let rotation = 1; rotation < (options.keys ?? 1); rotation += 1)
             await this.whisperer.webhooks.rotateSecret('bench', webhook.id)
@@ -303,7 +306,8 @@ export class Session {
     }>(
       `SELECT count(*) FILTER (WHERE status = 'delivered') AS delivered,
          count(*) FILTER (WHERE status = 'failed') AS failed,
-         count(*) FILTER (WHERE status IN ('pending', 'delivering')) AS unfinished,
+         count(*) FILTER (WHERE status IN ('pending', 'delivering')
+           AND ordering_key IS DISTINCT FROM 'blocked') AS unfinished,
          max(updated_at) FILTER (WHERE status = 'delivered') AS last
        FROM "${this.schema}".deliveries`,
     )

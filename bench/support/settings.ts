@@ -29,6 +29,7 @@ export const scenarioNames = [
   'scrape',
   'metricscost',
   'keycost',
+  'ordered',
 ] as const
 /** Scenarios run only when named, and alone: never part of a full or `--quick` run. */
 export const separateScenarioNames = ['soak'] as const

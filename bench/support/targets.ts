@@ -62,6 +62,8 @@ const rules: Rule[] = [
     { scenario: 'scrape', db, key: 'statements_per_scrape', target: { op: '<=', value: 2 } },
   ]),
   { scenario: 'metricscost', db: 'postgres', key: 'metrics_on_off_pct', target: { op: '>=', value: 98 } },
+  // Ordered delivery: 1,000 keys at least 70% of the same run unordered.
+  { scenario: 'ordered', db: 'postgres', key: 'ordered_ratio_pct', target: { op: '>=', value: 70 } },
   // Secrets: 3 live keys cost an attempt under 5% more than 1.
   ...(['postgres', 'pglite'] as const).map(
     (db): Rule => ({ scenario: 'keycost', db, key: 'extra_per_attempt_pct', target: { op: '<', value: 5 } }),

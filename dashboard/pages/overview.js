@@ -116,6 +116,7 @@ const operationalLabels = {
   'whisperer.webhook.disabled': 'Disabled',
   'whisperer.webhook.recovered': 'Recovered',
   'whisperer.delivery.exhausted': 'Delivery failed for good',
+  'whisperer.lane.blocked': 'Ordered lane blocked',
 }
 
 /** What an operational event says, in a few words. */
@@ -127,6 +128,8 @@ function operationalDetail(event) {
     return data.reason === 'gone' ? 'The target answered 410 Gone' : 'Failing for too long'
   if (event.type === 'whisperer.delivery.exhausted')
     return `${data.delivery.event_type}, after ${data.delivery.attempts} attempts (${answer})`
+  if (event.type === 'whisperer.lane.blocked')
+    return `Key ${data.ordering_key} waits for a retry of #${data.delivery.sequence} (${answer})`
   return answer ?? ''
 }
 

@@ -33,6 +33,7 @@ const webhookFields = {
   send_traceparent: fields.sendTraceparent,
   rate_limit: fields.rateLimit,
   timeout: fields.timeout,
+  ordering_on_failure: fields.orderingOnFailure,
 } satisfies Record<(typeof webhookWireNames)[keyof typeof webhookWireNames], z.ZodType>
 
 export const WebhookCreate = z.object(webhookFields).meta({
@@ -137,6 +138,9 @@ export const Webhook = z
         'The rate allowed now, in requests per second, when one is in force: lowered after 429 or 503 answers, it grows back while answers succeed. Null when no limit is in force.',
       ),
     timeout: z.number().nullable().describe("The request timeout in seconds; null for the service's."),
+    ordering_on_failure: z
+      .enum(['skip', 'block'])
+      .describe('What a lane of ordered deliveries does when its head fails for good.'),
     disabled_reason: z.string().nullable(),
     failing_since: timestamp.nullable(),
     created_date: timestamp,
@@ -155,6 +159,13 @@ export const HookEvent = z
     webhook: Webhook.nullable(),
     retry_count: z.int(),
     next_attempt_at: timestamp.nullable(),
+    ordering_key: z.string().nullable().describe('The ordering key of its event; null when unordered.'),
+    sequence: z
+      .int()
+      .nullable()
+      .describe(
+        'Its place in its lane (webhook and ordering key), from 1; sent as `X-Whisperer-Sequence`. A pending delivery with a null `next_attempt_at` waits for the ones before it.',
+      ),
     request_payload: z.unknown().describe('The body every attempt sends.'),
     response_content: z.string().nullable(),
     response_http_status: z.int().nullable(),
@@ -396,6 +407,13 @@ export const PublishBody = z
       .max(255)
       .describe(
         'Makes the publish idempotent (or the `Idempotency-Key` header): a repeat within 24 h answers as the first publish did, with `idempotent_replay: true`, and stores nothing.',
+      )
+      .optional(),
+    ordering_key: sqlText
+      .min(1, 'This field may not be blank.')
+      .max(255, 'Ensure this field has no more than 255 characters.')
+      .describe(
+        'Orders the event within its key (for example `order:42`): for each webhook, the deliveries of one key are attempted one at a time, in publish order (the order the publishes commit), and carry `X-Whisperer-Ordering-Key` and `X-Whisperer-Sequence`. Every webhook orders keyed events; events without a key are not ordered.',
       )
       .optional(),
   })

@@ -18,6 +18,7 @@ export const webhookWireNames = {
   sendTraceparent: 'send_traceparent',
   rateLimit: 'rate_limit',
   timeout: 'timeout',
+  orderingOnFailure: 'ordering_on_failure',
 } as const satisfies Record<keyof WebhookInput, string>
 
 const fromWireNames: Record<string, string> = Object.fromEntries(

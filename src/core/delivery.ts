@@ -13,8 +13,10 @@ export interface Delivery {
   status: DeliveryStatus
   /** Attempts made so far. */
   retryCount: number
-  /** When the next attempt is due; null unless pending. */
+  /** When the next attempt is due; null unless pending, and while it waits for its turn in its lane. */
   nextAttemptAt: Date | null
+  /** An ordered delivery's lane key and sequence in it; null for an unordered one. */
+  ordering: { key: string; sequence: number } | null
   lastStatus: number | null
   lastErrorKind: ErrorKind | null
   lastAttemptAt: Date | null

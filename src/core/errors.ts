@@ -122,6 +122,12 @@ export const errorCodes = {
     message: 'Delivery is being attempted right now',
     meaning: 'The delivery is being attempted right now; try again when its attempt is recorded.',
   },
+  delivery_out_of_order: {
+    status: 409,
+    message: 'Delivery would overtake its lane',
+    meaning:
+      'The delivery is ordered (it has an ordering key) and others of its lane are not finished: it may be sent again by hand only when it is its lane’s head (the one a blocked lane waits for), or when its lane is idle (it then joins the lane at the back).',
+  },
   webhook_inactive: {
     status: 409,
     message: 'The webhook is inactive',

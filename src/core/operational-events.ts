@@ -14,6 +14,7 @@ export const operationalEventNames = [
   'webhook.disabled',
   'webhook.recovered',
   'delivery.exhausted',
+  'lane.blocked',
 ] as const
 export type OperationalEventName = (typeof operationalEventNames)[number]
 
@@ -115,6 +116,30 @@ export const operationalEventTypes: EventTypeDefinition<unknown>[] = [
         attempt: attemptSchema,
       },
       required: ['webhook', 'reason', 'delivery', 'attempt'],
+    },
+  },
+  {
+    type: 'whisperer.lane.blocked',
+    description:
+      'The head of an ordered lane (a webhook’s deliveries of one ordering key) failed for good, and the webhook’s `ordering_on_failure` is `block`: the lane waits until the delivery is retried or resent by hand.',
+    jsonSchema: {
+      type: 'object',
+      properties: {
+        webhook: webhookSchema,
+        ordering_key: { type: 'string' },
+        delivery: {
+          type: 'object',
+          properties: {
+            uuid: { type: 'string' },
+            event_type: { type: 'string' },
+            sequence: { type: 'integer' },
+            attempts: { type: 'integer' },
+          },
+          required: ['uuid', 'event_type', 'sequence', 'attempts'],
+        },
+        attempt: attemptSchema,
+      },
+      required: ['webhook', 'ordering_key', 'delivery', 'attempt'],
     },
   },
 ]

@@ -11,6 +11,8 @@ export const reservedHeaders: ReadonlySet<string> = new Set([
   'transfer-encoding',
   'x-whisperer-event',
   'x-whisperer-signature',
+  'x-whisperer-ordering-key',
+  'x-whisperer-sequence',
   'webhook-id',
   'webhook-timestamp',
   'webhook-signature',
@@ -41,6 +43,8 @@ export function buildRequest(params: {
   userAgent: string
   /** A W3C `traceparent` to send; it overrides any additional header of that name. */
   traceparent?: string | null
+  /** An ordered delivery's lane key and sequence, sent so that a receiver can spot a gap or a repeat. */
+  ordering?: { key: string; sequence: number } | null
 }): OutgoingRequest {
   const id = uuidHex(params.deliveryUuid)
   const headers: Record<string, string> = {
@@ -54,6 +58,10 @@ export function buildRequest(params: {
   }
   if (params.authorization) headers.authorization = params.authorization
   if (params.traceparent) headers.traceparent = params.traceparent
+  if (params.ordering) {
+    headers['x-whisperer-ordering-key'] = params.ordering.key
+    headers['x-whisperer-sequence'] = String(params.ordering.sequence)
+  }
   headers['webhook-id'] = id
   headers['webhook-timestamp'] = String(params.timestamp)
   if (params.signers.length > 0) {

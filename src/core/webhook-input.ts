@@ -133,6 +133,12 @@ export const webhookInputSchema = z.object({
       "The request timeout of this webhook in seconds (1 to 60), instead of the service's read timeout; null for the service's.",
     )
     .nullish(),
+  orderingOnFailure: z
+    .enum(['skip', 'block'], { error: 'Expected "skip" or "block".' })
+    .describe(
+      'What a lane of ordered deliveries (those of one ordering key) does when its head fails for good: `skip` moves on to the next one (the failed delivery stays failed and visible); `block` waits until it is retried or resent by hand.',
+    )
+    .optional(),
 })
 
 /** A whole webhook input, validated: every field set, except the secret (left out: generated on create, kept on replace). */
@@ -268,6 +274,7 @@ export function parseWebhookInput(
     sendTraceparent: result.sendTraceparent ?? false,
     rateLimit: result.rateLimit ?? null,
     timeout: result.timeout ?? null,
+    orderingOnFailure: result.orderingOnFailure ?? 'skip',
   }
 }
 

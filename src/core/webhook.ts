@@ -43,6 +43,8 @@ export interface Webhook {
   rateLimitCurrent: number | null
   /** The request timeout of this webhook in seconds, instead of the service's; null for the service's. */
   timeout: number | null
+  /** What an ordered lane does when its head fails for good: move on (`skip`) or wait (`block`). */
+  orderingOnFailure: OrderingOnFailure
   /** Why Whisperer disabled it: `gone` after a 410, `failing` after failing too long; null if it did not. */
   disabledReason: string | null
   /** Since when every attempt has failed; null after a success. */
@@ -101,7 +103,16 @@ export interface WebhookInput {
   rateLimit?: RateLimit
   /** The request timeout in seconds (1 to 60), instead of the service's; null for the service's. @default null */
   timeout?: number | null
+  /**
+   * What an ordered lane (its deliveries of one ordering key) does when its head fails for good:
+   * `skip` moves on, the failed delivery staying failed and visible; `block` waits for a manual
+   * retry or resend of it. @default "skip"
+   */
+  orderingOnFailure?: OrderingOnFailure
 }
+
+/** What an ordered lane does when its head fails for good. */
+export type OrderingOnFailure = 'skip' | 'block'
 
 /** A webhook's rate limit: requests per second, `auto` (adaptive), or null (none). */
 export type RateLimit = number | 'auto' | null

@@ -77,7 +77,12 @@ export type RequestTarget = Pick<
  */
 export async function prepareRequest(
   webhook: RequestTarget,
-  message: { eventType: string; uuid: string; body: string },
+  message: {
+    eventType: string
+    uuid: string
+    body: string
+    ordering?: { key: string; sequence: number } | null
+  },
   context: Pick<AttemptContext, 'tokens' | 'userAgent'>,
   at: Date,
   traceparent: string | null = null,
@@ -99,6 +104,7 @@ export async function prepareRequest(
     timestamp: Math.floor(at.getTime() / 1000),
     userAgent: context.userAgent,
     traceparent: webhook.sendTraceparent ? traceparent : null,
+    ordering: message.ordering ?? null,
   })
 }
 
@@ -166,6 +172,7 @@ async function attempt(
       webhookId: webhook.id,
       webhookFailing: delivery.webhookFailing,
       gone: transition.disableWebhook,
+      ordered: delivery.ordering !== null,
       attempt: {
         attempt: delivery.retryCount + 1,
         createdAt: startedAt,

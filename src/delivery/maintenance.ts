@@ -83,6 +83,10 @@ export class Maintenance {
       if (disabled.length > 0)
         this.#o.logger.warn({ webhooks: disabled }, 'webhooks disabled: failing for too long')
     }
+    // A lane whose next delivery was left parked (a process died between a completion and the
+    // statement that releases it) moves on here.
+    const woken = await this.#o.store.lanesWake({ now })
+    if (woken > 0) this.#o.logger.info({ lanes: woken }, 'ordered lanes released')
     const expired = await this.#o.store.webhookKeysExpire({ now })
     if (expired > 0) this.#o.logger.info({ webhooks: expired }, 'previous signing keys expired')
     await this.#o.store.attemptPartitionsEnsure(attemptPartitionSpan(now))

@@ -8,7 +8,7 @@ import type { Webhook } from '../core/webhook.ts'
 import type { AttemptContext, AttemptReport } from '../delivery/attempt.ts'
 import { attemptNow } from '../delivery/attempt-now.ts'
 import type { Recorder } from '../delivery/recorder.ts'
-import type { DeliveryFilter, EventRouting, ReplayFilter, Store } from '../storage/store.ts'
+import type { DeliveryFilter, EventRouting, LaneState, ReplayFilter, Store } from '../storage/store.ts'
 import { type ActorLike, toActor } from './actor.ts'
 
 export type { EventRouting, RoutingReason, WebhookRouting } from '../storage/store.ts'
@@ -169,6 +169,19 @@ export class DeliveryService {
     return routing
   }
 
+  /**
+   * Lanes of ordered deliveries that wait for a manual retry or resend of their failed head (their
+   * webhook's `orderingOnFailure` is `block`), longest blocked first; of the actor's webhooks, or
+   * of every owner's for an admin.
+   */
+  blockedLanes(actor: ActorLike, options: { limit?: number } = {}): Promise<LaneState[]> {
+    const scoped = toActor(actor)
+    return this.#store.lanesBlocked({
+      owner: scoped.admin ? null : scoped.owner,
+      limit: options.limit ?? 100,
+    })
+  }
+
   /** Every attempt of a delivery, oldest first. */
   async attempts(actor: ActorLike, ref: number | string): Promise<Attempt[]> {
     const delivery = await this.get(actor, ref)
@@ -260,6 +273,8 @@ export class DeliveryService {
       options,
     )
     if (refusal) throw new WhispererError(refusal)
+    if (delivery.ordering && !(await this.#laneAllows(delivery)))
+      throw new WhispererError('delivery_out_of_order')
     const webhook = await this.#store.webhookGet({
       id: delivery.webhookId,
       actor: { owner: '', admin: true },
@@ -277,6 +292,22 @@ export class DeliveryService {
         `Webhook ${webhook.id} of this delivery is ${why}: reactivate it to resend`,
       )
     }
+  }
+
+  /**
+   * Whether an ordered delivery may be sent again by hand without overtaking its lane: when it is
+   * its lane's head (the pending one due, or the failed one a blocked lane waits for), or when it
+   * is finished and its lane idle (it then joins the lane at the back, with the next sequence).
+   * Sending an old delivery while later ones of its key are unfinished would deliver an older state
+   * after, or beside, a newer one: that is refused rather than reordered behind them, so that a
+   * synchronous retry stays one attempt now, and its outcome is the caller's to see.
+   */
+  async #laneAllows(delivery: Delivery): Promise<boolean> {
+    const lane = await this.#store.laneOf({ deliveryId: delivery.id })
+    if (!lane) return true
+    if (lane.blockedDeliveryId === delivery.id) return true
+    if (delivery.status === 'pending') return delivery.nextAttemptAt !== null
+    return delivery.status !== 'delivering' && lane.unfinished === 0
   }
 
   /** The delivery changed between the check and the claim: report why, as of now. */

@@ -33,6 +33,14 @@ export interface DeliverOptions {
   idempotencyKey?: string
   /** Whose key it is: keys of different owners never meet. @default '' */
   idempotencyOwner?: string
+  /**
+   * Orders the event within its key (for example `order:42`), at most 255 characters: for each
+   * webhook, the deliveries of one key are attempted one at a time, in publish order. Publish order
+   * is the order the publishes commit: to control it, await each publish, or publish the events in
+   * one transaction (`tx`), in order. With `async: false`, a delivery behind others of its key is
+   * queued, not attempted (it has no outcome).
+   */
+  orderingKey?: string
 }
 
 export interface DeliverResult {
@@ -153,6 +161,7 @@ export class Publisher {
       payloadKey: this.#o.payloadKey,
       subject,
       traceContext,
+      orderingKey: options.orderingKey === undefined ? null : checkedOrderingKey(options.orderingKey),
     }
     const configFilter = options.configFilter ?? null
     const tx = options.tx
@@ -285,6 +294,14 @@ export class Publisher {
 function checkedKey(key: unknown): string {
   if (typeof key !== 'string' || key.length === 0 || key.length > 255 || key.includes('\0')) {
     throw new WhispererError('invalid_options', 'idempotencyKey: expected 1 to 255 characters, without NUL')
+  }
+  return key
+}
+
+/** An ordering key as given, or `invalid_options` saying why it cannot be one. */
+function checkedOrderingKey(key: unknown): string {
+  if (typeof key !== 'string' || key.length === 0 || key.length > 255 || key.includes('\0')) {
+    throw new WhispererError('invalid_options', 'orderingKey: expected 1 to 255 characters, without NUL')
   }
   return key
 }

@@ -24,7 +24,7 @@ const json = <T>(value: unknown): T => (typeof value === 'string' ? JSON.parse(v
 
 export const webhookColumns = `id, owner, event_types, target_url, signing_keys, secret_rotated_at, is_active,
   retry_countdown_config, callback, additional_headers, config, filters, fields, send_traceparent, disabled_reason,
-  failing_since, created_at, updated_at, rate_limit, rate_auto, timeout_seconds`
+  failing_since, created_at, updated_at, rate_limit, rate_auto, timeout_seconds, ordering_on_failure`
 
 /** The rate in force of webhook `w` (a column named `rate_limit_current`), from its rate row. */
 export const rateCurrentColumn = (s: string, w: string) =>
@@ -54,6 +54,7 @@ export function toWebhook(row: Row, ring: KeyRing): Webhook {
     rateLimit: row.rate_auto ? 'auto' : numberOrNull(row.rate_limit),
     rateLimitCurrent: numberOrNull(row.rate_limit_current),
     timeout: numberOrNull(row.timeout_seconds),
+    orderingOnFailure: row.ordering_on_failure === 'block' ? 'block' : 'skip',
     disabledReason: (row.disabled_reason as string | null) ?? null,
     failingSince: dateOrNull(row.failing_since),
     createdAt: date(row.created_at),
@@ -65,7 +66,8 @@ export function toWebhook(row: Row, ring: KeyRing): Webhook {
 export const deliveryColumns = `d.id, d.uuid::text AS uuid, d.webhook_id, d.status, d.retry_count, d.next_attempt_at,
   d.last_status, d.last_error_kind, d.last_attempt_at, d.last_duration_ms, d.body::text AS body,
   d.created_at, d.updated_at, e.uuid::text AS event_uuid, e.type AS event_type, e.data::text AS data,
-  e.payload_key, e.subject_type, e.subject_id`
+  e.payload_key, e.subject_type, e.subject_id, d.ordering_key, d.sequence,
+  d.next_attempt_at = 'infinity' AS parked`
 
 export function toDelivery(row: Row): Delivery {
   const status = row.status as DeliveryStatus
@@ -79,7 +81,11 @@ export function toDelivery(row: Row): Delivery {
     eventType,
     status,
     retryCount: int(row.retry_count),
-    nextAttemptAt: status === 'pending' ? date(row.next_attempt_at) : null,
+    nextAttemptAt: status === 'pending' && !row.parked ? date(row.next_attempt_at) : null,
+    ordering:
+      row.ordering_key === null || row.ordering_key === undefined
+        ? null
+        : { key: String(row.ordering_key), sequence: int(row.sequence) },
     lastStatus: numberOrNull(row.last_status),
     lastErrorKind: (row.last_error_kind as ErrorKind | null) ?? null,
     lastAttemptAt: dateOrNull(row.last_attempt_at),
@@ -154,6 +160,8 @@ export interface ClaimedDelivery {
   notBefore: Date | null
   /** Under a rate limit, the least time (ms) between two sends to its webhook from one process. */
   spacingMs: number | null
+  /** Its lane's ordering key and its sequence in the lane; null for an unordered delivery. */
+  ordering: { key: string; sequence: number } | null
   webhook: ClaimedWebhook
 }
 
@@ -169,7 +177,7 @@ export interface ClaimedRow extends Omit<ClaimedDelivery, 'webhook'> {
  */
 export const claimedColumns = `d.id, d.uuid::text AS uuid, d.next_attempt_at AS lease, d.retry_count, d.body::text AS body,
   e.type AS event_type, e.data::text AS data, e.payload_key, e.subject_id, d.webhook_id, w.updated_at AS webhook_updated_at,
-  d.created_at, e.trace_context, w.failing_since IS NOT NULL AS webhook_failing`
+  d.created_at, e.trace_context, w.failing_since IS NOT NULL AS webhook_failing, d.ordering_key, d.sequence`
 
 /**
  * Columns of a delivery claimed as it is inserted: the event row is not visible to its own
@@ -179,7 +187,7 @@ export const claimedColumns = `d.id, d.uuid::text AS uuid, d.next_attempt_at AS 
 export const insertedClaimedColumns = `d.id, d.uuid::text AS uuid, d.next_attempt_at AS lease, d.retry_count,
   d.body::text AS body, $2::text AS event_type, $3::text AS data, $4::text AS payload_key,
   $6::text AS subject_id, d.webhook_id, w.updated_at AS webhook_updated_at, d.created_at,
-  $15::text AS trace_context, w.failing_since IS NOT NULL AS webhook_failing`
+  $15::text AS trace_context, w.failing_since IS NOT NULL AS webhook_failing, d.ordering_key, d.sequence`
 
 export function toClaimedRow(row: Row): ClaimedRow {
   const uuid = String(row.uuid)
@@ -200,6 +208,10 @@ export function toClaimedRow(row: Row): ClaimedRow {
     rated: Boolean(row.rated),
     notBefore: dateOrNull(row.slot_at),
     spacingMs: row.slot_rate === null || row.slot_rate === undefined ? null : 1000 / Number(row.slot_rate),
+    ordering:
+      row.ordering_key === null || row.ordering_key === undefined
+        ? null
+        : { key: String(row.ordering_key), sequence: int(row.sequence) },
     webhookId: int(row.webhook_id),
     webhookUpdatedAt: date(row.webhook_updated_at),
   }

@@ -43,6 +43,8 @@ TABLE whisperer.deliveries
   last_duration_ms integer
   created_at timestamp with time zone NOT NULL
   updated_at timestamp with time zone NOT NULL
+  ordering_key text
+  sequence bigint
   CONSTRAINT deliveries_event_id_fkey FOREIGN KEY (event_id) REFERENCES whisperer.events(id)
   CONSTRAINT deliveries_pkey PRIMARY KEY (id)
   CONSTRAINT deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'delivering'::text, 'delivered'::text, 'failed'::text, 'cancelled'::text])))
@@ -86,6 +88,17 @@ TABLE whisperer.migrations
   name text NOT NULL
   applied_at timestamp with time zone NOT NULL DEFAULT now()
   CONSTRAINT migrations_pkey PRIMARY KEY (version)
+
+TABLE whisperer.ordering_lanes
+  webhook_id bigint NOT NULL
+  ordering_key text NOT NULL
+  last_sequence bigint NOT NULL
+  unfinished integer NOT NULL
+  blocked_delivery_id bigint
+  blocked_at timestamp with time zone
+  CONSTRAINT ordering_lanes_pkey PRIMARY KEY (webhook_id, ordering_key)
+  CONSTRAINT ordering_lanes_unfinished_check CHECK ((unfinished >= 0))
+  CONSTRAINT ordering_lanes_webhook_id_fkey FOREIGN KEY (webhook_id) REFERENCES whisperer.webhooks(id) ON DELETE CASCADE
 
 TABLE whisperer.portal_sessions
   id text NOT NULL
@@ -144,7 +157,9 @@ TABLE whisperer.webhooks
   rate_limit double precision
   rate_auto boolean NOT NULL DEFAULT false
   timeout_seconds double precision
+  ordering_on_failure text NOT NULL DEFAULT 'skip'::text
   CONSTRAINT webhooks_event_types_check CHECK (((cardinality(event_types) >= 1) AND (cardinality(event_types) <= 100)))
+  CONSTRAINT webhooks_ordering_on_failure_check CHECK ((ordering_on_failure = ANY (ARRAY['skip'::text, 'block'::text])))
   CONSTRAINT webhooks_pkey PRIMARY KEY (id)
   CONSTRAINT webhooks_rate_limit_check CHECK ((rate_limit > (0)::double precision))
   CONSTRAINT webhooks_timeout_seconds_check CHECK (((timeout_seconds >= (1)::double precision) AND (timeout_seconds <= (60)::double precision)))
@@ -155,6 +170,7 @@ CREATE UNIQUE INDEX attempts_pkey ON ONLY whisperer.attempts USING btree (id, cr
 CREATE INDEX deliveries_created_idx ON whisperer.deliveries USING btree (created_at);
 CREATE INDEX deliveries_due_idx ON whisperer.deliveries USING btree (next_attempt_at) WHERE (status = ANY (ARRAY['pending'::text, 'delivering'::text]));
 CREATE INDEX deliveries_event_idx ON whisperer.deliveries USING btree (event_id);
+CREATE INDEX deliveries_lane_idx ON whisperer.deliveries USING btree (webhook_id, ordering_key, sequence) WHERE (ordering_key IS NOT NULL);
 CREATE UNIQUE INDEX deliveries_pkey ON whisperer.deliveries USING btree (id);
 CREATE UNIQUE INDEX deliveries_uuid_key ON whisperer.deliveries USING btree (uuid);
 CREATE INDEX deliveries_webhook_idx ON whisperer.deliveries USING btree (webhook_id, id);
@@ -165,6 +181,9 @@ CREATE UNIQUE INDEX events_uuid_key ON whisperer.events USING btree (uuid);
 CREATE INDEX idempotency_keys_created_idx ON whisperer.idempotency_keys USING btree (created_at);
 CREATE UNIQUE INDEX idempotency_keys_pkey ON whisperer.idempotency_keys USING btree (owner, key);
 CREATE UNIQUE INDEX migrations_pkey ON whisperer.migrations USING btree (version);
+CREATE INDEX ordering_lanes_blocked_idx ON whisperer.ordering_lanes USING btree (webhook_id) WHERE (blocked_delivery_id IS NOT NULL);
+CREATE INDEX ordering_lanes_open_idx ON whisperer.ordering_lanes USING btree (webhook_id, ordering_key) WHERE ((unfinished > 0) AND (blocked_delivery_id IS NULL));
+CREATE UNIQUE INDEX ordering_lanes_pkey ON whisperer.ordering_lanes USING btree (webhook_id, ordering_key);
 CREATE INDEX portal_sessions_expires_at ON whisperer.portal_sessions USING btree (expires_at);
 CREATE UNIQUE INDEX portal_sessions_pkey ON whisperer.portal_sessions USING btree (id);
 CREATE UNIQUE INDEX webhook_rates_pkey ON whisperer.webhook_rates USING btree (webhook_id);

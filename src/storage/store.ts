@@ -22,6 +22,7 @@ import * as eventTypes from './sql/event-types.ts'
 import type { Enqueued } from './sql/fan-out.ts'
 import * as fanOut from './sql/fan-out.ts'
 import * as idempotency from './sql/idempotency.ts'
+import * as lanes from './sql/lanes.ts'
 import * as metrics from './sql/metrics.ts'
 import * as operational from './sql/operational.ts'
 import * as portalSessions from './sql/portal-sessions.ts'
@@ -48,6 +49,7 @@ export type { StoreObserver } from './sql/context.ts'
 export type { DeliveryFilter } from './sql/deliveries.ts'
 export type { IdempotencyKey, NewEvent } from './sql/fan-out.ts'
 export type { StoredPublish } from './sql/idempotency.ts'
+export type { Lane, LaneState } from './sql/lanes.ts'
 export type { MetricsSnapshot } from './sql/metrics.ts'
 export type { Emitted, OperationsOptions } from './sql/operational.ts'
 export type { PortalSessionSecrets } from './sql/portal-sessions.ts'
@@ -232,6 +234,21 @@ export class Store {
 
   operationalEventList(params: Params<typeof operational.operationalEventList>): Promise<OperationalEvent[]> {
     return operational.operationalEventList(this.#sql, params)
+  }
+
+  /** The lane of an ordered delivery (null for an unordered one). */
+  laneOf(params: Params<typeof lanes.laneOf>): Promise<lanes.LaneState | null> {
+    return lanes.laneOf(this.#sql, params)
+  }
+
+  /** Blocked lanes, longest blocked first. */
+  lanesBlocked(params: Params<typeof lanes.lanesBlocked>): Promise<lanes.LaneState[]> {
+    return lanes.lanesBlocked(this.#sql, params)
+  }
+
+  /** Releases the parked heads of the lanes given, or of every open lane. */
+  lanesWake(params: Params<typeof lanes.lanesWake>): Promise<number> {
+    return lanes.lanesWake(this.#sql, params)
   }
 
   deliveryReplay(params: Params<typeof replay.deliveryReplay>): Promise<number> {

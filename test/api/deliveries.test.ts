@@ -582,4 +582,41 @@ forEachDatabase((db) => {
       error_kind: 'http',
     })
   })
+
+  test('ordering_key: delivered in order with its headers; an over-long one is 400 naming it', async () => {
+    await setup()
+    const hook = await subscribe({ ordering_on_failure: 'block' })
+    expect((await call('GET', `hooks/${hook}/`)).body.ordering_on_failure).toBe('block')
+    const tooLong = await call('POST', 'events/', {
+      as: 'publisher',
+      json: { event_type: 'order-created', data: { id: 1 }, ordering_key: 'k'.repeat(256) },
+    })
+    expectError(tooLong, 400, 'validation_error')
+    expect(Object.keys(tooLong.body.errors)).toEqual(['ordering_key'])
+    const badPolicy = await call('PATCH', `hooks/${hook}/`, { json: { ordering_on_failure: 'wait' } })
+    expectError(badPolicy, 400, 'validation_error')
+    expect(Object.keys(badPolicy.body.errors)).toEqual(['ordering_on_failure'])
+    for (const id of [1, 2]) {
+      const published = await call('POST', 'events/', {
+        as: 'publisher',
+        json: { event_type: 'order-created', data: { id }, ordering_key: 'order:7' },
+      })
+      expect(published.status).toBe(202)
+    }
+    const listed = (await call('GET', 'hook_events/')).body.results
+    expect(
+      listed.map((d: { ordering_key: string; sequence: number }) => [d.ordering_key, d.sequence]),
+    ).toEqual([
+      ['order:7', 2],
+      ['order:7', 1],
+    ])
+    // The second waits for the first: it has no due time yet.
+    expect(listed[0].next_attempt_at).toBeNull()
+    await whisperer.processDue()
+    expect(receiver.requests.map((r) => r.headers['x-whisperer-sequence'])).toEqual(['1', '2'])
+    expect(receiver.requests.map((r) => r.headers['x-whisperer-ordering-key'])).toEqual([
+      'order:7',
+      'order:7',
+    ])
+  })
 })

@@ -62,6 +62,7 @@ forEachDatabase((db) => {
       rate_limit: null,
       rate_limit_current: null,
       timeout: null,
+      ordering_on_failure: 'skip',
       disabled_reason: null,
       failing_since: null,
       created_date: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),

@@ -140,6 +140,7 @@ const webhookFields = (f: Fixtures): Record<string, fc.Arbitrary<unknown>> => ({
   ),
   signature_scheme: fc.constantFrom('hmac-sha256', 'ed25519', 'rsa'),
   is_active: fc.boolean(),
+  ordering_on_failure: fc.oneof(fc.constantFrom('skip', 'block', 'SKIP', ''), hostileValue()),
   retry_countdown_config: countdownConfig(),
   callback: fc.constantFrom(null, '', 'audit', 'os.system'),
   additional_headers: fc.oneof(
@@ -265,6 +266,7 @@ export const routes: readonly Route[] = [
       data: fc.oneof(fc.constantFrom({ id: 1 }, { id: 2, total: 9.5 }), hostileValue()),
       config_filter: fc.constantFrom({}, { tenant: 'acme' }),
       idempotency_key: fc.oneof(fc.constantFrom('order-1', 'order-2', ''), hostileText()),
+      ordering_key: fc.oneof(fc.constantFrom('order:1', 'order:2', '', 'k'.repeat(256)), hostileText()),
     }),
   },
   { method: 'GET', path: 'events/{uuid}/routing/' },

@@ -140,6 +140,7 @@ test('every $ref of the document resolves to one of its schemas', () => {
     'send_traceparent',
     'rate_limit',
     'timeout',
+    'ordering_on_failure',
   ])
 })
 

@@ -65,6 +65,7 @@ describe('create', () => {
       sendTraceparent: false,
       rateLimit: null,
       timeout: null,
+      orderingOnFailure: 'skip',
     })
   })
 
@@ -81,6 +82,7 @@ describe('create', () => {
         sendTraceparent: true,
         rateLimit: 'auto',
         timeout: 2.5,
+        orderingOnFailure: 'block',
       }),
     ).toEqual({
       eventTypes: ['package-created'],
@@ -96,6 +98,7 @@ describe('create', () => {
       sendTraceparent: true,
       rateLimit: 'auto',
       timeout: 2.5,
+      orderingOnFailure: 'block',
     })
   })
 

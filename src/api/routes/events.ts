@@ -73,6 +73,7 @@ export function eventRoutes(app: OpenAPIHono<ApiEnv>): void {
       const result = await backend.deliverEvent(body.data, body.event_type, {
         ...(body.config_filter ? { configFilter: body.config_filter } : {}),
         ...(key !== undefined ? { idempotencyKey: key, idempotencyOwner: c.get('principal').owner } : {}),
+        ...(body.ordering_key !== undefined ? { orderingKey: body.ordering_key } : {}),
       })
       const replay = result.idempotentReplay === true
       return c.json(

@@ -1,6 +1,7 @@
 import type { Attempt } from '../../core/delivery.ts'
 import type { DeliveryStatus } from '../../core/delivery-state.ts'
 import type { Sql } from './context.ts'
+import { laneMoves, lanesWake, stalledColumn } from './lanes.ts'
 import {
   type Emitted,
   type OperationsOptions,
@@ -21,6 +22,8 @@ export interface Completion {
   webhookFailing: boolean
   /** The target answered 410 Gone: the webhook is disabled and its pending deliveries cancelled. */
   gone: boolean
+  /** The delivery has a lane (an ordering key): finishing it releases the lane's next one. */
+  ordered?: boolean
   /** The attempt as it is recorded, before it has an id (and a callback's error). */
   attempt: Omit<Attempt, 'id' | 'deliveryId' | 'callbackError'>
   next: { status: 'delivered' | 'pending' | 'failed'; retryCount: number; nextAttemptAt: Date }
@@ -55,10 +58,10 @@ const recorded = (s: string) => `recorded AS (
       RETURNING delivery_id, id
     )`
 
-// $1-$15 and $17-$18: the completions; $16 now; $19-$21 for operational events.
-const complete = statement(
-  'deliveryComplete',
-  (s) => `
+// $1-$15 and $17-$18: the completions; $16 now; $19-$21 for operational events. Ordered (a batch
+// with deliveries in lanes), the lanes their heads leave are moved on in the same statement.
+const completeText = (ordered: boolean) => (s: string) =>
+  `
     WITH ${input}, health AS (
       SELECT webhook_id, bool_or(status = 'delivered') AS ok, min(created_at) AS failed_at, bool_or(gone) AS gone
       FROM input GROUP BY webhook_id
@@ -66,6 +69,8 @@ const complete = statement(
       -- Only webhooks whose health changes, or that are due a failing notice, are written; locked
       -- in id order, so that concurrent workers cannot deadlock on them. Read under the lock, their
       -- state is the latest committed one, so each change is seen (and announced) by one worker.
+      -- NO KEY UPDATE: a publish inserting deliveries of the webhook (whose foreign key takes KEY
+      -- SHARE) is not held, so one that holds an ordered lane this statement waits for cannot deadlock.
       SELECT w.id, w.owner, w.event_types, w.target_url, w.failing_since, h.ok, h.gone, h.failed_at,
         h.gone AND w.is_active AS disabling,
         h.ok AND w.failing_since IS NOT NULL AS recovering,
@@ -78,7 +83,7 @@ const complete = statement(
         OR (NOT h.ok AND w.is_active AND ${observed('w')}
           AND coalesce(w.failing_notified_at, '-infinity') <= $16::timestamptz - interval '1 hour')
       ORDER BY w.id
-      FOR UPDATE OF w
+      FOR NO KEY UPDATE OF w
     ), hooks AS (
       UPDATE ${s}.webhooks w SET
         failing_since = CASE WHEN l.ok THEN NULL ELSE coalesce(w.failing_since, l.failed_at) END,
@@ -100,12 +105,12 @@ const complete = statement(
       JOIN health h ON h.webhook_id = i.webhook_id
       WHERE d.id = i.id AND d.status = 'delivering' AND d.next_attempt_at = i.lease
       RETURNING d.id, d.status, d.uuid, d.event_id, d.webhook_id, d.retry_count, d.last_status,
-        d.last_error_kind, d.last_attempt_at, d.created_at
+        d.last_error_kind, d.last_attempt_at, d.created_at, d.ordering_key, d.sequence
     ), cancelled AS (
       UPDATE ${s}.deliveries SET status = 'cancelled', updated_at = $16
       WHERE webhook_id IN (SELECT id FROM hooks WHERE gone) AND status = 'pending'
-      RETURNING id
-    ), ${recorded(s)}, ops AS (
+      RETURNING id, webhook_id, ordering_key
+    ), ${recorded(s)}, ${ordered ? `${laneMoves(s)}, ` : ''}ops AS (
       -- The webhooks' changes of state, each named with the batch's latest attempt to it ...
       SELECT l.id AS webhook_id, l.owner, t.type, t.data
       FROM locked l
@@ -134,12 +139,27 @@ const complete = statement(
         'attempt', json_build_object('delivery_uuid', m.uuid, 'at', m.last_attempt_at, 'status', m.last_status,
           'error_kind', m.last_error_kind))
       FROM moved m JOIN ${s}.events e ON e.id = m.event_id JOIN ${s}.webhooks w ON w.id = m.webhook_id
-      WHERE m.status = 'failed' AND ${observed('w')}
+      WHERE m.status = 'failed' AND ${observed('w')}${ordered ? laneBlockedOps(s) : ''}
     )${operationalFanOut(s, { now: '$16', payloadKey: '$19', operationsOwner: '$20', channel: '$21' })}
     SELECT r.delivery_id, r.id, (SELECT json_object_agg(id, status) FROM moved)::text AS statuses,
-      (SELECT count(*) FROM cancelled) AS cancelled, ${operationalColumns}
-    FROM recorded r`,
-)
+      (SELECT count(*) FROM cancelled) AS cancelled, ${operationalColumns}${ordered ? `, ${stalledColumn}` : ''}
+    FROM recorded r`
+
+/** The ops of lanes whose head failed for good under `block` (see `laneMoves`). */
+const laneBlockedOps = (s: string) => `
+      UNION ALL
+      SELECT w.id, w.owner, 'whisperer.lane.blocked', json_build_object('webhook', ${webhookJson('w')},
+        'ordering_key', m.ordering_key,
+        'delivery', json_build_object('uuid', m.uuid, 'event_type', e.type, 'sequence', m.sequence,
+          'attempts', m.retry_count),
+        'attempt', json_build_object('delivery_uuid', m.uuid, 'at', m.last_attempt_at, 'status', m.last_status,
+          'error_kind', m.last_error_kind))
+      FROM finished f JOIN moved m ON m.id = f.id JOIN ${s}.events e ON e.id = m.event_id
+      JOIN ${s}.webhooks w ON w.id = m.webhook_id
+      WHERE f.blocks AND ${observed('w')}`
+
+const complete = statement('deliveryComplete', completeText(false))
+const completeOrdered = statement('deliveryCompleteOrdered', completeText(true))
 
 // The common batch: every attempt delivered, to webhooks that were not failing when claimed, so
 // no webhook's health changes and no operational event is due: only deliveries move and attempts
@@ -191,7 +211,10 @@ export async function deliveryComplete(
   params: { completions: Completion[]; now: Date; operations: OperationsOptions },
 ): Promise<Completed> {
   const c = params.completions
-  if (c.every((x) => x.next.status === 'delivered' && !x.webhookFailing)) return completeQuietly(sql, params)
+  const ordered = c.some((x) => x.ordered)
+  if (!ordered && c.every((x) => x.next.status === 'delivered' && !x.webhookFailing)) {
+    return completeQuietly(sql, params)
+  }
   const values = bind({
     ...attemptValues(c),
     $16: params.now,
@@ -206,7 +229,10 @@ export async function deliveryComplete(
     id: string | number
     statuses: string | null
     cancelled: string | number
-  }>(complete, values, { prepare: true })
+    stalled?: string | null
+  }>(ordered ? completeOrdered : complete, values, { prepare: true })
+  // Lanes whose next delivery was published while this statement ran: released in a statement of their own.
+  if (rows[0]?.stalled) await lanesWake(sql, { lanes: JSON.parse(rows[0].stalled), now: params.now })
   // One JSON object for the batch (by delivery id), not a join of the two lists.
   const moved = JSON.parse(rows[0]?.statuses ?? '{}') as Record<string, DeliveryStatus>
   const statuses = new Map(Object.entries(moved).map(([id, status]) => [Number(id), status]))

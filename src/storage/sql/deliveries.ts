@@ -119,21 +119,61 @@ export async function deliveryClaim(
   return sql.webhooks.attach(sql, rows.map(toClaimedRow))
 }
 
+/**
+ * The CTEs that decide whether delivery $1 may be sent again by hand without overtaking its lane
+ * (`turn`: `free` when unordered; `head` when it is its lane's head; `blocked` when its blocked lane
+ * waits for it; `enter` when it is finished and its lane idle: it joins the lane at the back, with
+ * the next sequence; null otherwise), its lane's row locked.
+ */
+const laneTurn = (s: string) => `lane AS (
+      SELECT l.webhook_id, l.ordering_key, l.last_sequence, l.unfinished, l.blocked_delivery_id
+      FROM ${s}.deliveries d
+      JOIN ${s}.ordering_lanes l ON l.webhook_id = d.webhook_id AND l.ordering_key = d.ordering_key
+      WHERE d.id = $1
+      FOR UPDATE OF l
+    ), turn AS (
+      SELECT d.id, l.last_sequence, CASE WHEN d.ordering_key IS NULL THEN 'free'
+        WHEN l.blocked_delivery_id = d.id THEN 'blocked'
+        WHEN d.status IN ('pending', 'delivering') AND d.next_attempt_at < 'infinity' THEN 'head'
+        WHEN d.status IN ('delivered', 'failed', 'cancelled') AND l.unfinished = 0 THEN 'enter' END AS turn
+      FROM ${s}.deliveries d LEFT JOIN lane l ON true
+      WHERE d.id = $1
+    )`
+
+/** The delivery's new sequence when it joins its lane at the back (see `laneTurn`). */
+const enteredSequence = `CASE WHEN t.turn = 'enter' THEN t.last_sequence + 1 ELSE d.sequence END`
+
+/** Moves the lane of a delivery sent again by hand (a CTE `taken`: `webhook_id`, `ordering_key`, `turn`). */
+const laneTaken = (s: string) => `lane_taken AS (
+      UPDATE ${s}.ordering_lanes l SET
+        last_sequence = l.last_sequence + CASE WHEN c.turn = 'enter' THEN 1 ELSE 0 END,
+        unfinished = l.unfinished + CASE WHEN c.turn = 'enter' THEN 1 ELSE 0 END,
+        blocked_delivery_id = CASE WHEN c.turn = 'blocked' THEN NULL ELSE l.blocked_delivery_id END,
+        blocked_at = CASE WHEN c.turn = 'blocked' THEN NULL ELSE l.blocked_at END
+      FROM taken c
+      WHERE l.webhook_id = c.webhook_id AND l.ordering_key = c.ordering_key AND c.turn IN ('enter', 'blocked')
+    )`
+
 const claimOne = statement(
   'deliveryClaimOne',
   (s) => `
-    UPDATE ${s}.deliveries d SET status = 'delivering',
-      next_attempt_at = $4::timestamptz + ${longerLease('w', '$5')}
-    FROM ${s}.events e, ${s}.webhooks w
-    WHERE d.id = $1 AND e.id = d.event_id AND w.id = d.webhook_id AND w.deleted_at IS NULL
-      AND d.status = ANY($2::text[]) AND NOT (d.status = 'delivering' AND d.next_attempt_at > $3)
-    RETURNING ${claimedColumns}`,
+    WITH ${laneTurn(s)}, taken AS (
+      UPDATE ${s}.deliveries d SET status = 'delivering',
+        next_attempt_at = $4::timestamptz + ${longerLease('w', '$5')}, sequence = ${enteredSequence}
+      FROM ${s}.events e, ${s}.webhooks w, turn t
+      WHERE d.id = $1 AND e.id = d.event_id AND w.id = d.webhook_id AND w.deleted_at IS NULL AND t.id = d.id
+        AND t.turn IS NOT NULL
+        AND d.status = ANY($2::text[]) AND NOT (d.status = 'delivering' AND d.next_attempt_at > $3)
+      RETURNING ${claimedColumns}, t.turn
+    ), ${laneTaken(s)}
+    SELECT * FROM taken`,
 )
 
 /**
  * Claims one delivery for a manual attempt, whatever its due time, if its status is one of
  * `statuses` and no live lease holds it; a webhook's own timeout lengthens the lease as in
  * {@link deliveryClaim}. A rate limit does not hold it back: it is an explicit, single attempt.
+ * An ordered delivery is claimed only when that does not overtake its lane (see `laneTurn`).
  */
 export async function deliveryClaimOne(
   sql: Sql,
@@ -155,16 +195,21 @@ export async function deliveryClaimOne(
 const requeue = statement(
   'deliveryRequeue',
   (s) => `
-    WITH requeued AS (
-      UPDATE ${s}.deliveries SET status = 'pending', next_attempt_at = $3, updated_at = $3
-      WHERE id = $1 AND status = ANY($2::text[])
-        AND EXISTS (SELECT 1 FROM ${s}.webhooks w WHERE w.id = webhook_id AND w.deleted_at IS NULL)
-      RETURNING id
-    )
-    SELECT id, pg_notify($4, '') FROM requeued`,
+    WITH ${laneTurn(s)}, taken AS (
+      UPDATE ${s}.deliveries d SET status = 'pending', next_attempt_at = $3, updated_at = $3,
+        sequence = ${enteredSequence}
+      FROM turn t
+      WHERE d.id = $1 AND t.id = d.id AND t.turn IS NOT NULL AND d.status = ANY($2::text[])
+        AND EXISTS (SELECT 1 FROM ${s}.webhooks w WHERE w.id = d.webhook_id AND w.deleted_at IS NULL)
+      RETURNING d.id, d.webhook_id, d.ordering_key, t.turn
+    ), ${laneTaken(s)}
+    SELECT id, pg_notify($4, '') FROM taken`,
 )
 
-/** Makes a delivery due now (an asynchronous manual re-send) if its status is one of `statuses`. */
+/**
+ * Makes a delivery due now (an asynchronous manual re-send) if its status is one of `statuses`, and
+ * it does not overtake its lane (see `laneTurn`).
+ */
 export async function deliveryRequeue(
   sql: Sql,
   params: { id: number; statuses: DeliveryStatus[]; now: Date },
@@ -215,7 +260,9 @@ export async function deliveryStatuses(
 
 const nextDue = statement(
   'deliveryNextDue',
-  (s) => `SELECT min(next_attempt_at) AS at FROM ${s}.deliveries WHERE status IN ('pending', 'delivering')`,
+  (s) =>
+    `SELECT min(next_attempt_at) AS at FROM ${s}.deliveries
+     WHERE status IN ('pending', 'delivering') AND next_attempt_at < 'infinity'`,
 )
 
 /** The earliest time a delivery becomes due (or its lease expires); null if none is unfinished. */

@@ -24,6 +24,8 @@ export interface NewEvent {
   traceContext: string | null
   /** Its idempotency key: stored with it, unless the key is live already (then nothing is stored). */
   idempotency?: IdempotencyKey | null
+  /** Its ordering key: each of its deliveries joins the lane (webhook, key), in publish order. */
+  orderingKey?: string | null
 }
 
 /** A publish's idempotency key, its owner, and the hash of what it published. */
@@ -74,22 +76,51 @@ const idempotencyKeys = (s: string, rows: string, now: string, expiredBefore: st
     RETURNING event_uuid AS uuid
   )`
 
-// Workers are woken for deliveries left pending, not for those the statement claimed.
+/**
+ * The lanes of keyed targets (`webhook_id`, `ordering_key`, and `n`, their order in the statement):
+ * each lane's row is upserted, its last sequence and unfinished count grown by its new deliveries,
+ * in lane order (so that concurrent publishers of several lanes cannot deadlock). Its row lock
+ * holds other publishers of the lane until this one commits, so sequence order is commit order.
+ * `sequenced` gives every target its `sequence` (null without a key) and whether it is `parked`:
+ * all but the first new delivery of a lane that had nothing unfinished wait for their turn.
+ */
+const lanes = (s: string, targets: string) => `counted AS (
+    SELECT webhook_id, ordering_key, count(*) AS n FROM ${targets}
+    WHERE ordering_key IS NOT NULL GROUP BY webhook_id, ordering_key
+  ), lanes AS (
+    INSERT INTO ${s}.ordering_lanes AS l (webhook_id, ordering_key, last_sequence, unfinished)
+    SELECT webhook_id, ordering_key, n, n FROM counted ORDER BY webhook_id, ordering_key
+    ON CONFLICT (webhook_id, ordering_key) DO UPDATE SET last_sequence = l.last_sequence + excluded.last_sequence,
+      unfinished = l.unfinished + excluded.unfinished
+    RETURNING l.webhook_id, l.ordering_key, l.last_sequence, l.unfinished
+  ), sequenced AS (
+    SELECT t.*, l.last_sequence - c.n + t.k AS sequence,
+      coalesce(l.unfinished - c.n > 0 OR t.k > 1, false) AS parked
+    FROM (SELECT x.*, row_number() OVER (PARTITION BY x.webhook_id, x.ordering_key ORDER BY x.n) AS k
+      FROM ${targets} x) t
+    LEFT JOIN counted c ON c.webhook_id = t.webhook_id AND c.ordering_key = t.ordering_key
+    LEFT JOIN lanes l ON l.webhook_id = t.webhook_id AND l.ordering_key = t.ordering_key
+  )`
+
+// Workers are woken for deliveries left due, not for those the statement claimed or parked.
 const notify = `notified AS (
-    SELECT pg_notify($10, '') AS n WHERE EXISTS (SELECT 1 FROM inserted WHERE status = 'pending'))`
+    SELECT pg_notify($10, '') AS n
+    WHERE EXISTS (SELECT 1 FROM inserted WHERE status = 'pending' AND next_attempt_at < 'infinity'))`
 
 // Any number of events, each fanned out to the live webhooks of its type matching its config
 // filter and their own filters, in one statement. A webhook that chose some fields gets a body of
 // its own, built here. Claimed, the deliveries start out leased (next_attempt_at is the lease),
-// except those of rate-governed webhooks, and those past the first $19: they start pending, to be
-// claimed (within their budget).
-const eventsInsertText = (claimed: boolean) => (s: string) =>
+// except those of rate-governed webhooks, and those past the first $19 ($20 ordered): they start
+// pending, to be claimed (within their budget).
+// Ordered (a batch with ordering keys, $18), keyed deliveries join their lanes (see `lanes`), and
+// those behind their lane's head start parked; unkeyed batches keep the statement without lanes.
+const eventsInsertText = (claimed: boolean, ordered: boolean) => (s: string) =>
   `
   WITH given AS (
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-        $12::text[], $13::text[], $14::text[], $15::text[], $17::text[])
+        $12::text[], $13::text[], $14::text[], $15::text[], $17::text[]${ordered ? ', $18::text[]' : ''})
       WITH ORDINALITY AS i(uuid, type, data, payload_key, subject_type, subject_id, config_filter, trace_context,
-        key_owner, key, request_hash, patterns, n)
+        key_owner, key, request_hash, patterns${ordered ? ', ordering_key' : ''}, n)
   ), ${idempotencyKeys(s, 'given', '$8', '$16')}, input AS (
     -- The entries that match each event's type (given, one per line: what type_patterns(type)
     -- lists, computed by the caller); the data as jsonb, parsed once per event and only when a
@@ -105,8 +136,9 @@ const eventsInsertText = (claimed: boolean) => (s: string) =>
     ) i
   ), targets AS (
     SELECT i.n, w.id AS webhook_id, gen_random_uuid() AS uuid, w.fields,
-      ${claimed ? `${rated(s, 'w')} OR row_number() OVER (ORDER BY i.n, w.id) > $19` : 'false'} AS unclaimed,
-      ${claimed ? `$11::timestamptz + ${longerLease('w', '$18')}` : '$11::timestamptz'} AS lease
+      ${claimed ? `${rated(s, 'w')} OR row_number() OVER (ORDER BY i.n, w.id) > ${ordered ? '$20' : '$19'}` : 'false'} AS unclaimed,
+      ${claimed ? `$11::timestamptz + ${longerLease('w', ordered ? '$19' : '$18')}` : '$11::timestamptz'} AS lease
+      ${ordered ? ', i.ordering_key' : ''}
     FROM input i
     JOIN ${s}.webhooks w ON w.event_types && i.matching AND w.is_active AND w.deleted_at IS NULL
     WHERE (i.config_filter IS NULL OR NOT EXISTS (
@@ -121,32 +153,37 @@ const eventsInsertText = (claimed: boolean) => (s: string) =>
     WHERE EXISTS (SELECT 1 FROM targets t WHERE t.n = i.n)
     ORDER BY i.n
     RETURNING id, uuid
-  ), inserted AS (
-    INSERT INTO ${s}.deliveries (uuid, event_id, webhook_id, status, next_attempt_at, body, created_at, updated_at)
-    SELECT t.uuid, e.id, t.webhook_id, CASE WHEN t.unclaimed THEN 'pending' ELSE $9 END,
-      CASE WHEN t.unclaimed THEN $8 ELSE t.lease END,
+  ), ${ordered ? `${lanes(s, 'targets')}, ` : ''}inserted AS (
+    INSERT INTO ${s}.deliveries (uuid, event_id, webhook_id, status, next_attempt_at, body, created_at, updated_at
+      ${ordered ? ', ordering_key, sequence' : ''})
+    SELECT t.uuid, e.id, t.webhook_id, CASE WHEN ${ordered ? 't.parked OR ' : ''}t.unclaimed THEN 'pending' ELSE $9 END,
+      CASE ${ordered ? `WHEN t.parked THEN 'infinity'::timestamptz ` : ''}WHEN t.unclaimed THEN $8 ELSE t.lease END,
       CASE WHEN t.fields IS NOT NULL THEN ('{"event":{"type":' || to_json(i.type)::text || ',"uuid":"'
         || replace(t.uuid::text, '-', '') || '"},"' || i.payload_key || '":'
         || ${s}.pick_fields(i.data::json, t.fields) || '}')::json END,
-      $8, $8
-    FROM targets t JOIN input i ON i.n = t.n JOIN event e ON e.uuid = i.uuid
+      $8, $8${ordered ? ', t.ordering_key, t.sequence' : ''}
+    FROM ${ordered ? 'sequenced' : 'targets'} t JOIN input i ON i.n = t.n JOIN event e ON e.uuid = i.uuid
     ORDER BY t.n, t.webhook_id
-    RETURNING id, uuid, webhook_id, event_id, status, next_attempt_at, retry_count, body, created_at
+    RETURNING id, uuid, webhook_id, event_id, status, next_attempt_at, retry_count, body, created_at,
+      ordering_key, sequence
   ), ${notify}
   ${
     claimed
       ? `SELECT d.id, d.uuid::text AS uuid, d.next_attempt_at AS lease, d.retry_count, d.body::text AS body,
            i.type AS event_type, i.data, i.payload_key, i.subject_id, d.webhook_id,
            w.updated_at AS webhook_updated_at, e.uuid::text AS event_uuid,
-           d.created_at, i.trace_context, w.failing_since IS NOT NULL AS webhook_failing, d.status
+           d.created_at, i.trace_context, w.failing_since IS NOT NULL AS webhook_failing, d.status,
+           d.ordering_key, d.sequence
          FROM inserted d JOIN event e ON e.id = d.event_id JOIN input i ON i.uuid = e.uuid
          JOIN ${s}.webhooks w ON w.id = d.webhook_id LEFT JOIN notified ON true`
       : `SELECT d.id, d.uuid::text AS uuid, d.webhook_id, e.uuid::text AS event_uuid
          FROM inserted d JOIN event e ON e.id = d.event_id LEFT JOIN notified ON true`
   }`
 
-const insertEvents = statement('eventsInsert', eventsInsertText(false))
-const insertEventsClaimed = statement('eventsInsertClaimed', eventsInsertText(true))
+const insertEvents = statement('eventsInsert', eventsInsertText(false, false))
+const insertEventsClaimed = statement('eventsInsertClaimed', eventsInsertText(true, false))
+const insertEventsOrdered = statement('eventsInsertOrdered', eventsInsertText(false, true))
+const insertEventsOrderedClaimed = statement('eventsInsertOrderedClaimed', eventsInsertText(true, true))
 
 /**
  * Stores events and one delivery per matching webhook, all in one statement, and wakes workers at
@@ -187,9 +224,18 @@ export async function eventsInsert(
     // The entries that match each type, as type_patterns(type) lists them, without its cost per event.
     $17: events.map(({ event }) => typeCandidates(event.type).join('\n')),
   })
+  const ordered = events.some(({ event }) => event.orderingKey != null)
+  if (ordered) values.push(events.map(({ event }) => event.orderingKey ?? null))
   // Claimed, a webhook's own timeout lengthens its deliveries' leases (see longerLease).
   if (lease) values.push((params.readTimeoutMs ?? 10_000) / 1000, params.claimLimit ?? null)
-  const { rows } = await sql.query(lease ? insertEventsClaimed : insertEvents, values, {
+  const text = ordered
+    ? lease
+      ? insertEventsOrderedClaimed
+      : insertEventsOrdered
+    : lease
+      ? insertEventsClaimed
+      : insertEvents
+  const { rows } = await sql.query(text, values, {
     tx: params.tx,
     prepare: true,
   })
@@ -206,7 +252,7 @@ function claimedOf(sql: Sql, rows: Record<string, unknown>[]): Promise<ClaimedDe
 }
 
 // One event whose every delivery has its own body (a customized payload); as above otherwise.
-const eventInsertBodiesText = (claimed: boolean) => (s: string) =>
+const eventInsertBodiesText = (claimed: boolean, ordered: boolean) => (s: string) =>
   `
   WITH given AS (
     SELECT $1::uuid AS uuid, $16::text AS key_owner, $17::text AS key, $18::text AS request_hash
@@ -215,10 +261,10 @@ const eventInsertBodiesText = (claimed: boolean) => (s: string) =>
       , ${claimed ? rated(s, 'b').replace('b.id', 'b.webhook_id') : 'false'} AS rated,
       ${
         claimed
-          ? `$9::timestamptz + coalesce((SELECT ${longerLease('w', '$20')} FROM ${s}.webhooks w
+          ? `$9::timestamptz + coalesce((SELECT ${longerLease('w', ordered ? '$21' : '$20')} FROM ${s}.webhooks w
               WHERE w.id = b.webhook_id), interval '0')`
           : '$9::timestamptz'
-      } AS lease
+      } AS lease${ordered ? ', b.webhook_id, $20::text AS ordering_key, 1 AS n' : ''}
     FROM unnest($12::uuid[], $13::bigint[], $14::text[]) AS b(uuid, webhook_id, body)
     WHERE b.webhook_id IN (${liveTargets(s, '$2', '$11', '$3')})
       AND ($17::text IS NULL OR EXISTS (SELECT 1 FROM keyed))
@@ -227,11 +273,14 @@ const eventInsertBodiesText = (claimed: boolean) => (s: string) =>
       created_at)
     SELECT $1, $2, $3::json, $4, $5, $6, $15, $11::jsonb, $7 WHERE EXISTS (SELECT 1 FROM targets)
     RETURNING id
-  ), inserted AS (
-    INSERT INTO ${s}.deliveries (uuid, event_id, webhook_id, status, next_attempt_at, body, created_at, updated_at)
-    SELECT targets.uuid, event.id, targets.id, CASE WHEN targets.rated THEN 'pending' ELSE $8 END,
-      CASE WHEN targets.rated THEN $7 ELSE targets.lease END, targets.body::json, $7, $7
-    FROM event, targets
+  ), ${ordered ? `${lanes(s, 'targets')}, ` : ''}inserted AS (
+    INSERT INTO ${s}.deliveries (uuid, event_id, webhook_id, status, next_attempt_at, body, created_at, updated_at
+      ${ordered ? ', ordering_key, sequence' : ''})
+    SELECT targets.uuid, event.id, targets.id,
+      CASE WHEN ${ordered ? 'targets.parked OR ' : ''}targets.rated THEN 'pending' ELSE $8 END,
+      CASE ${ordered ? `WHEN targets.parked THEN 'infinity'::timestamptz ` : ''}WHEN targets.rated THEN $7
+        ELSE targets.lease END, targets.body::json, $7, $7${ordered ? ', targets.ordering_key, targets.sequence' : ''}
+    FROM event, ${ordered ? 'sequenced' : ''} targets
     RETURNING *
   ), ${notify}
   ${
@@ -242,8 +291,13 @@ const eventInsertBodiesText = (claimed: boolean) => (s: string) =>
          FROM inserted LEFT JOIN notified ON true`
   }`
 
-const insertBodies = statement('eventInsertBodies', eventInsertBodiesText(false))
-const insertBodiesClaimed = statement('eventInsertBodiesClaimed', eventInsertBodiesText(true))
+const insertBodies = statement('eventInsertBodies', eventInsertBodiesText(false, false))
+const insertBodiesClaimed = statement('eventInsertBodiesClaimed', eventInsertBodiesText(true, false))
+const insertBodiesOrdered = statement('eventInsertBodiesOrdered', eventInsertBodiesText(false, true))
+const insertBodiesOrderedClaimed = statement(
+  'eventInsertBodiesOrderedClaimed',
+  eventInsertBodiesText(true, true),
+)
 
 /**
  * Stores one event whose every delivery has its own body: one delivery per body whose webhook is
@@ -284,8 +338,17 @@ export async function eventInsertBodies(
     $18: event.idempotency?.requestHash ?? null,
     $19: event.idempotency?.expiredBefore ?? params.now,
   })
+  const ordered = event.orderingKey != null
+  if (ordered) values.push(event.orderingKey)
   if (lease) values.push((params.readTimeoutMs ?? 10_000) / 1000)
-  const { rows } = await sql.query(lease ? insertBodiesClaimed : insertBodies, values, {
+  const text = ordered
+    ? lease
+      ? insertBodiesOrderedClaimed
+      : insertBodiesOrdered
+    : lease
+      ? insertBodiesClaimed
+      : insertBodies
+  const { rows } = await sql.query(text, values, {
     tx: params.tx,
   })
   return {

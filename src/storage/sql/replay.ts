@@ -13,14 +13,17 @@ export interface ReplayFilter {
   createdBefore?: Date
 }
 
-// Which deliveries a bulk replay sends again: $1-$7, bound by `filterValues`.
-const matching = `($1::text IS NULL OR w.owner = $1) AND w.deleted_at IS NULL
+// Which deliveries a bulk replay sends again: $1-$7, bound by `filterValues`. Of a lane (ordered
+// deliveries), only the head a blocked lane waits for: any other would overtake its lane.
+const matching = (s: string) => `($1::text IS NULL OR w.owner = $1) AND w.deleted_at IS NULL
   AND d.status = ANY($2::text[])
   AND ($3::bigint IS NULL OR d.webhook_id = $3)
   AND ($4::text IS NULL OR lower(e.type) = lower($4))
   AND ($5::timestamptz IS NULL OR d.created_at >= $5)
   AND ($6::timestamptz IS NULL OR d.created_at < $6)
-  AND ($7::text[] IS NULL OR e.type = ANY($7::text[]))`
+  AND ($7::text[] IS NULL OR e.type = ANY($7::text[]))
+  AND (d.ordering_key IS NULL OR EXISTS (SELECT 1 FROM ${s}.ordering_lanes l
+    WHERE l.webhook_id = d.webhook_id AND l.ordering_key = d.ordering_key AND l.blocked_delivery_id = d.id))`
 
 function filterValues(filter: ReplayFilter) {
   return {
@@ -41,7 +44,7 @@ const replay = statement(
       SELECT d.id FROM ${s}.deliveries d
       JOIN ${s}.webhooks w ON w.id = d.webhook_id
       JOIN ${s}.events e ON e.id = d.event_id
-      WHERE ${matching}
+      WHERE ${matching(s)}
       ORDER BY d.id
       LIMIT $8
       FOR UPDATE OF d SKIP LOCKED
@@ -72,7 +75,7 @@ const count = statement(
     SELECT count(*)::int AS n FROM ${s}.deliveries d
     JOIN ${s}.webhooks w ON w.id = d.webhook_id
     JOIN ${s}.events e ON e.id = d.event_id
-    WHERE ${matching}`,
+    WHERE ${matching(s)}`,
 )
 
 /** How many deliveries a bulk replay with this filter would send again. */

@@ -8,6 +8,7 @@ import type { ParsedWebhookInput } from '../../core/webhook-input.ts'
 import type { Queryable } from '../database.ts'
 import { rateCurrentColumn, toWebhook, webhookColumns } from '../rows.ts'
 import type { Sql } from './context.ts'
+import { laneCancels } from './lanes.ts'
 import {
   type Emitted,
   type OperationsOptions,
@@ -35,9 +36,9 @@ const insert = statement(
     WITH inserted AS (
       INSERT INTO ${s}.webhooks (owner, event_types, target_url, signing_keys, is_active, retry_countdown_config,
         callback, additional_headers, config, filters, conditions, fields, send_traceparent, created_at, updated_at,
-        rate_limit, rate_auto, timeout_seconds)
+        rate_limit, rate_auto, timeout_seconds, ordering_on_failure)
       VALUES ($1, $2::text[], $3, $4::jsonb, $5, $6::jsonb, $7, $8::jsonb, $9::jsonb, $11::jsonb, $12::jsonb, $13::text[], $14,
-        $10, $10, $15, $16, $17)
+        $10, $10, $15, $16, $17, $20)
       RETURNING ${webhookColumns}
     ), rated AS (
       INSERT INTO ${s}.webhook_rates (${rateRowColumns})
@@ -73,6 +74,7 @@ export async function webhookInsert(
     $17: input.timeout,
     $18: autoStartRate,
     $19: autoCeilingRate,
+    $20: input.orderingOnFailure,
   })
   return sql.db.transaction(async (tx) => {
     await refuseOverlap(sql, tx, {
@@ -221,14 +223,15 @@ const update = statement(
         rate_limit = CASE WHEN $18 THEN $19 ELSE rate_limit END,
         rate_auto = CASE WHEN $18 THEN $20 ELSE rate_auto END,
         timeout_seconds = CASE WHEN $21 THEN $22 ELSE timeout_seconds END,
+        ordering_on_failure = coalesce($25, ordering_on_failure),
         updated_at = $12
       WHERE id = $1 AND deleted_at IS NULL AND ($2::text IS NULL OR owner = $2)
       RETURNING ${webhookColumns}
     ), cancelled AS (
       UPDATE ${s}.deliveries SET status = 'cancelled', updated_at = $12
       WHERE webhook_id = $1 AND status = 'pending' AND EXISTS (SELECT 1 FROM updated WHERE NOT updated.is_active)
-      RETURNING 1
-    ), unlimited AS (
+      RETURNING id, webhook_id, ordering_key
+    ), ${laneCancels(s)}, unlimited AS (
       -- No limit any more: the rate row goes, an observed one with it.
       DELETE FROM ${s}.webhook_rates WHERE $18 AND webhook_id IN (
         SELECT id FROM updated WHERE NOT rate_auto AND rate_limit IS NULL)
@@ -292,6 +295,7 @@ export async function webhookUpdate(
     $22: patch.timeout ?? null,
     $23: autoStartRate,
     $24: autoCeilingRate,
+    $25: patch.orderingOnFailure ?? null,
   })
   const apply = async (tx?: Queryable) => {
     const { rows } = await sql.query(update, values, { tx })
@@ -410,8 +414,8 @@ const softDelete = statement(
     ), cancelled AS (
       UPDATE ${s}.deliveries SET status = 'cancelled', updated_at = $3
       WHERE webhook_id = (SELECT id FROM deleted) AND status = 'pending'
-      RETURNING 1
-    )
+      RETURNING id, webhook_id, ordering_key
+    ), ${laneCancels(s)}
     SELECT id, (SELECT count(*) FROM cancelled) AS cancelled FROM deleted`,
 )
 
@@ -436,8 +440,8 @@ const disableFailing = statement(
     ), cancelled AS (
       UPDATE ${s}.deliveries SET status = 'cancelled', updated_at = $2
       WHERE webhook_id IN (SELECT id FROM disabled) AND status = 'pending'
-      RETURNING id
-    ), ops AS (
+      RETURNING id, webhook_id, ordering_key
+    ), ${laneCancels(s)}, ops AS (
       SELECT d.id AS webhook_id, d.owner, 'whisperer.webhook.disabled' AS type,
         json_build_object('webhook', ${webhookJson('d')}, 'reason', 'failing_too_long',
           'failing_since', d.failing_since, 'attempt', NULL) AS data
