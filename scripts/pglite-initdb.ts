@@ -1,7 +1,9 @@
 /**
  * `npm run pglite:initdb`: runs PGlite's initdb once, with Whisperer's PGlite settings, and writes
  * the data directory as the tarball a new embedded database starts from
- * (src/storage/pglite-initdb.tar.gz). Run it again after upgrading PGlite; a test says when.
+ * (src/storage/pglite-initdb.tar.gz), so that no start pays for initdb. It runs at install (the
+ * `prepare` script of `npm ci` and `npm install` in a checkout) and before packing; run it again
+ * after upgrading PGlite, as a test says. Without the tarball, a new database runs initdb itself.
  */
 import { writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
