@@ -3,9 +3,9 @@ import { buildRequest } from '../../src/core/request.ts'
 import { newSigningKey, type Signer, toSigner } from '../../src/core/signing-keys.ts'
 import type { RunnerContext } from '../support/context.ts'
 import { mean, percentOf } from '../support/percentiles.ts'
-import { errorResult, metric, type ScenarioResult } from '../support/result.ts'
+import { metric, type ScenarioResult } from '../support/result.ts'
 import { payload } from '../support/settings.ts'
-import { measureThroughput } from './throughput.ts'
+import { alternatingFanout10 } from './throughput.ts'
 
 /**
  * keycost: what signing with 3 live keys (a webhook in the grace periods of two rotations) costs an
@@ -17,32 +17,15 @@ import { measureThroughput } from './throughput.ts'
  *   whole attempt (1 key): the steady figure where throughput moves a few percent with the machine.
  */
 export async function keyCost(ctx: RunnerContext): Promise<ScenarioResult[]> {
-  const rates: Record<1 | 3, number[]> = { 1: [], 3: [] }
-  const cpu: Record<1 | 3, number[]> = { 1: [], 3: [] }
-  const rounds = [
-    [1, [1, 3]],
-    [2, [3, 1]],
-  ] as const
-  for (const [round, settings] of rounds) {
-    for (const keys of settings) {
-      const variant = `fanout10, 1 worker, ${keys} live key${keys === 1 ? '' : 's'} (round ${round})`
-      const result = await measureThroughput(ctx, {
-        scenario: 'fanout10',
-        variant,
-        webhooks: 10,
-        workers: 1,
-        mode: 'ok',
-        lanes: ctx.kind === 'postgres' ? 8 : 1,
-        per: 'delivery',
-        keys,
-      }).catch((error) => errorResult('keycost', ctx.kind, variant, error))
-      const rate = result.metrics.find((m) => m.key === 'deliveries_per_s')?.value
-      const micros = result.metrics.find((m) => m.key === 'cpu_us_per_delivery')?.value
-      if (result.status === 'ok' && typeof rate === 'number') rates[keys].push(rate)
-      if (result.status === 'ok' && typeof micros === 'number') cpu[keys].push(micros)
-      await ctx.emit({ ...result, scenario: 'keycost' })
-    }
-  }
+  const figures = await alternatingFanout10(
+    ctx,
+    'keycost',
+    [1, 3] as const,
+    (keys) => ({ label: `${keys} live key${keys === 1 ? '' : 's'}`, run: { keys } }),
+    ['deliveries_per_s', 'cpu_us_per_delivery'],
+  )
+  const rates = { 1: figures.get(1)!.deliveries_per_s!, 3: figures.get(3)!.deliveries_per_s! }
+  const cpu = { 1: figures.get(1)!.cpu_us_per_delivery!, 3: figures.get(3)!.cpu_us_per_delivery! }
   const signing = { 1: signingMicros(1), 3: signingMicros(3) }
   const attemptCpu = mean(cpu[1])
   const extraPct = attemptCpu ? ((signing[3] - signing[1]) / attemptCpu) * 100 : null

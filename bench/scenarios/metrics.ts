@@ -1,9 +1,9 @@
 import type { RunnerContext } from '../support/context.ts'
 import { mean, percentiles, percentOf } from '../support/percentiles.ts'
-import { errorResult, metric, type ScenarioResult } from '../support/result.ts'
+import { metric, type ScenarioResult } from '../support/result.ts'
 import { Session } from '../support/session.ts'
 import { payload, yieldToLoop } from '../support/settings.ts'
-import { measureThroughput } from './throughput.ts'
+import { alternatingFanout10 } from './throughput.ts'
 
 /**
  * scrape: what one `/metrics` scrape costs with 1,000 webhooks over 100 event types (100 and 10
@@ -71,35 +71,17 @@ export async function scrape(ctx: RunnerContext): Promise<ScenarioResult[]> {
  * per delivery.
  */
 export async function metricsCost(ctx: RunnerContext): Promise<ScenarioResult[]> {
-  const rates: Record<'on' | 'off', number[]> = { on: [], off: [] }
-  // Worker CPU per delivery: less sensitive than throughput to what else the machine runs.
-  const cpu: Record<'on' | 'off', number[]> = { on: [], off: [] }
-  // Off, on, on, off: a drift of the machine over the run (or a cost of following another run)
-  // weighs on both settings alike.
-  const rounds = [
-    [1, ['off', 'on']],
-    [2, ['on', 'off']],
-  ] as const
-  for (const [round, settings] of rounds) {
-    for (const setting of settings) {
-      const variant = `fanout10, 1 worker, metrics ${setting} (round ${round})`
-      const result = await measureThroughput(ctx, {
-        scenario: 'fanout10',
-        variant,
-        webhooks: 10,
-        workers: 1,
-        mode: 'ok',
-        lanes: ctx.kind === 'postgres' ? 8 : 1,
-        per: 'delivery',
-        metrics: setting === 'on',
-      }).catch((error) => errorResult('metricscost', ctx.kind, variant, error))
-      const rate = result.metrics.find((m) => m.key === 'deliveries_per_s')?.value
-      const micros = result.metrics.find((m) => m.key === 'cpu_us_per_delivery')?.value
-      if (result.status === 'ok' && typeof rate === 'number') rates[setting].push(rate)
-      if (result.status === 'ok' && typeof micros === 'number') cpu[setting].push(micros)
-      await ctx.emit({ ...result, scenario: 'metricscost' })
-    }
-  }
+  // Off, on, on, off. Worker CPU per delivery: less sensitive than throughput to what else the
+  // machine runs.
+  const figures = await alternatingFanout10(
+    ctx,
+    'metricscost',
+    ['off', 'on'] as const,
+    (setting) => ({ label: `metrics ${setting}`, run: { metrics: setting === 'on' } }),
+    ['deliveries_per_s', 'cpu_us_per_delivery'],
+  )
+  const rates = { on: figures.get('on')!.deliveries_per_s!, off: figures.get('off')!.deliveries_per_s! }
+  const cpu = { on: figures.get('on')!.cpu_us_per_delivery!, off: figures.get('off')!.cpu_us_per_delivery! }
   const on = mean(rates.on)
   const off = mean(rates.off)
   const ratio = percentOf(on, off)

@@ -1,7 +1,7 @@
 import type { RunnerContext } from '../support/context.ts'
 import { mean, percentOf } from '../support/percentiles.ts'
-import { errorResult, metric, type ScenarioResult } from '../support/result.ts'
-import { measureThroughput } from './throughput.ts'
+import { metric, type ScenarioResult } from '../support/result.ts'
+import { alternatingFanout10 } from './throughput.ts'
 
 /** Ordering keys the ordered runs spread their events over. */
 const orderingKeys = 1000
@@ -14,33 +14,23 @@ const orderingKeys = 1000
  * and the ordered runs' lag, all of whose deliveries are peers of a blocked lane.
  */
 export async function ordered(ctx: RunnerContext): Promise<ScenarioResult[]> {
-  const rates: Record<'ordered' | 'unordered', number[]> = { ordered: [], unordered: [] }
-  const lagP99: Record<'ordered' | 'unordered', number[]> = { ordered: [], unordered: [] }
-  const rounds = [
-    [1, ['unordered', 'ordered']],
-    [2, ['ordered', 'unordered']],
-  ] as const
-  for (const [round, settings] of rounds) {
-    for (const setting of settings) {
-      const variant = `fanout10, 1 worker, ${setting === 'ordered' ? `${orderingKeys} keys` : 'unordered'} (round ${round})`
-      const result = await measureThroughput(ctx, {
-        scenario: 'fanout10',
-        variant,
-        webhooks: 10,
-        workers: 1,
-        mode: 'ok',
-        lanes: ctx.kind === 'postgres' ? 8 : 1,
-        per: 'delivery',
-        lag: true,
-        ...(setting === 'ordered' ? { orderingKeys } : {}),
-      }).catch((error) => errorResult('ordered', ctx.kind, variant, error))
-      const value = (key: string) => result.metrics.find((m) => m.key === key)?.value
-      const rate = value('deliveries_per_s')
-      const lag = value('lag_p99_ms')
-      if (result.status === 'ok' && typeof rate === 'number') rates[setting].push(rate)
-      if (result.status === 'ok' && typeof lag === 'number') lagP99[setting].push(lag)
-      await ctx.emit({ ...result, scenario: 'ordered' })
-    }
+  const figures = await alternatingFanout10(
+    ctx,
+    'ordered',
+    ['unordered', 'ordered'] as const,
+    (setting) => ({
+      label: setting === 'ordered' ? `${orderingKeys} keys` : 'unordered',
+      run: { lag: true, ...(setting === 'ordered' ? { orderingKeys } : {}) },
+    }),
+    ['deliveries_per_s', 'lag_p99_ms'],
+  )
+  const rates = {
+    ordered: figures.get('ordered')!.deliveries_per_s!,
+    unordered: figures.get('unordered')!.deliveries_per_s!,
+  }
+  const lagP99 = {
+    ordered: figures.get('ordered')!.lag_p99_ms!,
+    unordered: figures.get('unordered')!.lag_p99_ms!,
   }
   const on = mean(rates.ordered)
   const off = mean(rates.unordered)

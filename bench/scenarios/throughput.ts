@@ -243,3 +243,47 @@ export async function failing(ctx: RunnerContext): Promise<ScenarioResult[]> {
     }),
   ]
 }
+
+/**
+ * fanout10 with one worker under two settings, run a, b, b, a in the same run (so that a drift of
+ * the machine, or a cost of following another run, weighs on both alike), each run emitted as
+ * `scenario`'s. Returns, for each setting, the figures named by `keys` of its runs that finished.
+ */
+export async function alternatingFanout10<S extends string | number>(
+  ctx: RunnerContext,
+  scenario: string,
+  settings: readonly [S, S],
+  describe: (setting: S) => { label: string; run: Partial<ThroughputRun> },
+  keys: readonly string[],
+): Promise<Map<S, Record<string, number[]>>> {
+  const [a, b] = settings
+  const figures = new Map<S, Record<string, number[]>>(
+    settings.map((setting) => [setting, Object.fromEntries(keys.map((key) => [key, [] as number[]]))]),
+  )
+  const rounds = [
+    [1, [a, b]],
+    [2, [b, a]],
+  ] as const
+  for (const [round, order] of rounds) {
+    for (const setting of order) {
+      const { label, run } = describe(setting)
+      const variant = `fanout10, 1 worker, ${label} (round ${round})`
+      const result = await measureThroughput(ctx, {
+        scenario: 'fanout10',
+        variant,
+        webhooks: 10,
+        workers: 1,
+        mode: 'ok',
+        lanes: ctx.kind === 'postgres' ? 8 : 1,
+        per: 'delivery',
+        ...run,
+      }).catch((error) => errorResult(scenario, ctx.kind, variant, error))
+      for (const key of keys) {
+        const value = result.metrics.find((m) => m.key === key)?.value
+        if (result.status === 'ok' && typeof value === 'number') figures.get(setting)![key]!.push(value)
+      }
+      await ctx.emit({ ...result, scenario })
+    }
+  }
+  return figures
+}
