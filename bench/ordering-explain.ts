@@ -109,6 +109,15 @@ await fill({ parked: false, headsOnly: true })
 await explain(`claim of 100, ${lanes} due rows and nothing parked`, claim, claimValues())
 
 // 3. No parking: every row due; the claim skips rows with an unfinished predecessor in their lane.
+const noParkingClaim = `WITH due AS (
+     SELECT d.id FROM ${s}.deliveries d
+     WHERE d.status IN ('pending', 'delivering') AND d.next_attempt_at <= $1
+       AND NOT EXISTS (SELECT 1 FROM ${s}.deliveries p
+         WHERE p.webhook_id = d.webhook_id AND p.ordering_key = d.ordering_key AND p.sequence < d.sequence
+           AND p.status IN ('pending', 'delivering'))
+     ORDER BY d.next_attempt_at LIMIT $2
+     FOR UPDATE SKIP LOCKED)
+   UPDATE ${s}.deliveries d SET status = 'delivering', next_attempt_at = $3 FROM due WHERE d.id = due.id`
 await fill({ parked: false })
 await pool.query(
   `CREATE INDEX deliveries_unfinished_lane_idx ON ${s}.deliveries (webhook_id, ordering_key, sequence)
@@ -117,15 +126,7 @@ await pool.query(
 await pool.query(`ANALYZE ${s}.deliveries`)
 await explain(
   `claim of 100 lane heads among ${lanes * perLane} due rows (NOT EXISTS, no parking)`,
-  `WITH due AS (
-     SELECT d.id FROM ${s}.deliveries d
-     WHERE d.status IN ('pending', 'delivering') AND d.next_attempt_at <= $1
-       AND NOT EXISTS (SELECT 1 FROM ${s}.deliveries p
-         WHERE p.webhook_id = d.webhook_id AND p.ordering_key = d.ordering_key AND p.sequence < d.sequence
-           AND p.status IN ('pending', 'delivering'))
-     ORDER BY d.next_attempt_at LIMIT $2
-     FOR UPDATE SKIP LOCKED)
-   UPDATE ${s}.deliveries d SET status = 'delivering', next_attempt_at = $3 FROM due WHERE d.id = due.id`,
+  noParkingClaim,
   [now(), 100, new Date(Date.now() + 60_000)],
 )
 // The same, once the oldest due rows are successors (heads retrying later): the scan passes them.
@@ -135,15 +136,7 @@ await pool.query(
 await pool.query(`ANALYZE ${s}.deliveries`)
 await explain(
   'the same with every head waiting for a retry (900,000 successors due before them)',
-  `WITH due AS (
-     SELECT d.id FROM ${s}.deliveries d
-     WHERE d.status IN ('pending', 'delivering') AND d.next_attempt_at <= $1
-       AND NOT EXISTS (SELECT 1 FROM ${s}.deliveries p
-         WHERE p.webhook_id = d.webhook_id AND p.ordering_key = d.ordering_key AND p.sequence < d.sequence
-           AND p.status IN ('pending', 'delivering'))
-     ORDER BY d.next_attempt_at LIMIT $2
-     FOR UPDATE SKIP LOCKED)
-   UPDATE ${s}.deliveries d SET status = 'delivering', next_attempt_at = $3 FROM due WHERE d.id = due.id`,
+  noParkingClaim,
   [now(), 100, new Date(Date.now() + 60_000)],
 )
 

@@ -75,6 +75,11 @@ export type RequestTarget = Pick<
  * (a token login when its auth asks for one, reused while valid) and headers, and `traceparent`
  * when the webhook asks for it.
  */
+/** A webhook's own read timeout (its `timeout`), in ms; null for the service's. */
+export function readTimeoutOf(webhook: Pick<ClaimedWebhook, 'timeout'>): number | null {
+  return webhook.timeout === null ? null : webhook.timeout * 1000
+}
+
 export async function prepareRequest(
   webhook: RequestTarget,
   message: {
@@ -146,10 +151,7 @@ async function attempt(
   const { webhook } = delivery
   const startedAt = context.clock()
   const request = await prepareRequest(webhook, delivery, context, startedAt, traceparent)
-  const timeout = webhook.timeout
-  const result = await context.sender.send(request, {
-    readTimeoutMs: timeout === null ? null : timeout * 1000,
-  })
+  const result = await context.sender.send(request, { readTimeoutMs: readTimeoutOf(webhook) })
   if (result.kind === 'response' && (result.status === 401 || result.status === 403))
     context.tokens.forget(webhook.id)
   const finishedAt = context.clock()

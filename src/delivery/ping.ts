@@ -4,7 +4,7 @@ import { buildBody, type PayloadKey, toJson } from '../core/payload.ts'
 import type { Webhook } from '../core/webhook.ts'
 import type { ClaimedWebhook } from '../storage/store.ts'
 import { inAttemptSpan } from '../telemetry/tracing.ts'
-import { type AttemptContext, prepareRequest, spanResult } from './attempt.ts'
+import { type AttemptContext, prepareRequest, readTimeoutOf, spanResult } from './attempt.ts'
 
 /** The event type of a test ping. */
 export const pingEventType = 'whisperer.ping'
@@ -33,8 +33,7 @@ export async function sendPing(
     async (traceparent) => {
       const message = { eventType: pingEventType, uuid, body }
       const request = await prepareRequest(webhook, message, context, context.clock(), traceparent)
-      const timeoutMs = webhook.timeout === null ? null : webhook.timeout * 1000
-      return context.sender.send(request, { readTimeoutMs: timeoutMs })
+      return context.sender.send(request, { readTimeoutMs: readTimeoutOf(webhook) })
     },
     (result) => spanResult(result, result.kind === 'response' && result.status >= 200 && result.status < 300),
   )

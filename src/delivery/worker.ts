@@ -192,9 +192,14 @@ export class Worker {
    * nothing is held), so that a busy worker claims in batches rather than one row per freed slot.
    */
   #room(): number {
-    const room = Math.min(this.#o.claimBatch, this.#o.concurrency - this.held)
+    const room = this.#free()
     const lowWater = Math.max(1, Math.floor(Math.min(this.#o.claimBatch, this.#o.concurrency) / 4))
     return room >= lowWater || this.held === 0 ? room : 0
+  }
+
+  /** How many more deliveries one claim may take now: at most a batch, within the concurrency. */
+  #free(): number {
+    return Math.min(this.#o.claimBatch, this.#o.concurrency - this.held)
   }
 
   /**
@@ -260,7 +265,7 @@ export class Worker {
    */
   reserve(): number {
     if (this.#state !== 'running') return 0
-    const room = Math.max(0, Math.min(this.#o.claimBatch, this.#o.concurrency - this.held))
+    const room = Math.max(0, this.#free())
     this.#reserved += room
     return room
   }

@@ -18,13 +18,13 @@ export const pgliteSettings = [
 ]
 
 /**
- * A data directory PGlite's initdb made, with {@link pgliteSettings}, shipped as a tarball
- * (`npm run pglite:initdb` makes it again): a new database loads it instead of running initdb,
- * which takes seconds and about a gigabyte of memory.
+ * A data directory PGlite's initdb made, with {@link pgliteSettings}, kept as a tarball made at
+ * install (the `prepare` script, `npm run pglite:initdb`) and packed with the package: a new
+ * database loads it instead of running initdb, which takes seconds and about a gigabyte of memory.
  */
 export const initialisedDataDir = new URL('./pglite-initdb.tar.gz', import.meta.url)
 
-/** The shipped initialised data directory; undefined when it is missing. */
+/** The initialised data directory; undefined when it is missing. */
 async function initialised(): Promise<Blob | undefined> {
   try {
     return new Blob([await readFile(initialisedDataDir)])
@@ -35,7 +35,7 @@ async function initialised(): Promise<Blob | undefined> {
 
 /**
  * Starts PGlite on a directory (or in memory when `dir` is null). A new one starts from the
- * shipped initialised data directory; should that fail to load (a PGlite that cannot read it),
+ * initialised data directory; should that fail to load (a PGlite that cannot read it),
  * what it left is removed and PGlite runs its own initdb.
  */
 async function startPglite(dir: string | null): Promise<PGlite> {

@@ -58,6 +58,10 @@ const recorded = (s: string) => `recorded AS (
       RETURNING delivery_id, id
     )`
 
+/** The latest attempt of a moved delivery `m`, as operational events give it. */
+const lastAttemptJson = `json_build_object('delivery_uuid', m.uuid, 'at', m.last_attempt_at, 'status', m.last_status,
+          'error_kind', m.last_error_kind)`
+
 // $1-$15 and $17-$18: the completions; $16 now; $19-$21 for operational events. Ordered (a batch
 // with deliveries in lanes), the lanes their heads leave are moved on in the same statement.
 const completeText = (ordered: boolean) => (s: string) =>
@@ -136,8 +140,7 @@ const completeText = (ordered: boolean) => (s: string) =>
           ELSE 'max_attempts' END,
         'delivery', json_build_object('uuid', m.uuid, 'event_type', e.type, 'attempts', m.retry_count,
           'created_at', m.created_at),
-        'attempt', json_build_object('delivery_uuid', m.uuid, 'at', m.last_attempt_at, 'status', m.last_status,
-          'error_kind', m.last_error_kind))
+        'attempt', ${lastAttemptJson})
       FROM moved m JOIN ${s}.events e ON e.id = m.event_id JOIN ${s}.webhooks w ON w.id = m.webhook_id
       WHERE m.status = 'failed' AND ${observed('w')}${ordered ? laneBlockedOps(s) : ''}
     )${operationalFanOut(s, { now: '$16', payloadKey: '$19', operationsOwner: '$20', channel: '$21' })}
@@ -152,8 +155,7 @@ const laneBlockedOps = (s: string) => `
         'ordering_key', m.ordering_key,
         'delivery', json_build_object('uuid', m.uuid, 'event_type', e.type, 'sequence', m.sequence,
           'attempts', m.retry_count),
-        'attempt', json_build_object('delivery_uuid', m.uuid, 'at', m.last_attempt_at, 'status', m.last_status,
-          'error_kind', m.last_error_kind))
+        'attempt', ${lastAttemptJson})
       FROM finished f JOIN moved m ON m.id = f.id JOIN ${s}.events e ON e.id = m.event_id
       JOIN ${s}.webhooks w ON w.id = m.webhook_id
       WHERE f.blocks AND ${observed('w')}`

@@ -8,6 +8,13 @@ import { bind, statement } from './statement.ts'
 // the lane's row lock, and releases the next one. A publisher holding that lock commits rows this
 // statement cannot see: such a lane is named `stalled`, and released by `lanesWake` at once.
 
+/** Locks the lane rows named by `lanes` (a CTE of `webhook_id`, `ordering_key`), in key order. */
+const lockLanes = (s: string, lanes: string) =>
+  `SELECT l.webhook_id, l.ordering_key FROM ${s}.ordering_lanes l
+      JOIN ${lanes} c ON c.webhook_id = l.webhook_id AND c.ordering_key = l.ordering_key
+      ORDER BY l.webhook_id, l.ordering_key
+      FOR UPDATE OF l`
+
 /** A lane: its webhook and ordering key. */
 export interface Lane {
   webhookId: number
@@ -34,10 +41,7 @@ export const laneMoves = (s: string, now = '$16', channel = '$21') => `finished 
         max(id) FILTER (WHERE blocks) AS blocked_id, bool_or(id IS NOT NULL) AS head_finished
       FROM finished GROUP BY webhook_id, ordering_key
     ), lane_locked AS (
-      SELECT l.webhook_id, l.ordering_key FROM ${s}.ordering_lanes l
-      JOIN lane_changes c ON c.webhook_id = l.webhook_id AND c.ordering_key = l.ordering_key
-      ORDER BY l.webhook_id, l.ordering_key
-      FOR UPDATE OF l
+      ${lockLanes(s, 'lane_changes')}
     ), lane_moved AS (
       UPDATE ${s}.ordering_lanes l SET unfinished = greatest(0, l.unfinished - c.done),
         blocked_delivery_id = CASE WHEN c.head_finished THEN c.blocked_id ELSE l.blocked_delivery_id END,
@@ -129,10 +133,7 @@ export const laneCancels = (s: string) => `lane_cancelled AS (
       SELECT webhook_id, ordering_key, count(*) AS n FROM cancelled
       WHERE ordering_key IS NOT NULL GROUP BY webhook_id, ordering_key
     ), lane_cancel_locked AS (
-      SELECT l.webhook_id, l.ordering_key FROM ${s}.ordering_lanes l
-      JOIN lane_cancelled c ON c.webhook_id = l.webhook_id AND c.ordering_key = l.ordering_key
-      ORDER BY l.webhook_id, l.ordering_key
-      FOR UPDATE OF l
+      ${lockLanes(s, 'lane_cancelled')}
     ), lane_cancels AS (
       UPDATE ${s}.ordering_lanes l SET unfinished = greatest(0, l.unfinished - c.n)
       FROM lane_cancelled c, lane_cancel_locked k
