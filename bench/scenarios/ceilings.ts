@@ -112,7 +112,8 @@ export async function claimCeiling(ctx: RunnerContext): Promise<ScenarioResult[]
  * The bare pipeline ceiling, the honest one for fanout10: one loop on the same database and
  * receiver that claims 100 due rows of a prefilled queue (one UPDATE … FOR UPDATE SKIP LOCKED),
  * POSTs each with undici (all 100 at once, on up to 64 connections), then completes them in one
- * UPDATE: no signing, no attempt log, no retries. Deliveries per second.
+ * UPDATE: no signing, no attempt log, no retries. Both statements run as the engine runs its hot
+ * ones: named prepared statements, through the same Database adapter. Deliveries per second.
  */
 async function pipelineRun(ctx: RunnerContext, variant: string): Promise<ScenarioResult> {
   const eventType = 'bench.pipeline'
@@ -148,7 +149,11 @@ async function pipelineRun(ctx: RunnerContext, variant: string): Promise<Scenari
     let failed = 0
     let emptied = false
     while (performance.now() < end) {
-      const claimed = await session.sql<{ id: string | number; webhook_id: string | number }>(claim)
+      const { rows: claimed } = await session.db.query<{ id: string | number; webhook_id: string | number }>(
+        claim,
+        [],
+        { prepare: true },
+      )
       if (claimed.length === 0) {
         emptied = true
         break
@@ -166,7 +171,7 @@ async function pipelineRun(ctx: RunnerContext, variant: string): Promise<Scenari
           if (response.statusCode !== 200) failed += 1
         }),
       )
-      await session.sql(complete, [claimed.map((row) => row.id)])
+      await session.db.query(complete, [claimed.map((row) => row.id)], { prepare: true })
       done += claimed.length
     }
     const seconds = (performance.now() - started) / 1000

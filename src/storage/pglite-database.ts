@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs'
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { PGlite, type PGliteOptions } from '@electric-sql/pglite'
-import type { Database, Queryable } from './database.ts'
+import { PGlite, type PGliteOptions, parse, protocol } from '@electric-sql/pglite'
+import { type Database, type Queryable, type QueryOptions, statementNames } from './database.ts'
 import { lockDirectory } from './directory-lock.ts'
 
 /**
@@ -55,6 +55,66 @@ async function startPglite(dir: string | null): Promise<PGlite> {
   }
 }
 
+/** The statements prepared on each PGlite (its one session), by name: their parameters' types. */
+const preparedOn = new WeakMap<PGlite, Map<string, number[]>>()
+
+/**
+ * Runs a statement as a named prepared statement. PGlite's own `query` sends each statement
+ * unnamed, so PostgreSQL parses and plans it on every run: for the hot statements that costs more
+ * than running them (publishing 10 deliveries: about 1 ms to plan, under 1 ms to run). Prepared, a
+ * statement is planned once its generic plan is as good, as on a PostgreSQL server. It holds
+ * PGlite's locks as `query` does: never inside a transaction, never beside another statement.
+ */
+function preparedQuery(db: PGlite): <R>(text: string, values: unknown[]) => Promise<R[]> {
+  const statements = preparedOn.get(db) ?? new Map<string, number[]>()
+  preparedOn.set(db, statements)
+  const nameOf = statementNames()
+  const { serialize } = protocol
+  const run = (...messages: Uint8Array[]) =>
+    db.execProtocolStream(Buffer.concat(messages), { syncToFs: false })
+  const once = async <R>(text: string, values: unknown[]): Promise<R[]> => {
+    const name = nameOf(text)
+    let types = statements.get(name)
+    if (!types) {
+      const described = await run(
+        serialize.parse({ name, text }),
+        serialize.describe({ type: 'S', name }),
+        serialize.sync(),
+      )
+      types = parse.parseDescribeStatementResults(described)
+      statements.set(name, types)
+    }
+    const given = types
+    const params = values.map((value, i) => {
+      if (value == null) return null
+      const serializer = db.serializers[given[i] as number]
+      return serializer ? serializer(value) : String(value)
+    })
+    const messages = await run(
+      serialize.bind({ statement: name, values: params }),
+      serialize.describe({ type: 'P' }),
+      serialize.execute({}),
+      serialize.sync(),
+    )
+    return (parse.parseResults(messages, db.parsers)[0]?.rows ?? []) as R[]
+  }
+  return (text, values) =>
+    db._runExclusiveTransaction(() =>
+      db._runExclusiveQuery(async () => {
+        try {
+          return await once(text, values)
+        } catch (error) {
+          // Deallocated behind this adapter's back (DISCARD ALL on a PGlite the caller owns): again.
+          if ((error as { code?: string }).code !== '26000') throw error
+          statements.delete(nameOf(text))
+          return await once(text, values)
+        } finally {
+          await db.syncToFs()
+        }
+      }),
+    )
+}
+
 /**
  * A {@link Database} on embedded PGlite: a directory (`./.whisperer`), `memory://`, or an instance
  * the caller owns. PGlite has one connection and no fsync: it survives a process crash, not an OS
@@ -75,9 +135,11 @@ export async function pgliteDatabase(source: string | PGlite): Promise<Database>
     unlock()
     throw error
   }
+  const prepared = preparedQuery(db)
   return {
     kind: 'pglite',
-    async query<R>(text: string, values: unknown[] = []) {
+    async query<R>(text: string, values: unknown[] = [], options: QueryOptions = {}) {
+      if (options.prepare) return { rows: await prepared<R>(text, values) }
       const result = await db.query<R>(text, values)
       return { rows: result.rows }
     },

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto'
 import pg from 'pg'
 import { WhispererError } from '../core/errors.ts'
-import type { Database, Queryable, QueryOptions } from './database.ts'
+import { type Database, type Queryable, type QueryOptions, statementNames } from './database.ts'
 
 export interface PostgresOptions {
   /** Connections in the pool this adapter opens. @default 10 */
@@ -49,15 +48,7 @@ export function postgresDatabase(source: string | pg.Pool, options: PostgresOpti
       })
     : null
   listenPool?.on('error', () => {})
-  const names = new Map<string, string>()
-  const statementName = (text: string): string => {
-    let name = names.get(text)
-    if (!name) {
-      name = `whisperer_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`
-      names.set(text, name)
-    }
-    return name
-  }
+  const statementName = statementNames()
 
   return {
     kind: 'postgres',
