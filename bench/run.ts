@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { nodeFlags } from '../src/cli/node-flags.ts'
 import { resolveConfig } from '../src/config.ts'
 import { version } from '../src/whisperer.ts'
 import { findPgbouncer, type Pgbouncer, startPgbouncer } from '../test/support/pgbouncer.ts'
@@ -160,9 +161,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   })
 }
 
-function forkChild(script: string, env: Record<string, string>): ChildProcess {
+/** Forks a child; `flags`: with the V8 flags `whisperer` runs with (a runner is the service). */
+function forkChild(script: string, env: Record<string, string>, flags: string[] = []): ChildProcess {
   const child = fork(new URL(script, import.meta.url), [], {
     env: { ...process.env, ...env },
+    execArgv: [...process.execArgv, ...flags],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
   children.add(child)
@@ -185,7 +188,7 @@ interface Runner {
 }
 
 function startRunner(job: RunnerJob): Runner {
-  const child = forkChild('./runner.ts', { BENCH_RUNNER: JSON.stringify(job) })
+  const child = forkChild('./runner.ts', { BENCH_RUNNER: JSON.stringify(job) }, nodeFlags)
   const ready = new Promise<DatabaseInfo | null>((resolve, reject) => {
     const onMessage = (message: RunnerMessage) => {
       if (message.type !== 'ready') return

@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { nodeFlags } from '../../src/cli/node-flags.ts'
 import type { WhispererOptions } from '../../src/config.ts'
 import type { Filters } from '../../src/core/filters.ts'
 import type { CountdownConfig } from '../../src/core/retry-countdown.ts'
@@ -209,9 +210,13 @@ export class Session {
           }),
         },
         // `ip netns exec <namespace> node …`: the IPC channel's descriptor survives the exec.
+        // With the V8 flags `whisperer worker` runs with.
         ...(namespace
-          ? { execPath: 'ip', execArgv: ['netns', 'exec', namespace, process.execPath, ...process.execArgv] }
-          : {}),
+          ? {
+              execPath: 'ip',
+              execArgv: ['netns', 'exec', namespace, process.execPath, ...process.execArgv, ...nodeFlags],
+            }
+          : { execArgv: [...process.execArgv, ...nodeFlags] }),
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       })
       this.#children.push(child)
