@@ -65,7 +65,7 @@ export const optionTable: { [K in keyof Required<WhispererOptions>]: OptionRow }
       note: '(`0`, `false` or `no` turns them off)',
     },
     schema: z.boolean(),
-    doc: 'PostgreSQL: send the hot statements (publish, claim, complete) as named prepared statements; `false` behind a pooler in transaction mode that does not keep them, such as PgBouncer before 1.21 (see [scaling](scaling.md#pgbouncer))',
+    doc: 'Send the hot statements (publish, claim, complete) as named prepared statements, on PostgreSQL and PGlite; `false` behind a pooler in transaction mode that does not keep them, such as PgBouncer before 1.21 (see [scaling](scaling.md#pgbouncer))',
   },
   listenUrl: {
     type: '`string`',

@@ -115,12 +115,20 @@ function preparedQuery(db: PGlite): <R>(text: string, values: unknown[]) => Prom
     )
 }
 
+export interface PgliteOptions {
+  /** Run statements marked `prepare` as named prepared statements. @default true */
+  prepare?: boolean
+}
+
 /**
  * A {@link Database} on embedded PGlite: a directory (`./.whisperer`), `memory://`, or an instance
  * the caller owns. PGlite has one connection and no fsync: it survives a process crash, not an OS
  * crash; production belongs on PostgreSQL.
  */
-export async function pgliteDatabase(source: string | PGlite): Promise<Database> {
+export async function pgliteDatabase(
+  source: string | PGlite,
+  options: PgliteOptions = {},
+): Promise<Database> {
   const owned = typeof source === 'string'
   const memory = source === 'memory://'
   let unlock = () => {}
@@ -138,8 +146,8 @@ export async function pgliteDatabase(source: string | PGlite): Promise<Database>
   const prepared = preparedQuery(db)
   return {
     kind: 'pglite',
-    async query<R>(text: string, values: unknown[] = [], options: QueryOptions = {}) {
-      if (options.prepare) return { rows: await prepared<R>(text, values) }
+    async query<R>(text: string, values: unknown[] = [], queryOptions: QueryOptions = {}) {
+      if (queryOptions.prepare && options.prepare !== false) return { rows: await prepared<R>(text, values) }
       const result = await db.query<R>(text, values)
       return { rows: result.rows }
     },

@@ -54,6 +54,15 @@ forEachDatabase((db) => {
       const second = await openDatabase(source!)
       expect((await second.query(select, [0], { prepare: true })).rows).toEqual([{ n: 2 }])
       await second.close()
+      // preparedStatements: false sends them unnamed.
+      const unprepared = await openDatabase(source!, { prepare: false })
+      const other = `SELECT count(*)::int AS n FROM ${s}.t WHERE id < $1`
+      expect((await unprepared.query(other, [2], { prepare: true })).rows).toEqual([{ n: 1 }])
+      const { rows: none } = await database.query('SELECT name FROM pg_prepared_statements WHERE name = $1', [
+        statementNames()(other),
+      ])
+      expect(none).toEqual([])
+      await unprepared.close()
     }
     await database.close()
   })
