@@ -143,11 +143,11 @@ export async function pgliteDatabase(
     unlock()
     throw error
   }
-  const prepared = preparedQuery(db)
+  const prepared = options.prepare === false ? null : preparedQuery(db)
   return {
     kind: 'pglite',
     async query<R>(text: string, values: unknown[] = [], queryOptions: QueryOptions = {}) {
-      if (queryOptions.prepare && options.prepare !== false) return { rows: await prepared<R>(text, values) }
+      if (queryOptions.prepare && prepared) return { rows: await prepared<R>(text, values) }
       const result = await db.query<R>(text, values)
       return { rows: result.rows }
     },
